@@ -1,0 +1,1 @@
+//! The kiln applier: verifies a bundle and converges a cluster to it.

@@ -1,0 +1,114 @@
+//! YAML for kiln: decoding Kubernetes manifests the way Go tooling does, and emitting YAML.
+//!
+//! Everything kiln reads (manifests, values files, kustomizations, chart metadata) is YAML, and
+//! users expect it decoded the way `sigs.k8s.io/yaml` (Kubernetes, Helm, kustomize) decodes it.
+//! This crate is the one place that knows how: callers get `serde_json::Value` documents with the
+//! line each document starts on, so provenance can point at the source.
+
+use serde_json::Value;
+
+/// A decoded YAML document and the 1-based line where it starts in its file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub value: Value,
+    pub line: usize,
+}
+
+/// A YAML syntax or decoding error, with the 1-based position when the parser knows it.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    pub message: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+fn options() -> serde_saphyr::Options {
+    let mut options = serde_saphyr::Options::default();
+    options.legacy_octal_numbers = true;
+    options
+}
+
+fn to_error(e: serde_saphyr::Error) -> Error {
+    let (line, column) = match e.location() {
+        Some(loc) => (Some(loc.line() as usize), Some(loc.column() as usize)),
+        None => (None, None),
+    };
+    Error {
+        message: e.to_string(),
+        line,
+        column,
+    }
+}
+
+/// Decodes one YAML document.
+pub fn from_str(text: &str) -> Result<Value, Error> {
+    serde_saphyr::from_str_with_options(text, options()).map_err(to_error)
+}
+
+/// Decodes a multi-document YAML stream, skipping empty documents, and records where each starts.
+pub fn parse_documents(text: &str) -> Result<Vec<Document>, Error> {
+    let mut out = Vec::new();
+    for (chunk, line) in split_documents(text) {
+        if chunk.trim().is_empty() {
+            continue;
+        }
+        let value: Value = serde_saphyr::from_str_with_options(chunk, options()).map_err(|e| {
+            let mut err = to_error(e);
+            err.line = err.line.map(|l| l + line - 1);
+            err
+        })?;
+        if value.is_null() {
+            continue;
+        }
+        out.push(Document { value, line });
+    }
+    Ok(out)
+}
+
+/// Splits a stream at `---` document markers, returning each chunk with its 1-based start line
+/// (the first line of content after the marker).
+fn split_documents(text: &str) -> Vec<(&str, usize)> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut start_line = 1;
+    let mut offset = 0;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let trimmed = line.trim_end();
+        let is_marker =
+            trimmed == "---" || trimmed.starts_with("--- ") || trimmed.starts_with("---\t");
+        if is_marker {
+            chunks.push((&text[start..offset], start_line));
+            start = offset + line.len();
+            start_line = i + 2;
+            if trimmed.len() > 3 {
+                // `--- value` starts a document on the marker line itself.
+                start = offset + 4;
+                start_line = i + 1;
+            }
+        }
+        offset += line.len();
+    }
+    chunks.push((&text[start..], start_line));
+    chunks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_keep_their_start_line() {
+        let docs = parse_documents("a: 1\n---\n# c\nb: 2\n---\n---\nc: 3\n").unwrap();
+        let lines: Vec<_> = docs.iter().map(|d| d.line).collect();
+        assert_eq!(lines, vec![1, 3, 7]);
+        assert_eq!(docs[1].value["b"], 2);
+    }
+
+    #[test]
+    fn go_style_scalars() {
+        let v = from_str("mode: 0777\nname: '0777'\n").unwrap();
+        assert_eq!(v["mode"], 511);
+        assert_eq!(v["name"], "0777");
+    }
+}
