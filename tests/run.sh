@@ -6,6 +6,16 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
+# Real servers the source tests start on loopback: git (daemon + http-backend), a CNCF
+# distribution registry (Debian's docker-registry) and skopeo to inspect what kiln pushes.
+need=()
+command -v git >/dev/null || need+=(git)
+[ -x /usr/bin/docker-registry ] || need+=(docker-registry)
+command -v skopeo >/dev/null || need+=(skopeo)
+if [ ${#need[@]} -gt 0 ]; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}") >/dev/null
+fi
+
 # Reference tools for differential tests, installed the way ../shared/tools/install-oracles.sh does.
 oracles=$(bash tests/install-oracles.sh)
 export KILN_ORACLES="$oracles"
