@@ -5,6 +5,9 @@
 //! This crate is the one place that knows how: callers get `serde_json::Value` documents with the
 //! line each document starts on, so provenance can point at the source.
 
+pub mod emit;
+
+pub use emit::{EmitOptions, to_canonical_string, to_string, to_string_with};
 use serde_json::Value;
 
 /// A decoded YAML document and the 1-based line where it starts in its file.
