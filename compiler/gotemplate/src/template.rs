@@ -1,0 +1,164 @@
+//! A set of associated templates (Go's `*template.Template` with its common namespace): parse
+//! files into it, then execute any named template with data.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::exec;
+use crate::func::FuncMap;
+use crate::parse::{self, Tree};
+use crate::value::Value;
+
+/// What a missing map key evaluates to (Go's `missingkey=` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingKey {
+    /// `missingkey=default` / `invalid`: an invalid value, printed as `<no value>`.
+    #[default]
+    Default,
+    /// `missingkey=zero`: the map's zero element; for `map[string]interface{}` a nil interface,
+    /// which also prints `<no value>` and makes a further `.field` fail with
+    /// `nil pointer evaluating interface {}.field` (Helm's non-strict mode).
+    Zero,
+    /// `missingkey=error`: execution stops with `map has no entry for key "x"` (Helm's strict mode).
+    Error,
+}
+
+/// A set of named templates sharing functions and options.
+///
+/// Output note for Helm: Go prints a missing value as `<no value>`; Helm replaces that text by
+/// the empty string in rendered files and in `tpl` results. This engine prints Go's text; the
+/// replacement is the caller's job.
+#[derive(Clone)]
+pub struct Templates {
+    pub(crate) funcs: Arc<FuncMap>,
+    pub(crate) trees: HashMap<String, Arc<Tree>>,
+    pub(crate) sources: HashMap<String, Arc<str>>,
+    pub(crate) missing_key: MissingKey,
+    pub(crate) delims: (String, String),
+    pub(crate) first_name: Option<String>,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates::new(FuncMap::new())
+    }
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.trees.keys().collect();
+        names.sort();
+        f.debug_struct("Templates")
+            .field("templates", &names)
+            .field("missing_key", &self.missing_key)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Templates {
+    /// An empty set using `funcs` besides the builtins.
+    pub fn new(funcs: FuncMap) -> Self {
+        Templates {
+            funcs: Arc::new(funcs),
+            trees: HashMap::new(),
+            sources: HashMap::new(),
+            missing_key: MissingKey::Default,
+            delims: ("{{".into(), "}}".into()),
+            first_name: None,
+        }
+    }
+
+    /// The functions templates of this set can call (besides builtins).
+    pub fn funcs(&self) -> &FuncMap {
+        &self.funcs
+    }
+
+    pub fn set_missing_key(&mut self, mode: MissingKey) {
+        self.missing_key = mode;
+    }
+
+    pub fn missing_key(&self) -> MissingKey {
+        self.missing_key
+    }
+
+    /// Go's `Option("missingkey=...")`.
+    pub fn option(&mut self, opt: &str) -> Result<(), Error> {
+        let mode = match opt.split_once('=') {
+            Some(("missingkey", "invalid" | "default")) => MissingKey::Default,
+            Some(("missingkey", "zero")) => MissingKey::Zero,
+            Some(("missingkey", "error")) => MissingKey::Error,
+            _ => return Err(Error::BadOption(opt.to_string())),
+        };
+        self.missing_key = mode;
+        Ok(())
+    }
+
+    /// Action delimiters for texts parsed from now on (Go's `Delims`); empty means the default.
+    pub fn set_delims(&mut self, left: &str, right: &str) {
+        let l = if left.is_empty() { "{{" } else { left };
+        let r = if right.is_empty() { "}}" } else { right };
+        self.delims = (l.to_string(), r.to_string());
+    }
+
+    /// Parses `text` as the template `name` (Go's `t.New(name).Parse(text)`): its body becomes
+    /// template `name` and each `{{define}}` adds or replaces a template of the set. A body that
+    /// is only whitespace and definitions does not replace an existing template of the same name.
+    /// On error the set is unchanged.
+    pub fn parse(&mut self, name: &str, text: &str) -> Result<(), Error> {
+        let source: Arc<str> = Arc::from(text);
+        let parsed = parse::parse(name, &source, &self.delims, &|f| self.has_function(f))?;
+        for (tname, tree) in parsed {
+            let replace = match self.trees.get(&tname) {
+                Some(_) => !tree.is_empty_tree() || tname != name,
+                None => true,
+            };
+            if replace || !self.trees.contains_key(&tname) {
+                self.trees.insert(tname, Arc::new(tree));
+            }
+        }
+        self.sources.insert(name.to_string(), source);
+        if self.first_name.is_none() {
+            self.first_name = Some(name.to_string());
+        }
+        Ok(())
+    }
+
+    /// Whether a template of that name exists.
+    pub fn contains(&self, name: &str) -> bool {
+        self.trees.contains_key(name)
+    }
+
+    /// Names of all templates, sorted.
+    pub fn names(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.trees.keys().map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The text a file was parsed from (by its parse name), for diagnostics.
+    pub fn source(&self, parse_name: &str) -> Option<&str> {
+        self.sources.get(parse_name).map(|s| &**s)
+    }
+
+    /// Executes template `name` with `data` as dot and `$`.
+    pub fn execute(&self, name: &str, data: &Value) -> Result<String, Error> {
+        exec::execute(self, name, data.clone(), None)
+    }
+
+    /// Like [`Templates::execute`], giving functions access to `state` through
+    /// [`crate::CallContext::state`].
+    pub fn execute_with_state(
+        &self,
+        name: &str,
+        data: &Value,
+        state: &mut (dyn Any + Send),
+    ) -> Result<String, Error> {
+        exec::execute(self, name, data.clone(), Some(state))
+    }
+
+    pub(crate) fn has_function(&self, name: &str) -> bool {
+        self.funcs.contains(name) || crate::builtins::is_builtin(name)
+    }
+}

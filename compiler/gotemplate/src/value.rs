@@ -1,0 +1,479 @@
+//! Go's dynamic values as templates see them (`interface{}` holding nil, bool, int, float64, string,
+//! `[]byte`, `[]interface{}`, `map[string]interface{}` or an opaque Go object).
+//!
+//! Values are cheap to clone: strings, lists and maps sit behind `Arc`. Maps have reference
+//! semantics like Go maps: Sprig's `set`/`unset` mutate a map in place and every holder sees the
+//! change, which charts rely on (`$_ := set .Values "x" 1`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use crate::func::FuncError;
+
+/// A Go value held in an `interface{}`.
+#[derive(Clone, Default)]
+pub enum Value {
+    /// Go's untyped `nil` (also stands for a missing value once a pipeline finishes).
+    #[default]
+    Nil,
+    Bool(bool),
+    /// Any signed Go integer (`int`, `int64`, ...); reported as `int` in type names.
+    Int(i64),
+    Float(f64),
+    String(Arc<str>),
+    /// `[]byte`.
+    Bytes(Arc<[u8]>),
+    /// `[]interface{}` (immutable: Go's `append` in Sprig builds a new slice).
+    List(Arc<Vec<Value>>),
+    /// `map[string]interface{}`, shared and mutable like a Go map.
+    Map(Map),
+    /// An opaque Go object (a struct or named type with fields and methods).
+    Object(Arc<dyn Object>),
+}
+
+/// A Go `map[string]interface{}`: shared, mutable, iterated in sorted key order.
+#[derive(Clone, Default)]
+pub struct Map(Arc<RwLock<BTreeMap<String, Value>>>);
+
+impl Map {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads the entries (sorted by key).
+    pub fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Value>> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Mutates the entries in place; every clone of this map sees the change.
+    pub fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Value>> {
+        self.0.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.read().get(key).cloned()
+    }
+
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.read().contains_key(key)
+    }
+
+    pub fn insert(&self, key: impl Into<String>, value: Value) -> Option<Value> {
+        self.write().insert(key.into(), value)
+    }
+
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.write().remove(key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// Sorted keys.
+    pub fn keys(&self) -> Vec<String> {
+        self.read().keys().cloned().collect()
+    }
+
+    /// A snapshot of the entries in sorted key order.
+    pub fn entries(&self) -> Vec<(String, Value)> {
+        self.read()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// A new map with the same entries (shallow: nested maps stay shared).
+    pub fn shallow_copy(&self) -> Map {
+        Map::from(self.read().clone())
+    }
+
+    /// Whether both handles point at the same Go map.
+    pub fn ptr_eq(&self, other: &Map) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl From<BTreeMap<String, Value>> for Map {
+    fn from(m: BTreeMap<String, Value>) -> Self {
+        Map(Arc::new(RwLock::new(m)))
+    }
+}
+
+impl FromIterator<(String, Value)> for Map {
+    fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
+        Map::from(iter.into_iter().collect::<BTreeMap<_, _>>())
+    }
+}
+
+impl fmt::Debug for Map {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.read().iter()).finish()
+    }
+}
+
+/// A Go object that is not one of the basic kinds: a struct (`.Chart`, `.Capabilities`), a named
+/// slice or map type with methods (`.Capabilities.APIVersions`, `.Files`), a `time.Time`, ...
+///
+/// Field access `.Name` first tries [`Object::call_method`] (Go looks up methods first), then
+/// [`Object::field`].
+pub trait Object: Send + Sync + fmt::Debug {
+    /// Go type name used in messages, e.g. `*chart.Metadata` or `chartutil.VersionSet`.
+    fn type_name(&self) -> &str;
+
+    /// An exported field (or key) `name`; `None` when the object has none.
+    fn field(&self, name: &str) -> Option<Value> {
+        let _ = name;
+        None
+    }
+
+    /// Calls method `name` with `args`; `None` when the object has no such method.
+    /// The object checks arity itself (Go's message: `wrong number of args for NAME: want N got M`).
+    fn call_method(&self, name: &str, args: &[Value]) -> Option<Result<Value, FuncError>> {
+        let _ = (name, args);
+        None
+    }
+
+    /// The object's basic value when it is a named slice/map/string type (`VersionSet` is a
+    /// `[]string`, `Files` a map): `range`, `len`, `index` and comparisons use it.
+    fn underlying(&self) -> Option<Value> {
+        None
+    }
+
+    /// Text printed by `{{ . }}`, `print` and `%v` (Go's `String()` method or struct formatting).
+    fn format(&self) -> String {
+        match self.underlying() {
+            Some(v) => v.to_string(),
+            None => format!("{{{}}}", self.type_name()),
+        }
+    }
+
+    /// Go truthiness; structs and non-nil pointers are true.
+    fn is_true(&self) -> bool {
+        match self.underlying() {
+            Some(v) => v.is_true(),
+            None => true,
+        }
+    }
+
+    /// Calls the object as a function value (the `call` builtin); `None` if it is not a function.
+    fn call(&self, args: &[Value]) -> Option<Result<Value, FuncError>> {
+        let _ = args;
+        None
+    }
+
+    /// JSON form (what `encoding/json` would produce), for `toJson`/`toYaml`.
+    fn to_json(&self) -> Option<serde_json::Value> {
+        self.underlying().map(|v| v.to_json())
+    }
+}
+
+/// How JSON numbers become Go numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JsonNumbers {
+    /// Integers become `int`, others `float64` (like Helm's `--set` parsing).
+    Preserve,
+    /// Every number becomes `float64`, as `encoding/json` decodes into `interface{}` (Helm values files).
+    Float64,
+}
+
+impl Value {
+    pub fn string(s: impl Into<Arc<str>>) -> Value {
+        Value::String(s.into())
+    }
+
+    pub fn list(items: impl Into<Vec<Value>>) -> Value {
+        Value::List(Arc::new(items.into()))
+    }
+
+    pub fn map(m: Map) -> Value {
+        Value::Map(m)
+    }
+
+    pub fn object(o: impl Object + 'static) -> Value {
+        Value::Object(Arc::new(o))
+    }
+
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Value::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    pub fn as_list(&self) -> Option<&Arc<Vec<Value>>> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+
+    pub fn as_map(&self) -> Option<&Map> {
+        match self {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// Go truthiness (`if`, `with`, `and`, `or`, `not`): the zero value of its type is false;
+    /// nil is false; empty strings, slices and maps are false; structs are true.
+    pub fn is_true(&self) -> bool {
+        match self {
+            Value::Nil => false,
+            Value::Bool(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Float(f) => *f != 0.0,
+            Value::String(s) => !s.is_empty(),
+            Value::Bytes(b) => !b.is_empty(),
+            Value::List(l) => !l.is_empty(),
+            Value::Map(m) => !m.is_empty(),
+            Value::Object(o) => o.is_true(),
+        }
+    }
+
+    /// Go type name, as `%T` and error messages print it.
+    pub fn type_name(&self) -> String {
+        match self {
+            Value::Nil => "<nil>".into(),
+            Value::Bool(_) => "bool".into(),
+            Value::Int(_) => "int".into(),
+            Value::Float(_) => "float64".into(),
+            Value::String(_) => "string".into(),
+            Value::Bytes(_) => "[]uint8".into(),
+            Value::List(_) => "[]interface {}".into(),
+            Value::Map(_) => "map[string]interface {}".into(),
+            Value::Object(o) => o.type_name().to_string(),
+        }
+    }
+
+    /// Go `reflect.Kind` name (Sprig's `kindOf`): `int`, `float64`, `slice`, `map`, `ptr`, ...
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::Nil => "invalid",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Float(_) => "float64",
+            Value::String(_) => "string",
+            Value::Bytes(_) | Value::List(_) => "slice",
+            Value::Map(_) => "map",
+            Value::Object(o) => match o.underlying() {
+                Some(v) => v.kind_name(),
+                None => "struct",
+            },
+        }
+    }
+
+    /// Length as Go's `len` sees it (strings count bytes); `None` for kinds without a length.
+    pub fn len(&self) -> Option<usize> {
+        match self {
+            Value::String(s) => Some(s.len()),
+            Value::Bytes(b) => Some(b.len()),
+            Value::List(l) => Some(l.len()),
+            Value::Map(m) => Some(m.len()),
+            Value::Object(o) => o.underlying().and_then(|v| v.len()),
+            _ => None,
+        }
+    }
+
+    /// Converts JSON into Go values; objects become maps.
+    pub fn from_json_with(v: &serde_json::Value, numbers: JsonNumbers) -> Value {
+        match v {
+            serde_json::Value::Null => Value::Nil,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => match (numbers, n.as_i64()) {
+                (JsonNumbers::Preserve, Some(i)) => Value::Int(i),
+                _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            serde_json::Value::String(s) => Value::string(s.as_str()),
+            serde_json::Value::Array(a) => {
+                Value::list(a.iter().map(|x| Value::from_json_with(x, numbers)).collect::<Vec<_>>())
+            }
+            serde_json::Value::Object(o) => Value::Map(
+                o.iter()
+                    .map(|(k, x)| (k.clone(), Value::from_json_with(x, numbers)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// JSON form, as `encoding/json` marshals it (maps with sorted keys, `[]byte` as base64 is
+    /// left to callers: bytes become a list of numbers here).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Nil => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::String(s) => J::String(s.to_string()),
+            Value::Bytes(b) => J::Array(b.iter().map(|x| J::from(*x)).collect()),
+            Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
+            Value::Map(m) => J::Object(m.read().iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Object(o) => o.to_json().unwrap_or(J::Null),
+        }
+    }
+
+    /// A copy sharing nothing mutable with `self` (maps are copied recursively).
+    pub fn deep_copy(&self) -> Value {
+        match self {
+            Value::List(l) => Value::list(l.iter().map(Value::deep_copy).collect::<Vec<_>>()),
+            Value::Map(m) => Value::Map(
+                m.read()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.deep_copy()))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+}
+
+impl From<&serde_json::Value> for Value {
+    /// Integers stay integers; see [`Value::from_json_with`] for Helm's float64 numbers.
+    fn from(v: &serde_json::Value) -> Self {
+        Value::from_json_with(v, JsonNumbers::Preserve)
+    }
+}
+
+impl From<serde_json::Value> for Value {
+    fn from(v: serde_json::Value) -> Self {
+        Value::from(&v)
+    }
+}
+
+impl From<&Value> for serde_json::Value {
+    fn from(v: &Value) -> Self {
+        v.to_json()
+    }
+}
+
+impl From<bool> for Value {
+    fn from(b: bool) -> Self {
+        Value::Bool(b)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(i: i64) -> Self {
+        Value::Int(i)
+    }
+}
+
+impl From<i32> for Value {
+    fn from(i: i32) -> Self {
+        Value::Int(i64::from(i))
+    }
+}
+
+impl From<usize> for Value {
+    fn from(i: usize) -> Self {
+        Value::Int(i64::try_from(i).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<f64> for Value {
+    fn from(f: f64) -> Self {
+        Value::Float(f)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.into())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s.into())
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(l: Vec<Value>) -> Self {
+        Value::list(l)
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(b: Vec<u8>) -> Self {
+        Value::Bytes(b.into())
+    }
+}
+
+impl From<Map> for Value {
+    fn from(m: Map) -> Self {
+        Value::Map(m)
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Nil => f.write_str("nil"),
+            Value::Bool(b) => write!(f, "{b:?}"),
+            Value::Int(i) => write!(f, "{i:?}"),
+            Value::Float(x) => write!(f, "{x:?}"),
+            Value::String(s) => write!(f, "{s:?}"),
+            Value::Bytes(b) => write!(f, "bytes{b:?}"),
+            Value::List(l) => f.debug_list().entries(l.iter()).finish(),
+            Value::Map(m) => m.fmt(f),
+            Value::Object(o) => o.fmt(f),
+        }
+    }
+}
+
+/// Go's `%v` formatting (`fmt.Sprint` of one value).
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::gofmt::sprint_value(self))
+    }
+}
+
+/// Deep equality (maps by content); not Go's `eq`, which is [`crate::builtins`]'s business.
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Value::Nil, Value::Nil) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => a == b,
+            (Value::String(a), Value::String(b)) => a == b,
+            (Value::Bytes(a), Value::Bytes(b)) => a == b,
+            (Value::List(a), Value::List(b)) => a == b,
+            (Value::Map(a), Value::Map(b)) => a.ptr_eq(b) || *a.read() == *b.read(),
+            (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
