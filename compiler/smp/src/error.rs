@@ -1,0 +1,32 @@
+//! Errors of a strategic merge: malformed patches and unreadable OpenAPI documents.
+
+use thiserror::Error;
+
+/// Why a strategic merge patch could not be applied.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum SmpError {
+    /// The patch and the object disagree on the shape of a field (map, list or scalar).
+    #[error("wrong node kind at `{path}`: expected {expected} but got {found}")]
+    KindMismatch {
+        /// Dotted path of the field.
+        path: String,
+        /// Shape of the object's field (or the first non-null side).
+        expected: &'static str,
+        /// Shape of the other side.
+        found: &'static str,
+    },
+    /// A `$patch` directive with a value other than `delete`, `replace` or `merge`.
+    #[error("unknown patch strategy '{value}' at `{path}`")]
+    UnknownDirective {
+        /// Dotted path of the map or list holding the directive.
+        path: String,
+        /// The directive's value.
+        value: String,
+    },
+    /// A custom OpenAPI document that cannot serve as merge schema.
+    #[error("invalid OpenAPI document: {reason}")]
+    InvalidOpenApi {
+        /// What is wrong with it.
+        reason: String,
+    },
+}

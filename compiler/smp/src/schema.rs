@@ -1,0 +1,325 @@
+//! Merge metadata read from OpenAPI v2 definitions: which lists merge by key, with which keys,
+//! and how to step from a type to the schema of its fields and list items.
+//!
+//! The built-in schema is the Kubernetes v1.21 API, the version kustomize v5 compiles in,
+//! reduced by `scripts/gen-metadata.py` to `data/k8s-v1.21-merge-schema.json`. A custom
+//! document (a kustomization's `openapi:` field) is read with the same code and, as in
+//! kustomize, replaces the built-in schema instead of extending it.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::error::SmpError;
+
+const BUILTIN: &str = include_str!("../data/k8s-v1.21-merge-schema.json");
+
+/// Index of a schema node inside a [`Schema`].
+pub type NodeId = usize;
+
+/// Merge-relevant view of one OpenAPI schema object.
+#[derive(Debug, Default, Clone)]
+struct Node {
+    properties: HashMap<String, NodeId>,
+    additional: Option<NodeId>,
+    items: Option<NodeId>,
+    is_array: bool,
+    strategy: Option<String>,
+    merge_key: Option<String>,
+    list_map_keys: Option<Vec<String>>,
+}
+
+/// A parsed set of OpenAPI definitions indexed for strategic merge.
+#[derive(Debug, Default, Clone)]
+pub struct Schema {
+    nodes: Vec<Node>,
+    by_type: HashMap<(String, String), NodeId>,
+}
+
+/// What a list field's schema says about merging it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListStrategy {
+    /// The raw `x-kubernetes-patch-strategy` value, e.g. `merge` or `merge,retainKeys`.
+    pub strategy: String,
+    /// Merge keys: `x-kubernetes-list-map-keys` when present, else the patch merge key.
+    pub keys: Vec<String>,
+}
+
+impl Schema {
+    /// The Kubernetes v1.21 merge metadata, as kustomize v5 uses it.
+    pub fn builtin() -> &'static Schema {
+        static BUILTIN_SCHEMA: OnceLock<Schema> = OnceLock::new();
+        BUILTIN_SCHEMA.get_or_init(|| {
+            let doc: Value =
+                serde_json::from_str(BUILTIN).expect("embedded merge schema is valid JSON");
+            Schema::with_openapi(&doc).expect("embedded merge schema is a valid OpenAPI document")
+        })
+    }
+
+    /// A schema with no types: every list replaces and maps merge, as for unknown CRDs.
+    pub fn empty() -> Schema {
+        Schema::default()
+    }
+
+    /// Reads an OpenAPI v2 document (`{"definitions": {...}}`), such as the file named by a
+    /// kustomization's `openapi: {path: ...}`. Like kustomize, the result holds only these
+    /// definitions: built-in types it does not define merge as unknown types.
+    pub fn with_openapi(doc: &Value) -> Result<Schema, SmpError> {
+        let definitions = doc
+            .get("definitions")
+            .and_then(Value::as_object)
+            .ok_or_else(|| SmpError::InvalidOpenApi {
+                reason: "the document has no `definitions` object".into(),
+            })?;
+        let mut builder = Builder::default();
+        for name in definitions.keys() {
+            let id = builder.schema.nodes.len();
+            builder.schema.nodes.push(Node::default());
+            builder.defs.insert(name.clone(), id);
+        }
+        for (name, body) in definitions {
+            let id = builder.defs[name];
+            if body.get("$ref").is_none() {
+                let node = builder.parse_inline(body, &format!("definitions.{name}"))?;
+                builder.schema.nodes[id] = node;
+            }
+            if let Some(gvks) = body
+                .get("x-kubernetes-group-version-kind")
+                .and_then(Value::as_array)
+            {
+                for gvk in gvks {
+                    if let Some(key) = type_key(gvk) {
+                        builder.schema.by_type.insert(key, id);
+                    }
+                }
+            }
+        }
+        builder.resolve_aliases(definitions)?;
+        Ok(builder.schema)
+    }
+
+    /// The schema of a resource type, or `None` for types the schema does not know.
+    pub fn for_type(&self, api_version: &str, kind: &str) -> Option<NodeId> {
+        self.by_type
+            .get(&(api_version.to_string(), kind.to_string()))
+            .copied()
+    }
+
+    /// Schema of a field of an object (a named property, else the map value schema).
+    pub fn field(&self, node: NodeId, name: &str) -> Option<NodeId> {
+        let node = &self.nodes[node];
+        node.properties.get(name).copied().or(node.additional)
+    }
+
+    /// Schema of the items of an array schema.
+    pub fn elements(&self, node: NodeId) -> Option<NodeId> {
+        let node = &self.nodes[node];
+        if node.is_array { node.items } else { None }
+    }
+
+    /// Patch strategy and merge keys declared on a list field, if it declares a strategy.
+    pub fn list_strategy(&self, node: NodeId) -> Option<ListStrategy> {
+        let node = &self.nodes[node];
+        let strategy = node.strategy.clone()?;
+        let keys = match (&node.list_map_keys, &node.merge_key) {
+            (Some(keys), _) => keys.clone(),
+            (None, Some(key)) => vec![key.clone()],
+            (None, None) => Vec::new(),
+        };
+        Some(ListStrategy { strategy, keys })
+    }
+
+    /// Whether a list with this schema merges (its patch strategy includes `merge`).
+    pub fn merges(&self, node: NodeId) -> bool {
+        self.nodes[node]
+            .strategy
+            .as_deref()
+            .is_some_and(|s| s.split(',').any(|part| part == "merge"))
+    }
+
+    /// Follows a path of field names (`[]` steps into list items) from a node.
+    pub fn lookup(&self, mut node: NodeId, path: &[&str]) -> Option<NodeId> {
+        for step in path {
+            node = if *step == "[]" {
+                self.elements(node)?
+            } else {
+                self.field(node, step)?
+            };
+        }
+        Some(node)
+    }
+}
+
+fn type_key(gvk: &Value) -> Option<(String, String)> {
+    let version = gvk.get("version")?.as_str()?;
+    let kind = gvk.get("kind")?.as_str()?;
+    let api_version = match gvk.get("group").and_then(Value::as_str) {
+        Some(group) if !group.is_empty() => format!("{group}/{version}"),
+        _ => version.to_string(),
+    };
+    Some((api_version, kind.to_string()))
+}
+
+#[derive(Default)]
+struct Builder {
+    schema: Schema,
+    defs: HashMap<String, NodeId>,
+}
+
+impl Builder {
+    fn push(&mut self, node: Node) -> NodeId {
+        self.schema.nodes.push(node);
+        self.schema.nodes.len() - 1
+    }
+
+    fn reference(&self, reference: &str, at: &str) -> Result<NodeId, SmpError> {
+        let name = reference
+            .strip_prefix("#/definitions/")
+            .unwrap_or(reference);
+        self.defs
+            .get(name)
+            .copied()
+            .ok_or_else(|| SmpError::InvalidOpenApi {
+                reason: format!("{at}: $ref `{reference}` names no definition"),
+            })
+    }
+
+    /// Schema for a property, list item or map value: a `$ref` resolves to its definition
+    /// (dropping the sibling keywords, as kustomize does), anything else is parsed inline.
+    fn parse_child(&mut self, body: &Value, at: &str) -> Result<NodeId, SmpError> {
+        if let Some(reference) = body.get("$ref").and_then(Value::as_str) {
+            return self.reference(reference, at);
+        }
+        let node = self.parse_inline(body, at)?;
+        Ok(self.push(node))
+    }
+
+    fn parse_inline(&mut self, body: &Value, at: &str) -> Result<Node, SmpError> {
+        let Some(object) = body.as_object() else {
+            return Err(SmpError::InvalidOpenApi {
+                reason: format!("{at}: a schema must be an object"),
+            });
+        };
+        let mut node = Node {
+            is_array: match object.get("type") {
+                Some(Value::String(t)) => t == "array",
+                Some(Value::Array(types)) => types.len() == 1 && types[0] == "array",
+                _ => false,
+            },
+            strategy: object
+                .get("x-kubernetes-patch-strategy")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            merge_key: object
+                .get("x-kubernetes-patch-merge-key")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            list_map_keys: object
+                .get("x-kubernetes-list-map-keys")
+                .and_then(Value::as_array)
+                .map(|keys| {
+                    keys.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                }),
+            ..Node::default()
+        };
+        if let Some(properties) = object.get("properties").and_then(Value::as_object) {
+            for (name, prop) in properties {
+                let child = self.parse_child(prop, &format!("{at}.{name}"))?;
+                node.properties.insert(name.clone(), child);
+            }
+        }
+        if let Some(extra) = object.get("additionalProperties")
+            && extra.is_object()
+        {
+            node.additional = Some(self.parse_child(extra, &format!("{at}.additionalProperties"))?);
+        }
+        if let Some(items) = object.get("items")
+            && items.is_object()
+        {
+            node.items = Some(self.parse_child(items, &format!("{at}.items"))?);
+        }
+        Ok(node)
+    }
+
+    fn resolve_aliases(
+        &mut self,
+        definitions: &serde_json::Map<String, Value>,
+    ) -> Result<(), SmpError> {
+        // A definition whose body is a bare `$ref` takes the body of what it points to.
+        for (name, body) in definitions {
+            let mut seen = 0;
+            let mut current = body;
+            while let Some(reference) = current.get("$ref").and_then(Value::as_str) {
+                seen += 1;
+                if seen > definitions.len() {
+                    return Err(SmpError::InvalidOpenApi {
+                        reason: format!("definitions.{name}: $ref cycle"),
+                    });
+                }
+                let target = reference
+                    .strip_prefix("#/definitions/")
+                    .unwrap_or(reference);
+                current = definitions
+                    .get(target)
+                    .ok_or_else(|| SmpError::InvalidOpenApi {
+                        reason: format!(
+                            "definitions.{name}: $ref `{reference}` names no definition"
+                        ),
+                    })?;
+                let target_id = self.defs[target];
+                let id = self.defs[name];
+                self.schema.nodes[id] = self.schema.nodes[target_id].clone();
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_knows_pod_spec_merge_keys() {
+        let schema = Schema::builtin();
+        let deployment = schema.for_type("apps/v1", "Deployment").unwrap();
+        let containers = schema
+            .lookup(deployment, &["spec", "template", "spec", "containers"])
+            .unwrap();
+        assert!(schema.merges(containers));
+        assert_eq!(schema.list_strategy(containers).unwrap().keys, vec!["name"]);
+        let ports = schema.lookup(containers, &["[]", "ports"]).unwrap();
+        assert_eq!(
+            schema.list_strategy(ports).unwrap().keys,
+            vec!["containerPort", "protocol"]
+        );
+        let args = schema.lookup(containers, &["[]", "args"]);
+        assert!(args.is_none_or(|args| !schema.merges(args)));
+        let tolerations = schema
+            .lookup(deployment, &["spec", "template", "spec", "tolerations"])
+            .unwrap();
+        assert!(!schema.merges(tolerations));
+    }
+
+    #[test]
+    fn builtin_has_no_types_newer_than_v1_21() {
+        let schema = Schema::builtin();
+        assert!(
+            schema
+                .for_type("autoscaling/v2", "HorizontalPodAutoscaler")
+                .is_none()
+        );
+        assert!(schema.for_type("batch/v1", "CronJob").is_some());
+        assert!(schema.for_type("v1", "Service").is_some());
+    }
+
+    #[test]
+    fn custom_document_without_definitions_is_an_error() {
+        let err = Schema::with_openapi(&serde_json::json!({"paths": {}})).unwrap_err();
+        assert!(err.to_string().contains("definitions"), "{err}");
+    }
+}
