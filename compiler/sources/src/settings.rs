@@ -1,0 +1,60 @@
+//! Knobs of fetching: concurrency, timeouts, retries, TLS roots, plain-HTTP registries.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How sources are fetched. `Settings::default()` suits interactive and CI use.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// At most this many sources are fetched at once.
+    pub jobs: usize,
+    /// Connecting to a server may take at most this long.
+    pub connect_timeout: Duration,
+    /// One HTTP request (headers and body) may take at most this long.
+    pub request_timeout: Duration,
+    /// One Git operation (listing refs, or fetching a pack) may take at most this long.
+    pub git_timeout: Duration,
+    /// Transient failures (connection reset, HTTP 5xx, 429) are retried this many times.
+    pub retries: u32,
+    /// Delay before the first retry; doubled for each further one.
+    pub backoff: Duration,
+    /// Extra PEM root certificates trusted for HTTPS (custom CAs).
+    pub ca_certificates: Vec<PathBuf>,
+    /// Registries (`host[:port]`) spoken to over plain HTTP.
+    pub insecure_registries: Vec<String>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            jobs: 8,
+            connect_timeout: Duration::from_secs(15),
+            request_timeout: Duration::from_secs(120),
+            git_timeout: Duration::from_secs(600),
+            retries: 3,
+            backoff: Duration::from_millis(300),
+            ca_certificates: Vec::new(),
+            insecure_registries: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the environment: `KILN_INSECURE_REGISTRIES` (comma separated `host[:port]`) and
+    /// `KILN_CA_CERTIFICATES` (paths separated like `PATH`), on top of the defaults.
+    pub fn from_env() -> Self {
+        let mut s = Settings::default();
+        if let Ok(v) = std::env::var("KILN_INSECURE_REGISTRIES") {
+            s.insecure_registries = v
+                .split(',')
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(String::from)
+                .collect();
+        }
+        if let Some(v) = std::env::var_os("KILN_CA_CERTIFICATES") {
+            s.ca_certificates = std::env::split_paths(&v).collect();
+        }
+        s
+    }
+}
