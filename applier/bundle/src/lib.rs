@@ -2,3 +2,36 @@
 //!
 //! Links no renderer and no Kubernetes client, so the applier can verify a bundle with nothing
 //! but this crate.
+//!
+//! - The compiler hands a [`BundleSpec`] to [`write_dir`] or [`write_tar`] (or [`build`] for the
+//!   bytes in memory); both forms have the same [`Digest`], the blake3 of the canonical manifest.
+//! - Readers call [`Bundle::open`], which verifies every file before it hands out an object, or
+//!   [`verify`] for a report naming every tampered, missing or extra file.
+//! - [`diff`] compares two bundles object by object and field by field.
+//!
+//! The exact format (layout, canonical object YAML, canonical manifest JSON) is specified in
+//! [`canonical`], [`layout`] and `FORMAT.md`.
+
+mod build;
+mod bundle;
+pub mod canonical;
+pub mod diff;
+mod digest;
+mod error;
+pub mod layout;
+mod model;
+mod read;
+mod verify;
+mod write;
+
+pub use build::{BuiltBundle, build};
+pub use bundle::{Bundle, BundleObject, verify, verify_expecting};
+pub use diff::{BundleDiff, diff};
+pub use digest::{Digest, ParseDigestError};
+pub use error::BundleError;
+pub use model::{
+    BundleSpec, ComponentEntry, ComponentSpec, FORMAT, Manifest, ObjectEntry, ObjectId, ObjectKey,
+    Provenance,
+};
+pub use verify::{Problem, VerifyReport};
+pub use write::{tar_bytes, write_built_dir, write_built_tar, write_dir, write_tar};

@@ -1,0 +1,162 @@
+//! Turning a [`BundleSpec`] into the exact files of a bundle, in memory.
+//!
+//! Both on-disk forms (directory and tar) and the digest come from [`build`]'s output, so they
+//! cannot disagree. Nothing here reads the clock, the environment or the filesystem, and every
+//! collection is ordered before it is written.
+
+use crate::canonical;
+use crate::digest::Digest;
+use crate::error::BundleError;
+use crate::layout;
+use crate::model::{
+    BundleSpec, ComponentEntry, FORMAT, Manifest, ObjectEntry, ObjectId, ObjectKey, Provenance,
+};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A bundle ready to be written: its manifest, every file's bytes, and its digest.
+#[derive(Debug, Clone)]
+pub struct BuiltBundle {
+    pub manifest: Manifest,
+    /// Every file of the bundle (manifest included) by path, sorted by path.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// blake3 of the canonical manifest bytes.
+    pub digest: Digest,
+}
+
+/// Builds the canonical files of a bundle, checking the spec: objects are valid and unique by
+/// group/kind/namespace/name, provenance files are relative, and waves order the components.
+pub fn build(spec: &BundleSpec) -> Result<BuiltBundle, BundleError> {
+    let wave_of = check_waves(spec)?;
+    let mut seen: BTreeMap<ObjectKey, &Provenance> = BTreeMap::new();
+    let mut files = BTreeMap::new();
+    let mut components = Vec::with_capacity(spec.components.len());
+
+    for component in &spec.components {
+        let mut objects = Vec::with_capacity(component.objects.len());
+        for (object, provenance) in &component.objects {
+            if is_absolute(&provenance.file) {
+                return Err(BundleError::AbsoluteProvenance {
+                    component: component.name.clone(),
+                    file: provenance.file.clone(),
+                });
+            }
+            let id = ObjectId::of(object).map_err(|reason| BundleError::InvalidObject {
+                provenance: Box::new(provenance.clone()),
+                reason,
+            })?;
+            if let Some(first) = seen.insert(id.key(), provenance) {
+                return Err(BundleError::DuplicateObject {
+                    id: id.key().to_string(),
+                    first: Box::new(first.clone()),
+                    second: Box::new(provenance.clone()),
+                });
+            }
+            objects.push((id, object, provenance));
+        }
+        objects.sort_by(|a, b| (a.0.key(), &a.0.version, a.2).cmp(&(b.0.key(), &b.0.version, b.2)));
+        let ids: Vec<&ObjectId> = objects.iter().map(|o| &o.0).collect();
+        let paths = layout::object_paths(&component.name, &ids);
+        let mut entries = Vec::with_capacity(objects.len());
+        for ((id, object, provenance), path) in objects.into_iter().zip(paths) {
+            let bytes = canonical::object_bytes(object);
+            let digest = Digest::of(&bytes);
+            files.insert(path.clone(), bytes);
+            entries.push(ObjectEntry {
+                id,
+                file: path,
+                digest,
+                provenance: provenance.clone(),
+            });
+        }
+        let mut depends_on = component.depends_on.clone();
+        depends_on.sort();
+        depends_on.dedup();
+        components.push(ComponentEntry {
+            name: component.name.clone(),
+            depends_on,
+            wave: wave_of[component.name.as_str()],
+            objects: entries,
+        });
+    }
+    components.sort_by(|a, b| (a.wave, &a.name).cmp(&(b.wave, &b.name)));
+
+    let waves = spec
+        .waves
+        .iter()
+        .map(|wave| {
+            let mut wave = wave.clone();
+            wave.sort();
+            wave
+        })
+        .collect();
+    let manifest = Manifest {
+        format: FORMAT.to_string(),
+        project: spec.project.clone(),
+        target: spec.target.clone(),
+        compiler: spec.compiler_version.clone(),
+        waves,
+        components,
+        lock: spec.lock.as_ref().map(canonical::sort_keys),
+    };
+    let manifest_bytes = canonical::json_bytes(&manifest).map_err(BundleError::Serialize)?;
+    let digest = Digest::of(&manifest_bytes);
+    files.insert(layout::MANIFEST.to_string(), manifest_bytes);
+    Ok(BuiltBundle {
+        manifest,
+        files,
+        digest,
+    })
+}
+
+fn is_absolute(file: &str) -> bool {
+    let b = file.as_bytes();
+    file.starts_with('/')
+        || file.starts_with('\\')
+        || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
+}
+
+/// Checks that components are unique, each is in exactly one wave, every dependency exists and
+/// is in an earlier wave; returns each component's wave.
+fn check_waves(spec: &BundleSpec) -> Result<BTreeMap<&str, usize>, BundleError> {
+    let invalid = |m: String| Err(BundleError::InvalidSpec(m));
+    let mut names = BTreeSet::new();
+    for c in &spec.components {
+        if !names.insert(c.name.as_str()) {
+            return invalid(format!("component `{}` is listed twice", c.name));
+        }
+    }
+    let mut wave_of = BTreeMap::new();
+    for (i, wave) in spec.waves.iter().enumerate() {
+        for name in wave {
+            if !names.contains(name.as_str()) {
+                return invalid(format!("wave {i} names unknown component `{name}`"));
+            }
+            if wave_of.insert(name.as_str(), i).is_some() {
+                return invalid(format!("component `{name}` is in more than one wave"));
+            }
+        }
+    }
+    for c in &spec.components {
+        let Some(&wave) = wave_of.get(c.name.as_str()) else {
+            return invalid(format!("component `{}` is in no wave", c.name));
+        };
+        for dep in &c.depends_on {
+            match wave_of.get(dep.as_str()) {
+                None => {
+                    return invalid(format!(
+                        "component `{}` depends on unknown component `{dep}`",
+                        c.name
+                    ));
+                }
+                Some(&d) if d >= wave => {
+                    return invalid(format!(
+                        "component `{}` (wave {wave}) depends on `{dep}` (wave {d}), which is not in an earlier wave",
+                        c.name
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    Ok(wave_of)
+}

@@ -1,0 +1,372 @@
+//! Rendering a [`BundleDiff`] as text for terminals, Markdown for pull-request comments, and JSON
+//! for machines. All three are deterministic functions of the diff.
+
+use super::{BundleDiff, ComponentDiff, FieldChange, FieldOp, ObjectDiff, Status};
+use serde_json::Value;
+use std::fmt::Write as _;
+
+impl BundleDiff {
+    /// Plain text: a header, a summary line, then one block per differing object.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "diff {} ({}) -> {} ({})",
+            self.from.path,
+            self.from.digest.short(12),
+            self.to.path,
+            self.to.digest.short(12)
+        );
+        let _ = writeln!(out, "{}", self.summary_line());
+        for c in &self.components {
+            let _ = writeln!(out, "{}", component_line(c));
+        }
+        if self.lock_changed {
+            let _ = writeln!(out, "lock data changed");
+        }
+        for o in &self.objects {
+            out.push('\n');
+            let _ = writeln!(out, "{}", object_line(o));
+            for f in &o.fields {
+                for line in field_lines(f) {
+                    let _ = writeln!(out, "    {line}");
+                }
+            }
+        }
+        out
+    }
+
+    fn summary_line(&self) -> String {
+        let s = &self.summary;
+        format!(
+            "{} added, {} removed, {} changed, {} moved, {} unchanged",
+            s.added, s.removed, s.changed, s.moved, s.unchanged
+        )
+    }
+
+    /// Markdown for a pull-request comment: a title, a summary table, a table of differing
+    /// objects, and a collapsible `diff` block of field changes per changed object.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "### kiln diff: `{}` / `{}`\n",
+            md_code(&self.to.project),
+            md_code(&self.to.target)
+        );
+        let _ = writeln!(
+            out,
+            "`{}` → `{}`\n",
+            self.from.digest.short(12),
+            self.to.digest.short(12)
+        );
+        if self.is_empty() {
+            let _ = writeln!(out, "No changes to objects or components.");
+            if self.lock_changed {
+                let _ = writeln!(out, "\nThe lock data changed.");
+            }
+            return out;
+        }
+        let s = &self.summary;
+        out.push_str("| Added | Removed | Changed | Moved | Unchanged |\n");
+        out.push_str("|---:|---:|---:|---:|---:|\n");
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |\n",
+            s.added, s.removed, s.changed, s.moved, s.unchanged
+        );
+        if !self.components.is_empty() {
+            out.push_str("**Components**\n\n");
+            for c in &self.components {
+                let _ = writeln!(out, "- {}", md_escape(&component_line(c)));
+            }
+            out.push('\n');
+        }
+        if self.lock_changed {
+            out.push_str("The lock data changed.\n\n");
+        }
+        if !self.objects.is_empty() {
+            out.push_str("| | Kind | Namespace | Name | Component | Fields |\n");
+            out.push_str("|---|---|---|---|---|---:|\n");
+            for o in &self.objects {
+                let kind = if o.key.group.is_empty() {
+                    o.key.kind.clone()
+                } else {
+                    format!("{}.{}", o.key.kind, o.key.group)
+                };
+                let component = match &o.moved_from {
+                    Some(from) => format!("`{}` → `{}`", md_code(from), md_code(&o.component)),
+                    None => format!("`{}`", md_code(&o.component)),
+                };
+                let fields = if o.fields.is_empty() {
+                    String::new()
+                } else {
+                    o.fields.len().to_string()
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | `{}` | {component} | {fields} |",
+                    status_word(o.status),
+                    md_escape(&kind),
+                    o.key
+                        .namespace
+                        .as_deref()
+                        .map(md_escape)
+                        .unwrap_or_default(),
+                    md_code(&o.key.name),
+                );
+            }
+            out.push('\n');
+        }
+        for o in self.objects.iter().filter(|o| !o.fields.is_empty()) {
+            let body: Vec<String> = o.fields.iter().flat_map(diff_block_lines).collect();
+            let fence = fence_for(&body);
+            let _ = writeln!(
+                out,
+                "<details>\n<summary><code>{}</code> ({} field{})</summary>\n",
+                html_escape(&o.key.display_name()),
+                o.fields.len(),
+                if o.fields.len() == 1 { "" } else { "s" }
+            );
+            let _ = writeln!(out, "{fence}diff");
+            for line in body {
+                let _ = writeln!(out, "{line}");
+            }
+            let _ = writeln!(out, "{fence}\n</details>\n");
+        }
+        out
+    }
+
+    /// Pretty JSON of the whole diff.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Added => "added",
+        Status::Removed => "removed",
+        Status::Changed => "changed",
+        Status::Moved => "moved",
+    }
+}
+
+fn object_line(o: &ObjectDiff) -> String {
+    let sign = match o.status {
+        Status::Added => '+',
+        Status::Removed => '-',
+        Status::Changed => '~',
+        Status::Moved => '>',
+    };
+    let place = match &o.moved_from {
+        Some(from) => format!("component {from} -> {}", o.component),
+        None => format!("component {}", o.component),
+    };
+    format!(
+        "{sign} {} ({place}, {})",
+        o.key.display_name(),
+        status_word(o.status)
+    )
+}
+
+fn component_line(c: &ComponentDiff) -> String {
+    match c.status {
+        Status::Added => format!(
+            "component {} added (wave {})",
+            c.name,
+            c.to_wave.unwrap_or_default()
+        ),
+        Status::Removed => format!("component {} removed", c.name),
+        _ => {
+            let mut parts = Vec::new();
+            if c.from_wave != c.to_wave {
+                parts.push(format!(
+                    "wave {} -> {}",
+                    c.from_wave.unwrap_or_default(),
+                    c.to_wave.unwrap_or_default()
+                ));
+            }
+            if c.from_depends_on != c.to_depends_on {
+                let list = |d: &Option<Vec<String>>| {
+                    format!("[{}]", d.as_deref().unwrap_or_default().join(", "))
+                };
+                parts.push(format!(
+                    "depends-on {} -> {}",
+                    list(&c.from_depends_on),
+                    list(&c.to_depends_on)
+                ));
+            }
+            format!("component {} changed: {}", c.name, parts.join("; "))
+        }
+    }
+}
+
+/// A value on one line: plain strings bare, other scalars as JSON, collections as compact JSON.
+fn inline(v: &Value) -> String {
+    match v {
+        Value::String(s) if kiln_yaml::emit::plain_is_safe(s) => s.clone(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+fn is_multiline(v: Option<&Value>) -> bool {
+    matches!(v, Some(Value::String(s)) if s.contains('\n'))
+}
+
+/// Text lines for one field change: `path: a -> b`, `+ path: v`, `- path: v`, or a line diff
+/// for multi-line strings.
+fn field_lines(f: &FieldChange) -> Vec<String> {
+    match f.op {
+        FieldOp::Added => vec![format!("+ {}: {}", f.path, opt(&f.to))],
+        FieldOp::Removed => vec![format!("- {}: {}", f.path, opt(&f.from))],
+        FieldOp::Reordered => vec![format!(
+            "~ {}: order {} -> {}",
+            f.path,
+            opt(&f.from),
+            opt(&f.to)
+        )],
+        FieldOp::Changed if is_multiline(f.from.as_ref()) || is_multiline(f.to.as_ref()) => {
+            let mut lines = vec![format!("~ {}:", f.path)];
+            lines.extend(
+                text_diff(str_of(&f.from), str_of(&f.to))
+                    .into_iter()
+                    .map(|l| format!("    {l}")),
+            );
+            lines
+        }
+        FieldOp::Changed => vec![format!("~ {}: {} -> {}", f.path, opt(&f.from), opt(&f.to))],
+    }
+}
+
+/// Lines for a Markdown `diff` block: removals `-`, additions `+`, context ` `.
+fn diff_block_lines(f: &FieldChange) -> Vec<String> {
+    match f.op {
+        FieldOp::Added => vec![format!("+ {}: {}", f.path, opt(&f.to))],
+        FieldOp::Removed => vec![format!("- {}: {}", f.path, opt(&f.from))],
+        FieldOp::Reordered => vec![
+            format!("- {}: order {}", f.path, opt(&f.from)),
+            format!("+ {}: order {}", f.path, opt(&f.to)),
+        ],
+        FieldOp::Changed if is_multiline(f.from.as_ref()) || is_multiline(f.to.as_ref()) => {
+            let mut lines = vec![format!("  {}:", f.path)];
+            lines.extend(text_diff(str_of(&f.from), str_of(&f.to)));
+            lines
+        }
+        FieldOp::Changed => vec![
+            format!("- {}: {}", f.path, opt(&f.from)),
+            format!("+ {}: {}", f.path, opt(&f.to)),
+        ],
+    }
+}
+
+fn opt(v: &Option<Value>) -> String {
+    v.as_ref().map(inline).unwrap_or_default()
+}
+
+fn str_of(v: &Option<Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => inline(other),
+        None => String::new(),
+    }
+}
+
+/// A line diff of two texts by longest common subsequence of lines (`-`, `+`, or two spaces for
+/// common lines), with at most three lines of context around changes.
+fn text_diff(a: String, b: String) -> Vec<String> {
+    let a: Vec<&str> = a.split('\n').collect();
+    let b: Vec<&str> = b.split('\n').collect();
+    let (n, m) = (a.len(), b.len());
+    if n.saturating_mul(m) > 4_000_000 {
+        let mut out: Vec<String> = a.iter().map(|l| format!("-   {l}")).collect();
+        out.extend(b.iter().map(|l| format!("+   {l}")));
+        return out;
+    }
+    let mut table = vec![0u32; (n + 1) * (m + 1)];
+    let at = |i: usize, j: usize| i * (m + 1) + j;
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            table[at(i, j)] = if a[i] == b[j] {
+                table[at(i + 1, j + 1)] + 1
+            } else {
+                table[at(i + 1, j)].max(table[at(i, j + 1)])
+            };
+        }
+    }
+    let mut ops: Vec<(char, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            ops.push((' ', a[i]));
+            i += 1;
+            j += 1;
+        } else if j == m || (i < n && table[at(i + 1, j)] >= table[at(i, j + 1)]) {
+            ops.push(('-', a[i]));
+            i += 1;
+        } else {
+            ops.push(('+', b[j]));
+            j += 1;
+        }
+    }
+    const CONTEXT: usize = 3;
+    let changed: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].0 != ' ').collect();
+    let keep = |k: usize| {
+        changed
+            .iter()
+            .any(|&c| k + CONTEXT >= c && k <= c + CONTEXT)
+    };
+    let mut out = Vec::new();
+    let mut skipped = false;
+    for (k, (op, line)) in ops.iter().enumerate() {
+        if keep(k) {
+            if skipped {
+                out.push("  ...".to_string());
+                skipped = false;
+            }
+            out.push(format!("{op}   {line}"));
+        } else {
+            skipped = true;
+        }
+    }
+    out
+}
+
+/// A code fence longer than any run of backticks in the lines.
+fn fence_for(lines: &[String]) -> String {
+    let longest = lines
+        .iter()
+        .map(|l| l.split(|c| c != '`').map(str::len).max().unwrap_or(0))
+        .max()
+        .unwrap_or(0);
+    "`".repeat(longest.max(2) + 1)
+}
+
+/// Text for inside a Markdown code span: backticks cannot be escaped there, so they are replaced.
+fn md_code(s: &str) -> String {
+    s.replace('`', "'").replace('|', "\\|").replace('\n', " ")
+}
+
+fn md_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '#'
+        ) {
+            out.push('\\');
+        }
+        if c == '\n' {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

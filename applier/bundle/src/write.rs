@@ -1,0 +1,145 @@
+//! Writing a bundle to disk, atomically: as a directory for review, or as one tar file.
+//!
+//! Everything is written into a temporary sibling of the output first and renamed into place
+//! only when complete, so a failure leaves the previous bundle untouched. The tar form is
+//! deterministic: entries sorted by path, regular files only, mode 0644, uid/gid 0, no user or
+//! group names, mtime 0.
+
+use crate::build::{BuiltBundle, build};
+use crate::digest::Digest;
+use crate::error::BundleError;
+use crate::layout;
+use crate::model::BundleSpec;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Builds `spec` and writes it as a bundle directory at `out`, replacing a previous bundle there.
+pub fn write_dir(spec: &BundleSpec, out: &Path) -> Result<Digest, BundleError> {
+    let built = build(spec)?;
+    write_built_dir(&built, out)?;
+    Ok(built.digest)
+}
+
+/// Builds `spec` and writes it as a single tar file at `out`, replacing a previous file there.
+pub fn write_tar(spec: &BundleSpec, out: &Path) -> Result<Digest, BundleError> {
+    let built = build(spec)?;
+    write_built_tar(&built, out)?;
+    Ok(built.digest)
+}
+
+fn parent_of(out: &Path) -> Result<PathBuf, BundleError> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| BundleError::io("create directory", &parent, e))?;
+    Ok(parent)
+}
+
+fn file_name(out: &Path) -> Result<String, BundleError> {
+    out.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| BundleError::Unreadable {
+            path: out.to_path_buf(),
+            reason: "the output path has no file name".into(),
+        })
+}
+
+/// Writes an already built bundle as a directory at `out` (see [`write_dir`]).
+pub fn write_built_dir(built: &BuiltBundle, out: &Path) -> Result<(), BundleError> {
+    let parent = parent_of(out)?;
+    let name = file_name(out)?;
+    if out.exists() {
+        check_replaceable(out)?;
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.kiln-tmp-"))
+        .tempdir_in(&parent)
+        .map_err(|e| BundleError::io("create a temporary directory in", &parent, e))?;
+    for (rel, bytes) in &built.files {
+        let path = tmp.path().join(rel);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| BundleError::io("create directory", dir, e))?;
+        }
+        fs::write(&path, bytes).map_err(|e| BundleError::io("write", &path, e))?;
+    }
+    if out.exists() {
+        // Move the old bundle aside, move the new one in, and only then delete the old one.
+        let old = tempfile::Builder::new()
+            .prefix(&format!(".{name}.kiln-old-"))
+            .tempdir_in(&parent)
+            .map_err(|e| BundleError::io("create a temporary directory in", &parent, e))?;
+        let old_path = old.path().join("bundle");
+        fs::rename(out, &old_path).map_err(|e| BundleError::io("move aside", out, e))?;
+        if let Err(e) = fs::rename(tmp.path(), out) {
+            let _ = fs::rename(&old_path, out);
+            return Err(BundleError::io("rename the new bundle to", out, e));
+        }
+        drop(old);
+    } else {
+        fs::rename(tmp.path(), out)
+            .map_err(|e| BundleError::io("rename the new bundle to", out, e))?;
+    }
+    // The temporary directory now lives at `out`; forget it without deleting.
+    let _ = tmp.keep();
+    Ok(())
+}
+
+/// An existing output may be replaced only if it is an empty directory or a previous bundle.
+fn check_replaceable(out: &Path) -> Result<(), BundleError> {
+    let meta = fs::symlink_metadata(out).map_err(|e| BundleError::io("inspect", out, e))?;
+    if meta.is_dir() {
+        let mut entries =
+            fs::read_dir(out).map_err(|e| BundleError::io("read directory", out, e))?;
+        if entries.next().is_none() || out.join(layout::MANIFEST).is_file() {
+            return Ok(());
+        }
+    }
+    Err(BundleError::OutputNotABundle {
+        path: out.to_path_buf(),
+    })
+}
+
+/// The deterministic tar bytes of a built bundle.
+pub fn tar_bytes(built: &BuiltBundle) -> Result<Vec<u8>, BundleError> {
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.mode(tar::HeaderMode::Deterministic);
+    for (rel, bytes) in &built.files {
+        let mut header = tar::Header::new_gnu();
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_size(bytes.len() as u64);
+        builder
+            .append_data(&mut header, rel, bytes.as_slice())
+            .map_err(|e| BundleError::io("append to tar", rel, e))?;
+    }
+    builder
+        .into_inner()
+        .map_err(|e| BundleError::io("finish tar", "<memory>", e))
+}
+
+/// Writes an already built bundle as a tar file at `out` (see [`write_tar`]).
+pub fn write_built_tar(built: &BuiltBundle, out: &Path) -> Result<(), BundleError> {
+    let parent = parent_of(out)?;
+    let name = file_name(out)?;
+    if out.is_dir() {
+        return Err(BundleError::OutputNotABundle {
+            path: out.to_path_buf(),
+        });
+    }
+    let bytes = tar_bytes(built)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{name}.kiln-tmp-"))
+        .tempfile_in(&parent)
+        .map_err(|e| BundleError::io("create a temporary file in", &parent, e))?;
+    tmp.write_all(&bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| BundleError::io("write", tmp.path().to_path_buf(), e))?;
+    tmp.persist(out)
+        .map_err(|e| BundleError::io("rename the new bundle to", out, e.error))?;
+    Ok(())
+}
