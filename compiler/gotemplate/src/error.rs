@@ -89,9 +89,13 @@ pub enum Error {
     #[error(transparent)]
     Parse(#[from] ParseError),
     #[error(transparent)]
-    Exec(#[from] ExecError),
+    Exec(#[from] Box<ExecError>),
     /// Executing a name no template has (Go: `template: no template "x" associated with template "y"`).
-    #[error("template: no template {} associated with template {}", crate::gofmt::quote(name), crate::gofmt::quote(set))]
+    #[error(
+        "template: no template {} associated with template {}",
+        crate::gofmt::quote(name),
+        crate::gofmt::quote(set)
+    )]
     NoTemplate { name: String, set: String },
     /// A bad `Option` string (Go panics: `unrecognized option: X`).
     #[error("unrecognized option: {0}")]
@@ -102,7 +106,9 @@ impl Error {
     /// The innermost error of an include chain (the one that actually failed).
     pub fn innermost(&self) -> &Error {
         match self {
-            Error::Exec(ExecError { cause: Some(c), .. }) => c.innermost(),
+            Error::Exec(e) if e.cause.is_some() => {
+                e.cause.as_deref().map_or(self, Error::innermost)
+            }
             other => other,
         }
     }

@@ -1,16 +1,998 @@
-//! Executor placeholder: replaced by the real executor in the next commit.
+//! The executor: walks a parsed tree with data, following Go's `text/template/exec.go` (field
+//! chains, method calls, function calls with argument conversion, pipelines, variables,
+//! control structures, template calls) so that output and error messages match Go's.
 
 use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
 
-use crate::error::Error;
-use crate::template::Templates;
+use crate::ast::{Arg, Branch, Command, Func, Node, Number, Pipe, TemplateCall, Tree};
+use crate::builtins::Builtin;
+use crate::error::{Error, ExecError, Location};
+use crate::func::{ArgType, CallContext, ExecHost, FuncError, Signature};
+use crate::gofmt;
+use crate::parse;
+use crate::template::{MissingKey, Templates};
 use crate::value::Value;
 
+/// Go's `maxExecDepth`.
+const MAX_EXEC_DEPTH: usize = 100_000;
+/// Stack kept free before recursing; more is allocated on the heap when less remains.
+const RED_ZONE: usize = 128 * 1024;
+const STACK_GROWTH: usize = 2 * 1024 * 1024;
+
 pub(crate) fn execute(
-    t: &Templates,
+    set: &Templates,
     name: &str,
-    _data: Value,
-    _state: Option<&mut (dyn Any + Send)>,
+    data: Value,
+    user: Option<&mut (dyn Any + Send)>,
 ) -> Result<String, Error> {
-    Err(Error::NoTemplate { name: name.into(), set: t.first_name.clone().unwrap_or_default() })
+    let Some(tree) = set.trees.get(name).cloned() else {
+        return Err(Error::NoTemplate {
+            name: name.to_string(),
+            set: set.first_name.clone().unwrap_or_else(|| name.to_string()),
+        });
+    };
+    let mut shared = Shared {
+        set,
+        overlays: Vec::new(),
+        user,
+        depth: 0,
+    };
+    let mut out = String::new();
+    run_tree(&mut shared, &tree, data, &mut out, Vec::new())?;
+    Ok(out)
+}
+
+/// State shared by every template executing within one `execute` call.
+struct Shared<'t> {
+    set: &'t Templates,
+    /// Templates defined by texts run through `CallContext::execute_text`, innermost last.
+    overlays: Vec<HashMap<String, Arc<Tree>>>,
+    user: Option<&'t mut (dyn Any + Send)>,
+    depth: usize,
+}
+
+impl Shared<'_> {
+    fn lookup(&self, name: &str) -> Option<Arc<Tree>> {
+        for o in self.overlays.iter().rev() {
+            if let Some(t) = o.get(name) {
+                return Some(t.clone());
+            }
+        }
+        self.set.trees.get(name).cloned()
+    }
+}
+
+fn run_tree(
+    sh: &mut Shared<'_>,
+    tree: &Tree,
+    dot: Value,
+    out: &mut String,
+    call_stack: Vec<(String, Location)>,
+) -> Result<(), Error> {
+    let mut frame = Frame {
+        sh,
+        tree,
+        vars: vec![Var {
+            name: Arc::from("$"),
+            slot: Slot::concrete(dot.clone()),
+        }],
+        cur: None,
+        call_stack,
+    };
+    let dot = Slot::concrete(dot);
+    stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || {
+        frame.walk_list(&dot, &tree.root, out)
+    })?;
+    Ok(())
+}
+
+/// A value with its static type: `iface` when it came out of a container (`interface{}`), which
+/// decides between Go's "nil pointer evaluating interface {}.x" and silently missing values.
+#[derive(Clone)]
+struct Slot {
+    v: Value,
+    iface: bool,
+}
+
+impl Slot {
+    fn concrete(v: Value) -> Self {
+        Slot { v, iface: false }
+    }
+    fn iface(v: Value) -> Self {
+        Slot { v, iface: true }
+    }
+}
+
+struct Var {
+    name: Arc<str>,
+    slot: Slot,
+}
+
+#[derive(Clone, Copy)]
+enum Cur<'n> {
+    Node(&'n Node),
+    Pipe(&'n Pipe),
+    Cmd(&'n Command),
+    Arg(&'n Arg),
+    Number(&'n Number),
+}
+
+impl Cur<'_> {
+    fn pos(&self) -> usize {
+        match self {
+            Cur::Node(n) => match n {
+                Node::Action(a) => a.pos,
+                Node::If(b) | Node::With(b) | Node::Range(b) => b.pos,
+                Node::Template(t) => t.pos,
+                Node::Break(p) | Node::Continue(p) => *p,
+                Node::Text(_) => 0,
+            },
+            Cur::Pipe(p) => p.pos,
+            Cur::Cmd(c) => c.pos,
+            Cur::Arg(a) => a.pos(),
+            Cur::Number(n) => n.pos,
+        }
+    }
+}
+
+impl fmt::Display for Cur<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cur::Node(n) => n.fmt(f),
+            Cur::Pipe(p) => p.fmt(f),
+            Cur::Cmd(c) => c.fmt(f),
+            Cur::Arg(a) => a.fmt(f),
+            Cur::Number(n) => f.write_str(&n.text),
+        }
+    }
+}
+
+enum Flow {
+    Normal,
+    Break,
+    Continue,
+}
+
+type R<T> = Result<T, Error>;
+
+struct Frame<'f, 't, 'n> {
+    sh: &'f mut Shared<'t>,
+    tree: &'n Tree,
+    vars: Vec<Var>,
+    cur: Option<Cur<'n>>,
+    call_stack: Vec<(String, Location)>,
+}
+
+fn location_of(tree: &Tree, pos: usize) -> Location {
+    let text = &tree.text[..pos.min(tree.text.len())];
+    let line_start = text.rfind('\n').map_or(0, |i| i + 1);
+    Location {
+        parse_name: tree.parse_name.to_string(),
+        line: 1 + text.matches('\n').count(),
+        col: if line_start == 0 {
+            pos
+        } else {
+            pos - line_start
+        },
+        offset: pos,
+    }
+}
+
+impl<'f, 't, 'n> Frame<'f, 't, 'n> {
+    fn at(&mut self, c: Cur<'n>) {
+        self.cur = Some(c);
+    }
+
+    fn error(&self, message: String) -> Error {
+        self.error_with_cause(message, None)
+    }
+
+    fn error_with_cause(&self, message: String, cause: Option<Box<Error>>) -> Error {
+        let (location, context) = match self.cur {
+            Some(c) => (Some(location_of(self.tree, c.pos())), c.to_string()),
+            None => (None, String::new()),
+        };
+        Error::Exec(Box::new(ExecError {
+            template: self.tree.name.clone(),
+            location,
+            context,
+            message,
+            cause,
+            call_stack: self.call_stack.clone(),
+        }))
+    }
+
+    // ---- variables ----
+
+    fn push(&mut self, name: Arc<str>, slot: Slot) {
+        self.vars.push(Var { name, slot });
+    }
+
+    fn set_var(&mut self, name: &str, v: Value) -> R<()> {
+        for var in self.vars.iter_mut().rev() {
+            if &*var.name == name {
+                var.slot = Slot::concrete(v);
+                return Ok(());
+            }
+        }
+        Err(self.error(format!("undefined variable: {name}")))
+    }
+
+    fn set_top_var(&mut self, n: usize, slot: Slot) {
+        let len = self.vars.len();
+        self.vars[len - n].slot = slot;
+    }
+
+    fn var_value(&self, name: &str) -> R<Slot> {
+        for var in self.vars.iter().rev() {
+            if &*var.name == name {
+                return Ok(var.slot.clone());
+            }
+        }
+        Err(self.error(format!("undefined variable: {name}")))
+    }
+
+    // ---- walking ----
+
+    fn walk_list(&mut self, dot: &Slot, list: &'n [Node], out: &mut String) -> R<Flow> {
+        for node in list {
+            match self.walk(dot, node, out)? {
+                Flow::Normal => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(Flow::Normal)
+    }
+
+    fn walk(&mut self, dot: &Slot, node: &'n Node, out: &mut String) -> R<Flow> {
+        match node {
+            Node::Text(t) => {
+                out.push_str(t);
+                Ok(Flow::Normal)
+            }
+            Node::Action(a) => {
+                self.at(Cur::Node(node));
+                let v = self.eval_pipeline(dot, &a.pipe)?;
+                if a.pipe.decl.is_empty() {
+                    self.at(Cur::Node(node));
+                    print_value(out, &v);
+                }
+                Ok(Flow::Normal)
+            }
+            Node::If(b) => {
+                self.at(Cur::Node(node));
+                self.walk_if_or_with(false, dot, b, out)
+            }
+            Node::With(b) => {
+                self.at(Cur::Node(node));
+                self.walk_if_or_with(true, dot, b, out)
+            }
+            Node::Range(b) => {
+                self.at(Cur::Node(node));
+                self.walk_range(dot, b, out)
+            }
+            Node::Template(t) => {
+                self.at(Cur::Node(node));
+                self.walk_template(dot, t, out)?;
+                Ok(Flow::Normal)
+            }
+            Node::Break(_) => Ok(Flow::Break),
+            Node::Continue(_) => Ok(Flow::Continue),
+        }
+    }
+
+    fn walk_if_or_with(
+        &mut self,
+        with: bool,
+        dot: &Slot,
+        b: &'n Branch,
+        out: &mut String,
+    ) -> R<Flow> {
+        let mark = self.vars.len();
+        let r = (|| {
+            let val = self.eval_pipeline(dot, &b.pipe)?;
+            if val.is_true() {
+                if with {
+                    self.walk_list(&Slot::concrete(val), &b.list, out)
+                } else {
+                    self.walk_list(dot, &b.list, out)
+                }
+            } else if let Some(e) = &b.else_list {
+                self.walk_list(dot, e, out)
+            } else {
+                Ok(Flow::Normal)
+            }
+        })();
+        self.vars.truncate(mark);
+        r
+    }
+
+    fn walk_range(&mut self, dot: &Slot, r: &'n Branch, out: &mut String) -> R<Flow> {
+        let outer_mark = self.vars.len();
+        let res = self.walk_range_inner(dot, r, out);
+        self.vars.truncate(outer_mark);
+        res.map(|()| Flow::Normal)
+    }
+
+    fn walk_range_inner(&mut self, dot: &Slot, r: &'n Branch, out: &mut String) -> R<()> {
+        let val = self.eval_pipeline(dot, &r.pipe)?;
+        let val = match &val {
+            Value::Object(o) => o.underlying().unwrap_or(val),
+            _ => val,
+        };
+        let mark = self.vars.len();
+        let ndecl = r.pipe.decl.len();
+        match &val {
+            Value::List(l) => {
+                if !l.is_empty() {
+                    for (i, e) in l.iter().enumerate() {
+                        if !self.one_iteration(
+                            r,
+                            mark,
+                            Slot::concrete(Value::from(i)),
+                            Slot::iface(e.clone()),
+                            out,
+                        )? {
+                            break;
+                        }
+                    }
+                    return Ok(());
+                }
+            }
+            Value::Bytes(b) => {
+                if !b.is_empty() {
+                    for (i, e) in b.iter().enumerate() {
+                        let elem = Slot::concrete(Value::Int(i64::from(*e)));
+                        if !self.one_iteration(
+                            r,
+                            mark,
+                            Slot::concrete(Value::from(i)),
+                            elem,
+                            out,
+                        )? {
+                            break;
+                        }
+                    }
+                    return Ok(());
+                }
+            }
+            Value::Map(m) => {
+                if !m.is_empty() {
+                    for (k, e) in m.entries() {
+                        if !self.one_iteration(
+                            r,
+                            mark,
+                            Slot::concrete(Value::from(k)),
+                            Slot::iface(e),
+                            out,
+                        )? {
+                            break;
+                        }
+                    }
+                    return Ok(());
+                }
+            }
+            Value::Int(n) => {
+                if ndecl > 1 {
+                    return Err(self.error(format!(
+                        "can't use {} to iterate over more than one variable",
+                        gofmt::sprint_value(&val)
+                    )));
+                }
+                if *n > 0 {
+                    for i in 0..*n {
+                        let v = Slot::concrete(Value::Int(i));
+                        if !self.one_iteration(r, mark, Slot::concrete(Value::Nil), v, out)? {
+                            break;
+                        }
+                    }
+                    return Ok(());
+                }
+            }
+            Value::Nil => {}
+            other => {
+                return Err(self.error(format!(
+                    "range can't iterate over {}",
+                    gofmt::sprint_value(other)
+                )));
+            }
+        }
+        if let Some(e) = &r.else_list {
+            self.walk_list(dot, e, out)?;
+        }
+        Ok(())
+    }
+
+    /// One pass of a range body; false when `{{break}}` ended the loop.
+    fn one_iteration(
+        &mut self,
+        r: &'n Branch,
+        mark: usize,
+        index: Slot,
+        elem: Slot,
+        out: &mut String,
+    ) -> R<bool> {
+        let decl = &r.pipe.decl;
+        if !decl.is_empty() {
+            if r.pipe.is_assign {
+                if decl.len() > 1 {
+                    self.set_var(&decl[0].1, index.v.clone())?;
+                } else {
+                    self.set_var(&decl[0].1, elem.v.clone())?;
+                }
+            } else {
+                self.set_top_var(1, elem.clone());
+            }
+        }
+        if decl.len() > 1 {
+            if r.pipe.is_assign {
+                self.set_var(&decl[1].1, elem.v.clone())?;
+            } else {
+                self.set_top_var(2, index);
+            }
+        }
+        let flow = self.walk_list(&elem, &r.list, out);
+        self.vars.truncate(mark);
+        Ok(!matches!(flow?, Flow::Break))
+    }
+
+    fn walk_template(&mut self, dot: &Slot, t: &'n TemplateCall, out: &mut String) -> R<()> {
+        let Some(tree) = self.sh.lookup(&t.name) else {
+            return Err(self.error(format!("template {} not defined", gofmt::quote(&t.name))));
+        };
+        if self.sh.depth >= MAX_EXEC_DEPTH {
+            return Err(self.error(format!(
+                "exceeded maximum template depth ({MAX_EXEC_DEPTH})"
+            )));
+        }
+        let new_dot = match &t.pipe {
+            Some(p) => self.eval_pipeline(dot, p)?,
+            None => Value::Nil,
+        };
+        let _ = dot;
+        let mut stack = self.call_stack.clone();
+        stack.push((t.name.clone(), location_of(self.tree, t.pos)));
+        self.sh.depth += 1;
+        let r = run_tree(self.sh, &tree, new_dot, out, stack);
+        self.sh.depth -= 1;
+        r
+    }
+
+    // ---- evaluation ----
+
+    fn eval_pipeline(&mut self, dot: &Slot, pipe: &'n Pipe) -> R<Value> {
+        self.at(Cur::Pipe(pipe));
+        let mut value: Option<Value> = None;
+        for cmd in &pipe.cmds {
+            let v = self.eval_command(dot, cmd, value.take())?;
+            value = Some(v.v);
+        }
+        let value = value.unwrap_or_default();
+        for (_, name) in &pipe.decl {
+            if pipe.is_assign {
+                self.set_var(name, value.clone())?;
+            } else {
+                self.push(name.clone(), Slot::concrete(value.clone()));
+            }
+        }
+        Ok(value)
+    }
+
+    fn not_a_function(&self, args: &[Arg], final_: &Option<Value>) -> R<()> {
+        if args.len() > 1 || final_.is_some() {
+            return Err(self.error(format!("can't give argument to non-function {}", args[0])));
+        }
+        Ok(())
+    }
+
+    fn eval_command(&mut self, dot: &Slot, cmd: &'n Command, final_: Option<Value>) -> R<Slot> {
+        let first = &cmd.args[0];
+        match first {
+            Arg::Field { idents, .. } => {
+                self.at(Cur::Arg(first));
+                return self.eval_field_chain(dot, dot.clone(), first, idents, &cmd.args, final_);
+            }
+            Arg::Chain { .. } => return self.eval_chain(dot, first, &cmd.args, final_),
+            Arg::Ident { .. } => {
+                return self.eval_function(dot, first, Cur::Cmd(cmd), &cmd.args, final_);
+            }
+            Arg::Pipe(p) => {
+                self.not_a_function(&cmd.args, &final_)?;
+                return self.eval_pipeline(dot, p).map(Slot::concrete);
+            }
+            Arg::Variable { .. } => return self.eval_variable(dot, first, &cmd.args, final_),
+            _ => {}
+        }
+        self.at(Cur::Arg(first));
+        self.not_a_function(&cmd.args, &final_)?;
+        match first {
+            Arg::Bool(_, b) => Ok(Slot::concrete(Value::Bool(*b))),
+            Arg::Dot(_) => Ok(dot.clone()),
+            Arg::Nil(_) => Err(self.error("nil is not a command".into())),
+            Arg::Number(n) => self.ideal_constant(n).map(Slot::concrete),
+            Arg::String { value, .. } => Ok(Slot::concrete(Value::String(value.clone()))),
+            other => Err(self.error(format!(
+                "can't evaluate command {}",
+                gofmt::quote(&other.to_string())
+            ))),
+        }
+    }
+
+    fn ideal_constant(&mut self, n: &'n Number) -> R<Value> {
+        self.at(Cur::Number(n));
+        let text = &*n.text;
+        let is_hex_int = text.len() > 2
+            && text.starts_with('0')
+            && matches!(text.as_bytes()[1], b'x' | b'X')
+            && !text.contains(['p', 'P']);
+        let is_rune = text.starts_with('\'');
+        if n.is_float && !is_hex_int && !is_rune && text.contains(['.', 'e', 'E', 'p', 'P']) {
+            return Ok(Value::Float(n.float));
+        }
+        if n.is_int {
+            return Ok(Value::Int(n.int));
+        }
+        if n.is_uint {
+            return Err(self.error(format!("{text} overflows int")));
+        }
+        Ok(Value::Nil)
+    }
+
+    fn eval_chain(
+        &mut self,
+        dot: &Slot,
+        chain: &'n Arg,
+        args: &'n [Arg],
+        final_: Option<Value>,
+    ) -> R<Slot> {
+        self.at(Cur::Arg(chain));
+        let Arg::Chain { node, fields, .. } = chain else {
+            return Err(self.error("internal error: not a chain".into()));
+        };
+        if let Arg::Nil(_) = **node {
+            return Err(self.error(format!("indirection through explicit nil in {chain}")));
+        }
+        let pipe = self.eval_arg(dot, ArgType::Any, node)?;
+        self.eval_field_chain(dot, Slot::concrete(pipe), chain, fields, args, final_)
+    }
+
+    fn eval_variable(
+        &mut self,
+        dot: &Slot,
+        var: &'n Arg,
+        args: &'n [Arg],
+        final_: Option<Value>,
+    ) -> R<Slot> {
+        self.at(Cur::Arg(var));
+        let Arg::Variable { idents, .. } = var else {
+            return Err(self.error("internal error: not a variable".into()));
+        };
+        let value = self.var_value(&idents[0])?;
+        if idents.len() == 1 {
+            self.not_a_function(args, &final_)?;
+            return Ok(value);
+        }
+        self.eval_field_chain(dot, value, var, &idents[1..], args, final_)
+    }
+
+    fn eval_field_chain(
+        &mut self,
+        dot: &Slot,
+        mut receiver: Slot,
+        node: &'n Arg,
+        idents: &[Arc<str>],
+        args: &'n [Arg],
+        final_: Option<Value>,
+    ) -> R<Slot> {
+        let n = idents.len();
+        for ident in &idents[..n - 1] {
+            receiver = self.eval_field(dot, ident, node, &[], None, receiver)?;
+        }
+        self.eval_field(dot, &idents[n - 1], node, args, final_, receiver)
+    }
+
+    fn eval_field(
+        &mut self,
+        dot: &Slot,
+        name: &str,
+        node: &'n Arg,
+        args: &'n [Arg],
+        final_: Option<Value>,
+        receiver: Slot,
+    ) -> R<Slot> {
+        if receiver.v.is_nil() {
+            if !receiver.iface {
+                if self.sh.set.missing_key == MissingKey::Error {
+                    return Err(
+                        self.error(format!("nil data; no entry for key {}", gofmt::quote(name)))
+                    );
+                }
+                return Ok(Slot::concrete(Value::Nil));
+            }
+            return Err(self.error(format!("nil pointer evaluating interface {{}}.{name}")));
+        }
+        let has_args = args.len() > 1 || final_.is_some();
+        let type_name = if receiver.iface {
+            "interface {}".to_string()
+        } else {
+            receiver.v.type_name()
+        };
+        match &receiver.v {
+            Value::Map(m) => {
+                if has_args {
+                    return Err(self.error(format!("{name} is not a method but has arguments")));
+                }
+                self.map_index(m, name)
+            }
+            Value::Object(o) => {
+                let o = o.clone();
+                let argv = self.eval_method_args(dot, args, final_)?;
+                if let Some(r) = o.call_method(name, &argv) {
+                    return match r {
+                        Ok(v) => Ok(Slot::concrete(v)),
+                        Err(e) => {
+                            self.at(Cur::Arg(node));
+                            Err(self.func_error(name, e))
+                        }
+                    };
+                }
+                if let Some(v) = o.field(name) {
+                    if has_args {
+                        return Err(self.error(format!(
+                            "{name} has arguments but cannot be invoked as function"
+                        )));
+                    }
+                    return Ok(Slot::concrete(v));
+                }
+                if let Some(Value::Map(m)) = o.underlying() {
+                    if has_args {
+                        return Err(self.error(format!("{name} is not a method but has arguments")));
+                    }
+                    return self.map_index(&m, name);
+                }
+                Err(self.error(format!("can't evaluate field {name} in type {type_name}")))
+            }
+            _ => Err(self.error(format!("can't evaluate field {name} in type {type_name}"))),
+        }
+    }
+
+    fn map_index(&self, m: &crate::value::Map, name: &str) -> R<Slot> {
+        match m.get(name) {
+            Some(v) => Ok(Slot::iface(v)),
+            None => match self.sh.set.missing_key {
+                MissingKey::Default => Ok(Slot::concrete(Value::Nil)),
+                MissingKey::Zero => Ok(Slot::iface(Value::Nil)),
+                MissingKey::Error => {
+                    Err(self.error(format!("map has no entry for key {}", gofmt::quote(name))))
+                }
+            },
+        }
+    }
+
+    fn eval_method_args(
+        &mut self,
+        dot: &Slot,
+        args: &'n [Arg],
+        final_: Option<Value>,
+    ) -> R<Vec<Value>> {
+        let mut argv = Vec::with_capacity(args.len());
+        if args.len() > 1 {
+            for a in &args[1..] {
+                argv.push(self.eval_arg(dot, ArgType::Any, a)?);
+            }
+        }
+        if let Some(f) = final_ {
+            argv.push(f);
+        }
+        Ok(argv)
+    }
+
+    fn eval_function(
+        &mut self,
+        dot: &Slot,
+        ident: &'n Arg,
+        node: Cur<'n>,
+        args: &'n [Arg],
+        final_: Option<Value>,
+    ) -> R<Slot> {
+        self.at(Cur::Arg(ident));
+        let Arg::Ident { name, func, .. } = ident else {
+            return Err(self.error("internal error: not a function".into()));
+        };
+        self.eval_call(dot, func, node, name, args, final_)
+            .map(Slot::concrete)
+    }
+
+    fn eval_call(
+        &mut self,
+        dot: &Slot,
+        func: &'n Func,
+        node: Cur<'n>,
+        name: &str,
+        args: &'n [Arg],
+        final_: Option<Value>,
+    ) -> R<Value> {
+        let args = if args.is_empty() { args } else { &args[1..] };
+        let sig: Signature = match func {
+            Func::Builtin(b) => b.signature(),
+            Func::User(f) => f.signature.clone(),
+        };
+        let num_in = args.len() + usize::from(final_.is_some());
+        let num_fixed;
+        if sig.variadic.is_some() {
+            num_fixed = sig.params.len();
+            if num_in < num_fixed {
+                return Err(self.error(format!(
+                    "wrong number of args for {name}: want at least {} got {}",
+                    sig.params.len(),
+                    args.len()
+                )));
+            }
+        } else {
+            num_fixed = args.len();
+            if num_in != sig.params.len() {
+                return Err(self.error(format!(
+                    "wrong number of args for {name}: want {} got {num_in}",
+                    sig.params.len()
+                )));
+            }
+        }
+        if let Func::Builtin(b @ (Builtin::And | Builtin::Or)) = func {
+            let is_or = *b == Builtin::Or;
+            let mut v = Value::Nil;
+            for a in args {
+                v = self.eval_arg(dot, ArgType::Any, a)?;
+                if v.is_true() == is_or {
+                    return Ok(v);
+                }
+            }
+            if let Some(f) = final_ {
+                v = f;
+            }
+            return Ok(v);
+        }
+        let mut argv = Vec::with_capacity(num_in);
+        let mut i = 0;
+        while i < num_fixed && i < args.len() {
+            argv.push(self.eval_arg(dot, sig.params[i], &args[i])?);
+            i += 1;
+        }
+        if let Some(rest) = sig.variadic {
+            while i < args.len() {
+                argv.push(self.eval_arg(dot, rest, &args[i])?);
+                i += 1;
+            }
+        }
+        if let Some(f) = final_ {
+            let t = if sig.variadic.is_some() && num_in > num_fixed {
+                sig.variadic.unwrap_or(ArgType::Any)
+            } else {
+                sig.params.get(num_in - 1).copied().unwrap_or(ArgType::Any)
+            };
+            argv.push(self.validate_type(f, t)?);
+        }
+        let result = match func {
+            Func::Builtin(Builtin::Call) => self.call_builtin(args, &argv),
+            Func::Builtin(b) => b.apply(&argv),
+            Func::User(f) => {
+                let body = f.body.clone();
+                let mut host = Host {
+                    sh: &mut *self.sh,
+                    template_name: &self.tree.name,
+                };
+                let mut ctx = CallContext { host: &mut host };
+                body(&mut ctx, &argv)
+            }
+        };
+        match result {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                self.at(node);
+                Err(self.func_error(name, e))
+            }
+        }
+    }
+
+    fn func_error(&self, name: &str, e: FuncError) -> Error {
+        let cause = e.template_error().map(|t| Box::new(t.clone()));
+        self.error_with_cause(format!("error calling {name}: {e}"), cause)
+    }
+
+    fn call_builtin(&mut self, args: &'n [Arg], argv: &[Value]) -> Result<Value, FuncError> {
+        let f = &argv[0];
+        let shown = args.first().map(|a| a.to_string()).unwrap_or_default();
+        match f {
+            Value::Nil => Err(FuncError::new("call of nil")),
+            Value::Object(o) => match o.call(&argv[1..]) {
+                Some(r) => r,
+                None => Err(FuncError::new(format!(
+                    "non-function {shown} of type {}",
+                    o.type_name()
+                ))),
+            },
+            other => Err(FuncError::new(format!(
+                "non-function {shown} of type {}",
+                other.type_name()
+            ))),
+        }
+    }
+
+    fn validate_type(&self, v: Value, t: ArgType) -> R<Value> {
+        let ok = match (&v, t) {
+            (_, ArgType::Any) => true,
+            (Value::Nil, ArgType::List | ArgType::Map | ArgType::Bytes) => true,
+            (Value::Nil, _) => {
+                return Err(self.error(format!("invalid value; expected {}", t.go_name())));
+            }
+            (Value::String(_), ArgType::String)
+            | (Value::Int(_), ArgType::Int | ArgType::Int64)
+            | (Value::Float(_), ArgType::Float64)
+            | (Value::Bool(_), ArgType::Bool)
+            | (Value::List(_), ArgType::List)
+            | (Value::Map(_), ArgType::Map)
+            | (Value::Bytes(_), ArgType::Bytes) => true,
+            _ => false,
+        };
+        if ok {
+            Ok(v)
+        } else {
+            Err(self.error(format!(
+                "wrong type for value; expected {}; got {}",
+                t.go_name(),
+                v.type_name()
+            )))
+        }
+    }
+
+    fn eval_arg(&mut self, dot: &Slot, t: ArgType, n: &'n Arg) -> R<Value> {
+        self.at(Cur::Arg(n));
+        match n {
+            Arg::Dot(_) => return self.validate_type(dot.v.clone(), t),
+            Arg::Nil(_) => {
+                return if matches!(
+                    t,
+                    ArgType::Any | ArgType::List | ArgType::Map | ArgType::Bytes
+                ) {
+                    Ok(Value::Nil)
+                } else {
+                    Err(self.error(format!("cannot assign nil to {}", t.go_name())))
+                };
+            }
+            Arg::Field { idents, .. } => {
+                let v = self.eval_field_chain(
+                    dot,
+                    dot.clone(),
+                    n,
+                    idents,
+                    std::slice::from_ref(n),
+                    None,
+                )?;
+                return self.validate_type(v.v, t);
+            }
+            Arg::Variable { .. } => {
+                let v = self.eval_variable(dot, n, &[], None)?;
+                return self.validate_type(v.v, t);
+            }
+            Arg::Pipe(p) => {
+                let v = self.eval_pipeline(dot, p)?;
+                return self.validate_type(v, t);
+            }
+            Arg::Ident { .. } => {
+                let v = self.eval_function(dot, n, Cur::Arg(n), &[], None)?;
+                return self.validate_type(v.v, t);
+            }
+            Arg::Chain { .. } => {
+                let v = self.eval_chain(dot, n, &[], None)?;
+                return self.validate_type(v.v, t);
+            }
+            _ => {}
+        }
+        match t {
+            ArgType::Bool => match n {
+                Arg::Bool(_, b) => Ok(Value::Bool(*b)),
+                _ => Err(self.error(format!("expected bool; found {n}"))),
+            },
+            ArgType::Float64 => match n {
+                Arg::Number(num) if num.is_float => Ok(Value::Float(num.float)),
+                _ => Err(self.error(format!("expected float; found {n}"))),
+            },
+            ArgType::Int | ArgType::Int64 => match n {
+                Arg::Number(num) if num.is_int => Ok(Value::Int(num.int)),
+                _ => Err(self.error(format!("expected integer; found {n}"))),
+            },
+            ArgType::String => match n {
+                Arg::String { value, .. } => Ok(Value::String(value.clone())),
+                _ => Err(self.error(format!("expected string; found {n}"))),
+            },
+            ArgType::Any => match n {
+                Arg::Bool(_, b) => Ok(Value::Bool(*b)),
+                Arg::Number(num) => self.ideal_constant(num),
+                Arg::String { value, .. } => Ok(Value::String(value.clone())),
+                _ => Err(self.error(format!(
+                    "can't handle assignment of {n} to empty interface argument"
+                ))),
+            },
+            ArgType::List | ArgType::Map | ArgType::Bytes => {
+                Err(self.error(format!("can't handle {n} for arg of type {}", t.go_name())))
+            }
+        }
+    }
+}
+
+/// Writes a value the way Go's `printValue` does (`<no value>` for nil/missing).
+fn print_value(out: &mut String, v: &Value) {
+    match v {
+        Value::Nil => out.push_str("<no value>"),
+        Value::String(s) => out.push_str(s),
+        Value::Int(i) => {
+            use std::fmt::Write;
+            let _ = write!(out, "{i}");
+        }
+        other => out.push_str(&gofmt::sprint_value(other)),
+    }
+}
+
+/// The executor seen from a function's [`CallContext`].
+struct Host<'h, 't> {
+    sh: &'h mut Shared<'t>,
+    template_name: &'h str,
+}
+
+impl ExecHost for Host<'_, '_> {
+    fn include(&mut self, name: &str, data: Value) -> Result<String, Error> {
+        let Some(tree) = self.sh.lookup(name) else {
+            return Err(Error::NoTemplate {
+                name: name.to_string(),
+                set: self.template_name.to_string(),
+            });
+        };
+        let mut out = String::new();
+        run_tree(self.sh, &tree, data, &mut out, Vec::new())?;
+        Ok(out)
+    }
+
+    fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<String, Error> {
+        let source: Arc<str> = Arc::from(text);
+        let set = self.sh.set;
+        let trees = parse::parse(name, &source, &set.delims, &set.funcs)?;
+        let mut overlay: HashMap<String, Arc<Tree>> = HashMap::new();
+        let mut body = None;
+        for tree in trees {
+            let tree = Arc::new(tree);
+            if tree.name == name {
+                body = Some(tree.clone());
+            }
+            let keep_old = tree.is_empty_tree() && self.sh.lookup(&tree.name).is_some();
+            if !keep_old {
+                overlay.insert(tree.name.clone(), tree);
+            }
+        }
+        let Some(body) = body else {
+            return Ok(String::new());
+        };
+        self.sh.overlays.push(overlay);
+        let mut out = String::new();
+        let r = run_tree(self.sh, &body, data, &mut out, Vec::new());
+        self.sh.overlays.pop();
+        r.map(|()| out)
+    }
+
+    fn template_name(&self) -> &str {
+        self.template_name
+    }
+
+    fn has_template(&self, name: &str) -> bool {
+        self.sh.lookup(name).is_some()
+    }
+
+    fn missing_key(&self) -> MissingKey {
+        self.sh.set.missing_key
+    }
+
+    fn user_state(&mut self) -> Option<&mut (dyn Any + Send)> {
+        self.sh.user.as_deref_mut()
+    }
 }

@@ -15,16 +15,21 @@
 //! let out = t.execute("x.yaml", &Value::from(serde_json::json!({"name": "a"})))?;
 //! ```
 
+mod ast;
 mod builtins;
 mod error;
 mod exec;
 mod func;
 pub mod gofmt;
+mod lex;
 mod parse;
+mod strconv;
 mod template;
 mod value;
 
 pub use error::{Error, ExecError, Location, ParseError};
-pub use func::{ArgType, CallContext, FuncBody, FuncError, FuncMap, FuncResult, Function, Signature};
+pub use func::{
+    ArgType, CallContext, FuncBody, FuncError, FuncMap, FuncResult, Function, Signature,
+};
 pub use template::{MissingKey, Templates};
 pub use value::{JsonNumbers, Map, Object, Value};

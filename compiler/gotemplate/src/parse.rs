@@ -1,24 +1,704 @@
-//! Parser placeholder: replaced by the real lexer/parser in the next commit.
+//! The parser: Go's `text/template/parse` recursive descent over the lexer's tokens, with the
+//! same three-token lookahead so that errors name the same token and line as Go.
 
+use std::sync::Arc;
+
+use crate::ast::{Action, Arg, Branch, Command, Func, Node, Number, Pipe, TemplateCall, Tree};
+use crate::builtins::Builtin;
 use crate::error::{Error, Location, ParseError};
+use crate::func::FuncMap;
+use crate::gofmt;
+use crate::lex::{Item, ItemType, Lexer};
+use crate::strconv;
 
-#[derive(Debug)]
-pub(crate) struct Tree;
+const MAX_STACK_DEPTH: usize = 10000;
+const MAX_PIPELINE_CMDS: usize = 100000;
 
-impl Tree {
-    pub(crate) fn is_empty_tree(&self) -> bool {
-        true
+/// Parses `text` (the file `name`) into its trees: the body under `name`, then each `define` and
+/// `block`, in order of appearance.
+pub(crate) fn parse(
+    name: &str,
+    text: &Arc<str>,
+    delims: &(String, String),
+    funcs: &FuncMap,
+) -> Result<Vec<Tree>, Error> {
+    let parse_name: Arc<str> = Arc::from(name);
+    let mut p = Parser {
+        lex: Lexer::new(
+            text,
+            &delims.0,
+            &delims.1,
+            !funcs.contains("break"),
+            !funcs.contains("continue"),
+        ),
+        token: [eof_item(), eof_item(), eof_item()],
+        peek_count: 0,
+        vars: vec!["$".into()],
+        action_line: 0,
+        range_depth: 0,
+        stack_depth: 0,
+        funcs,
+        parse_name: parse_name.clone(),
+        text: text.clone(),
+        trees: Vec::new(),
+    };
+    let root = p.parse_top().map_err(|message| {
+        let line = p.token[0].line;
+        Error::Parse(ParseError {
+            location: location(text, &parse_name, p.token[0].pos, line),
+            message,
+        })
+    })?;
+    p.add(name.to_string(), root).map_err(|message| {
+        Error::Parse(ParseError {
+            location: location(text, &parse_name, p.token[0].pos, p.token[0].line),
+            message,
+        })
+    })?;
+    Ok(p.trees)
+}
+
+fn location(text: &str, parse_name: &str, pos: usize, line: usize) -> Location {
+    let pos = pos.min(text.len());
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    Location {
+        parse_name: parse_name.to_string(),
+        line,
+        col: pos - line_start,
+        offset: pos,
     }
 }
 
-pub(crate) fn parse(
-    name: &str,
-    _text: &str,
-    _delims: &(String, String),
-    _has_func: &dyn Fn(&str) -> bool,
-) -> Result<Vec<(String, Tree)>, Error> {
-    Err(Error::Parse(ParseError {
-        location: Location { parse_name: name.into(), line: 1, col: 0, offset: 0 },
-        message: "parser not yet available".into(),
-    }))
+fn eof_item() -> Item<'static> {
+    Item {
+        typ: ItemType::Eof,
+        pos: 0,
+        val: "EOF".into(),
+        line: 1,
+    }
+}
+
+type PResult<T> = Result<T, String>;
+
+struct Parser<'a> {
+    lex: Lexer<'a>,
+    token: [Item<'a>; 3],
+    peek_count: usize,
+    vars: Vec<Arc<str>>,
+    action_line: usize,
+    range_depth: usize,
+    stack_depth: usize,
+    funcs: &'a FuncMap,
+    parse_name: Arc<str>,
+    text: Arc<str>,
+    trees: Vec<Tree>,
+}
+
+/// What ends an item list.
+enum End {
+    End,
+    Else,
+}
+
+impl<'a> Parser<'a> {
+    fn next(&mut self) -> Item<'a> {
+        if self.peek_count > 0 {
+            self.peek_count -= 1;
+        } else {
+            self.token[0] = self.lex.next_item();
+        }
+        self.token[self.peek_count].clone()
+    }
+
+    fn backup(&mut self) {
+        self.peek_count += 1;
+    }
+
+    fn backup2(&mut self, t1: Item<'a>) {
+        self.token[1] = t1;
+        self.peek_count = 2;
+    }
+
+    fn backup3(&mut self, t2: Item<'a>, t1: Item<'a>) {
+        self.token[1] = t1;
+        self.token[2] = t2;
+        self.peek_count = 3;
+    }
+
+    fn peek(&mut self) -> Item<'a> {
+        if self.peek_count > 0 {
+            return self.token[self.peek_count - 1].clone();
+        }
+        self.peek_count = 1;
+        self.token[0] = self.lex.next_item();
+        self.token[0].clone()
+    }
+
+    fn next_non_space(&mut self) -> Item<'a> {
+        loop {
+            let t = self.next();
+            if t.typ != ItemType::Space {
+                return t;
+            }
+        }
+    }
+
+    fn peek_non_space(&mut self) -> Item<'a> {
+        let t = self.next_non_space();
+        self.backup();
+        t
+    }
+
+    fn expect(&mut self, expected: ItemType, context: &str) -> PResult<Item<'a>> {
+        let t = self.next_non_space();
+        if t.typ != expected {
+            return Err(self.unexpected(&t, context));
+        }
+        Ok(t)
+    }
+
+    fn unexpected(&self, token: &Item<'_>, context: &str) -> String {
+        if token.typ == ItemType::Error {
+            let mut extra = String::new();
+            if self.action_line != 0 && self.action_line != token.line {
+                extra = format!(
+                    " in action started at {}:{}",
+                    self.parse_name, self.action_line
+                );
+                if token.val.ends_with(" action") {
+                    extra = extra[" in action".len()..].to_string();
+                }
+            }
+            return format!("{token}{extra}");
+        }
+        format!("unexpected {token} in {context}")
+    }
+
+    /// Go's `Tree.add`: a second non-empty definition of a name in one parse is an error.
+    fn add(&mut self, name: String, root: Vec<Node>) -> PResult<()> {
+        let tree = Tree {
+            name,
+            parse_name: self.parse_name.clone(),
+            text: self.text.clone(),
+            root,
+        };
+        if let Some(i) = self.trees.iter().position(|t| t.name == tree.name) {
+            if self.trees[i].is_empty_tree() {
+                self.trees[i] = tree;
+                return Ok(());
+            }
+            if !tree.is_empty_tree() {
+                return Err(format!(
+                    "template: multiple definition of template {}",
+                    gofmt::quote(&tree.name)
+                ));
+            }
+            return Ok(());
+        }
+        self.trees.push(tree);
+        Ok(())
+    }
+
+    fn parse_top(&mut self) -> PResult<Vec<Node>> {
+        let mut root = Vec::new();
+        while self.peek().typ != ItemType::Eof {
+            if self.peek().typ == ItemType::LeftDelim {
+                let delim = self.next();
+                if self.next_non_space().typ == ItemType::Define {
+                    self.parse_definition()?;
+                    continue;
+                }
+                self.backup2(delim);
+            }
+            match self.text_or_action()? {
+                Parsed::Node(n) => root.push(n),
+                Parsed::End => return Err("unexpected {{end}}".into()),
+                Parsed::Else => return Err("unexpected {{else}}".into()),
+                Parsed::Nothing => {}
+            }
+        }
+        Ok(root)
+    }
+
+    fn with_fresh_scope<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
+        let vars = std::mem::replace(&mut self.vars, vec!["$".into()]);
+        let depth = std::mem::replace(&mut self.range_depth, 0);
+        let r = f(self);
+        self.vars = vars;
+        self.range_depth = depth;
+        r
+    }
+
+    fn parse_definition(&mut self) -> PResult<()> {
+        const CONTEXT: &str = "define clause";
+        self.with_fresh_scope(|p| {
+            let tok = p.next_non_space();
+            if tok.typ != ItemType::String && tok.typ != ItemType::RawString {
+                return Err(p.unexpected(&tok, CONTEXT));
+            }
+            let name = strconv::unquote(&tok.val).map_err(|e| e.to_string())?;
+            p.expect(ItemType::RightDelim, CONTEXT)?;
+            let (list, end) = p.item_list()?;
+            if let End::Else = end {
+                return Err(format!("unexpected {{{{else}}}} in {CONTEXT}"));
+            }
+            p.add(name, list)
+        })
+    }
+
+    /// Nodes up to `{{end}}` or `{{else}}`.
+    fn item_list(&mut self) -> PResult<(Vec<Node>, End)> {
+        let mut list = Vec::new();
+        while self.peek_non_space().typ != ItemType::Eof {
+            match self.text_or_action()? {
+                Parsed::Node(n) => list.push(n),
+                Parsed::End => return Ok((list, End::End)),
+                Parsed::Else => return Ok((list, End::Else)),
+                Parsed::Nothing => {}
+            }
+        }
+        Err("unexpected EOF".into())
+    }
+
+    fn text_or_action(&mut self) -> PResult<Parsed> {
+        let token = self.next_non_space();
+        match token.typ {
+            ItemType::Text => Ok(Parsed::Node(Node::Text(Arc::from(&*token.val)))),
+            ItemType::LeftDelim => {
+                self.action_line = token.line;
+                let r = self.action();
+                self.action_line = 0;
+                r
+            }
+            ItemType::Comment => Ok(Parsed::Nothing),
+            _ => Err(self.unexpected(&token, "input")),
+        }
+    }
+
+    fn action(&mut self) -> PResult<Parsed> {
+        let token = self.next_non_space();
+        match token.typ {
+            ItemType::Block => return self.block_control().map(Parsed::Node),
+            ItemType::Break => return self.break_control(token.pos, true).map(Parsed::Node),
+            ItemType::Continue => return self.break_control(token.pos, false).map(Parsed::Node),
+            ItemType::Else => return self.else_control(),
+            ItemType::End => {
+                self.expect(ItemType::RightDelim, "end")?;
+                return Ok(Parsed::End);
+            }
+            ItemType::If => return self.control("if").map(Parsed::Node),
+            ItemType::Range => return self.control("range").map(Parsed::Node),
+            ItemType::Template => return self.template_control().map(Parsed::Node),
+            ItemType::With => return self.control("with").map(Parsed::Node),
+            _ => {}
+        }
+        self.backup();
+        let token = self.peek();
+        let pipe = self.pipeline("command", ItemType::RightDelim)?;
+        Ok(Parsed::Node(Node::Action(Box::new(Action {
+            pos: token.pos,
+            pipe,
+        }))))
+    }
+
+    fn break_control(&mut self, pos: usize, is_break: bool) -> PResult<Node> {
+        let word = if is_break {
+            "{{break}}"
+        } else {
+            "{{continue}}"
+        };
+        let token = self.next_non_space();
+        if token.typ != ItemType::RightDelim {
+            return Err(self.unexpected(&token, word));
+        }
+        if self.range_depth == 0 {
+            return Err(format!("{word} outside {{{{range}}}}"));
+        }
+        Ok(if is_break {
+            Node::Break(pos)
+        } else {
+            Node::Continue(pos)
+        })
+    }
+
+    fn else_control(&mut self) -> PResult<Parsed> {
+        let peek = self.peek_non_space();
+        if peek.typ == ItemType::If || peek.typ == ItemType::With {
+            return Ok(Parsed::Else);
+        }
+        self.expect(ItemType::RightDelim, "else")?;
+        Ok(Parsed::Else)
+    }
+
+    fn pipeline(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
+        let token = self.peek_non_space();
+        let mut pipe = Pipe {
+            pos: token.pos,
+            is_assign: false,
+            decl: Vec::new(),
+            cmds: Vec::new(),
+        };
+        'decls: loop {
+            let v = self.peek_non_space();
+            if v.typ != ItemType::Variable {
+                break;
+            }
+            self.next();
+            let token_after = self.peek();
+            let next = self.peek_non_space();
+            if next.typ == ItemType::Assign || next.typ == ItemType::Declare {
+                pipe.is_assign = next.typ == ItemType::Assign;
+                self.next_non_space();
+                let name: Arc<str> = Arc::from(&*v.val);
+                pipe.decl.push((v.pos, name.clone()));
+                self.vars.push(name);
+            } else if next.typ == ItemType::Char && next.val == "," {
+                self.next_non_space();
+                let name: Arc<str> = Arc::from(&*v.val);
+                pipe.decl.push((v.pos, name.clone()));
+                self.vars.push(name);
+                if context == "range" && pipe.decl.len() < 2 {
+                    match self.peek_non_space().typ {
+                        ItemType::Variable | ItemType::RightDelim | ItemType::RightParen => {
+                            continue 'decls;
+                        }
+                        _ => return Err("range can only initialize variables".into()),
+                    }
+                }
+                return Err(format!("too many declarations in {context}"));
+            } else if token_after.typ == ItemType::Space {
+                self.backup3(v, token_after);
+            } else {
+                self.backup2(v);
+            }
+            break;
+        }
+        loop {
+            let token = self.next_non_space();
+            match token.typ {
+                t if t == end => {
+                    self.check_pipeline(&pipe, context)?;
+                    return Ok(pipe);
+                }
+                ItemType::Bool
+                | ItemType::CharConstant
+                | ItemType::Complex
+                | ItemType::Dot
+                | ItemType::Field
+                | ItemType::Identifier
+                | ItemType::Number
+                | ItemType::Nil
+                | ItemType::RawString
+                | ItemType::String
+                | ItemType::Variable
+                | ItemType::LeftParen => {
+                    self.backup();
+                    let c = self.command()?;
+                    pipe.cmds.push(c);
+                    if pipe.cmds.len() > MAX_PIPELINE_CMDS {
+                        return Err("pipeline too long".into());
+                    }
+                }
+                _ => return Err(self.unexpected(&token, context)),
+            }
+        }
+    }
+
+    fn check_pipeline(&self, pipe: &Pipe, context: &str) -> PResult<()> {
+        if pipe.cmds.is_empty() {
+            return Err(format!("missing value for {context}"));
+        }
+        for (i, c) in pipe.cmds.iter().enumerate().skip(1) {
+            if matches!(
+                c.args[0],
+                Arg::Bool(..) | Arg::Dot(_) | Arg::Nil(_) | Arg::Number(_) | Arg::String { .. }
+            ) {
+                return Err(format!(
+                    "non executable command in pipeline stage {}",
+                    i + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn control(&mut self, context: &str) -> PResult<Node> {
+        let mark = self.vars.len();
+        let r = self.control_inner(context);
+        self.vars.truncate(mark);
+        let b = Box::new(r?);
+        Ok(match context {
+            "if" => Node::If(b),
+            "with" => Node::With(b),
+            _ => Node::Range(b),
+        })
+    }
+
+    fn control_inner(&mut self, context: &str) -> PResult<Branch> {
+        let pipe = self.pipeline(context, ItemType::RightDelim)?;
+        if context == "range" {
+            self.range_depth += 1;
+        }
+        let r = self.item_list();
+        if context == "range" {
+            self.range_depth -= 1;
+        }
+        let (list, next) = r?;
+        let mut else_list = None;
+        if let End::Else = next {
+            if context == "if" && self.peek().typ == ItemType::If {
+                self.next();
+                else_list = Some(vec![self.control("if")?]);
+            } else if context == "with" && self.peek().typ == ItemType::With {
+                self.next();
+                else_list = Some(vec![self.control("with")?]);
+            } else {
+                let (l, next) = self.item_list()?;
+                if let End::Else = next {
+                    return Err("expected end; found {{else}}".into());
+                }
+                else_list = Some(l);
+            }
+        }
+        Ok(Branch {
+            pos: pipe.pos,
+            pipe,
+            list,
+            else_list,
+        })
+    }
+
+    fn block_control(&mut self) -> PResult<Node> {
+        const CONTEXT: &str = "block clause";
+        let token = self.next_non_space();
+        let name = self.template_name(&token, CONTEXT)?;
+        let pipe = self.pipeline(CONTEXT, ItemType::RightDelim)?;
+        let (list, end) = self.with_fresh_scope(|p| p.item_list())?;
+        if let End::Else = end {
+            return Err(format!("unexpected {{{{else}}}} in {CONTEXT}"));
+        }
+        self.add(name.clone(), list)?;
+        Ok(Node::Template(Box::new(TemplateCall {
+            pos: token.pos,
+            name,
+            pipe: Some(pipe),
+        })))
+    }
+
+    fn template_control(&mut self) -> PResult<Node> {
+        const CONTEXT: &str = "template clause";
+        let token = self.next_non_space();
+        let name = self.template_name(&token, CONTEXT)?;
+        let mut pipe = None;
+        if self.next_non_space().typ != ItemType::RightDelim {
+            self.backup();
+            pipe = Some(self.pipeline(CONTEXT, ItemType::RightDelim)?);
+        }
+        Ok(Node::Template(Box::new(TemplateCall {
+            pos: token.pos,
+            name,
+            pipe,
+        })))
+    }
+
+    fn template_name(&self, token: &Item<'_>, context: &str) -> PResult<String> {
+        match token.typ {
+            ItemType::String | ItemType::RawString => {
+                strconv::unquote(&token.val).map_err(|e| e.to_string())
+            }
+            _ => Err(self.unexpected(token, context)),
+        }
+    }
+
+    fn command(&mut self) -> PResult<Command> {
+        let pos = self.peek_non_space().pos;
+        let mut args = Vec::new();
+        loop {
+            self.peek_non_space();
+            if let Some(op) = self.operand()? {
+                args.push(op);
+            }
+            let token = self.next();
+            match token.typ {
+                ItemType::Space => continue,
+                ItemType::RightDelim | ItemType::RightParen => self.backup(),
+                ItemType::Pipe => {}
+                _ => return Err(self.unexpected(&token, "operand")),
+            }
+            break;
+        }
+        if args.is_empty() {
+            return Err("empty command".into());
+        }
+        Ok(Command { pos, args })
+    }
+
+    fn operand(&mut self) -> PResult<Option<Arg>> {
+        let Some(node) = self.term()? else {
+            return Ok(None);
+        };
+        if self.peek().typ != ItemType::Field {
+            return Ok(Some(node));
+        }
+        let pos = self.peek().pos;
+        let mut fields = Vec::new();
+        while self.peek().typ == ItemType::Field {
+            let t = self.next();
+            fields.push(Arc::<str>::from(&t.val[1..]));
+        }
+        Ok(Some(match node {
+            Arg::Field { mut idents, .. } => {
+                idents.extend(fields);
+                Arg::Field { pos, idents }
+            }
+            Arg::Variable { mut idents, .. } => {
+                idents.extend(fields);
+                Arg::Variable { pos, idents }
+            }
+            Arg::Bool(..) | Arg::String { .. } | Arg::Number(_) | Arg::Nil(_) | Arg::Dot(_) => {
+                return Err(format!(
+                    "unexpected . after term {}",
+                    gofmt::quote(&node.to_string())
+                ));
+            }
+            other => Arg::Chain {
+                pos,
+                node: Box::new(other),
+                fields,
+            },
+        }))
+    }
+
+    fn term(&mut self) -> PResult<Option<Arg>> {
+        let token = self.next_non_space();
+        let pos = token.pos;
+        Ok(Some(match token.typ {
+            ItemType::Identifier => {
+                let name: &str = &token.val;
+                let func = match self.funcs.get(name) {
+                    Some(f) => Func::User(f.clone()),
+                    None => match Builtin::from_name(name) {
+                        Some(b) => Func::Builtin(b),
+                        None => {
+                            return Err(format!("function {} not defined", gofmt::quote(name)));
+                        }
+                    },
+                };
+                Arg::Ident {
+                    pos,
+                    name: Arc::from(name),
+                    func,
+                }
+            }
+            ItemType::Dot => Arg::Dot(pos),
+            ItemType::Nil => Arg::Nil(pos),
+            ItemType::Variable => {
+                let name: &str = &token.val;
+                let idents: Vec<Arc<str>> = name.split('.').map(Arc::from).collect();
+                if !self.vars.iter().any(|v| **v == *idents[0]) {
+                    return Err(format!("undefined variable {}", gofmt::quote(&idents[0])));
+                }
+                Arg::Variable { pos, idents }
+            }
+            ItemType::Field => Arg::Field {
+                pos,
+                idents: vec![Arc::from(&token.val[1..])],
+            },
+            ItemType::Bool => Arg::Bool(pos, token.val == "true"),
+            ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
+                Arg::Number(Box::new(parse_number(pos, &token.val, token.typ)?))
+            }
+            ItemType::LeftParen => {
+                if self.stack_depth >= MAX_STACK_DEPTH {
+                    return Err("max expression depth exceeded".into());
+                }
+                self.stack_depth += 1;
+                let r = self.pipeline("parenthesized pipeline", ItemType::RightParen);
+                self.stack_depth -= 1;
+                Arg::Pipe(Box::new(r?))
+            }
+            ItemType::String | ItemType::RawString => {
+                let value = strconv::unquote(&token.val).map_err(|e| e.to_string())?;
+                Arg::String {
+                    pos,
+                    quoted: Arc::from(&*token.val),
+                    value: Arc::from(value),
+                }
+            }
+            _ => {
+                self.backup();
+                return Ok(None);
+            }
+        }))
+    }
+}
+
+enum Parsed {
+    Node(Node),
+    End,
+    Else,
+    Nothing,
+}
+
+/// Go's `newNumber`: every valid reading of a numeric literal.
+fn parse_number(pos: usize, text: &str, typ: ItemType) -> PResult<Number> {
+    let mut n = Number {
+        pos,
+        text: Arc::from(text),
+        is_int: false,
+        is_uint: false,
+        is_float: false,
+        int: 0,
+        float: 0.0,
+    };
+    if typ == ItemType::CharConstant {
+        let (c, tail) = strconv::unquote_char(&text[1..], '\'').map_err(|e| e.to_string())?;
+        if tail != "'" {
+            return Err(format!("malformed character constant: {text}"));
+        }
+        n.int = i64::from(u32::from(c));
+        n.is_int = true;
+        n.is_uint = true;
+        n.float = n.int as f64;
+        n.is_float = true;
+        return Ok(n);
+    }
+    if typ == ItemType::Complex || text.ends_with('i') {
+        return Err(format!("complex constants are not supported: {text}"));
+    }
+    let u = strconv::parse_uint(text);
+    if let Some(u) = u {
+        n.is_uint = true;
+        n.float = u as f64;
+    }
+    if let Some(i) = strconv::parse_int(text) {
+        n.is_int = true;
+        n.int = i;
+        if i == 0 {
+            n.is_uint = true;
+        }
+    }
+    if n.is_int {
+        n.is_float = true;
+        n.float = n.int as f64;
+    } else if n.is_uint {
+        n.is_float = true;
+    } else if let Some(f) = strconv::parse_float(text) {
+        if !text.contains(['.', 'e', 'E', 'p', 'P']) {
+            return Err(format!("integer overflow: {text}"));
+        }
+        n.is_float = true;
+        n.float = f;
+        if f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
+            n.is_int = true;
+            n.int = f as i64;
+        }
+        if f.fract() == 0.0 && (0.0..1.844_674_407_370_955_2e19).contains(&f) {
+            n.is_uint = true;
+        }
+    }
+    if !n.is_int && !n.is_uint && !n.is_float {
+        return Err(format!("illegal number syntax: {}", gofmt::quote(text)));
+    }
+    Ok(n)
 }

@@ -5,10 +5,11 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::ast::Tree;
 use crate::error::Error;
 use crate::exec;
 use crate::func::FuncMap;
-use crate::parse::{self, Tree};
+use crate::parse;
 use crate::value::Value;
 
 /// What a missing map key evaluates to (Go's `missingkey=` option).
@@ -108,15 +109,12 @@ impl Templates {
     /// On error the set is unchanged.
     pub fn parse(&mut self, name: &str, text: &str) -> Result<(), Error> {
         let source: Arc<str> = Arc::from(text);
-        let parsed = parse::parse(name, &source, &self.delims, &|f| self.has_function(f))?;
-        for (tname, tree) in parsed {
-            let replace = match self.trees.get(&tname) {
-                Some(_) => !tree.is_empty_tree() || tname != name,
-                None => true,
-            };
-            if replace || !self.trees.contains_key(&tname) {
-                self.trees.insert(tname, Arc::new(tree));
+        let parsed = parse::parse(name, &source, &self.delims, &self.funcs)?;
+        for tree in parsed {
+            if tree.is_empty_tree() && self.trees.contains_key(&tree.name) {
+                continue;
             }
+            self.trees.insert(tree.name.clone(), Arc::new(tree));
         }
         self.sources.insert(name.to_string(), source);
         if self.first_name.is_none() {
@@ -156,9 +154,5 @@ impl Templates {
         state: &mut (dyn Any + Send),
     ) -> Result<String, Error> {
         exec::execute(self, name, data.clone(), Some(state))
-    }
-
-    pub(crate) fn has_function(&self, name: &str) -> bool {
-        self.funcs.contains(name) || crate::builtins::is_builtin(name)
     }
 }

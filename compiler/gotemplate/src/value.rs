@@ -305,6 +305,11 @@ impl Value {
         }
     }
 
+    /// Whether [`Value::len`] is zero.
+    pub fn is_empty(&self) -> bool {
+        self.len() == Some(0)
+    }
+
     /// Converts JSON into Go values; objects become maps.
     pub fn from_json_with(v: &serde_json::Value, numbers: JsonNumbers) -> Value {
         match v {
@@ -315,9 +320,11 @@ impl Value {
                 _ => Value::Float(n.as_f64().unwrap_or(f64::NAN)),
             },
             serde_json::Value::String(s) => Value::string(s.as_str()),
-            serde_json::Value::Array(a) => {
-                Value::list(a.iter().map(|x| Value::from_json_with(x, numbers)).collect::<Vec<_>>())
-            }
+            serde_json::Value::Array(a) => Value::list(
+                a.iter()
+                    .map(|x| Value::from_json_with(x, numbers))
+                    .collect::<Vec<_>>(),
+            ),
             serde_json::Value::Object(o) => Value::Map(
                 o.iter()
                     .map(|(k, x)| (k.clone(), Value::from_json_with(x, numbers)))
@@ -338,7 +345,12 @@ impl Value {
             Value::String(s) => J::String(s.to_string()),
             Value::Bytes(b) => J::Array(b.iter().map(|x| J::from(*x)).collect()),
             Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
-            Value::Map(m) => J::Object(m.read().iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            Value::Map(m) => J::Object(
+                m.read()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect(),
+            ),
             Value::Object(o) => o.to_json().unwrap_or(J::Null),
         }
     }

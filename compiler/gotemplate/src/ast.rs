@@ -1,0 +1,253 @@
+//! The parse tree: Go's `text/template/parse` nodes, reduced to what execution needs, with
+//! functions resolved at parse time and constants precomputed. `Display` renders nodes the way
+//! Go's `Node.String()` does, which is the `<...>` context of execution errors.
+
+use std::fmt::{self, Write};
+use std::sync::Arc;
+
+use crate::builtins::Builtin;
+use crate::func::Function;
+use crate::gofmt;
+
+/// One parsed template (the body of a file, a `define` or a `block`).
+#[derive(Debug)]
+pub(crate) struct Tree {
+    pub name: String,
+    /// The file the template was parsed from (Go's `ParseName`).
+    pub parse_name: Arc<str>,
+    /// The whole text of that file, for error locations.
+    pub text: Arc<str>,
+    pub root: Vec<Node>,
+}
+
+impl Tree {
+    /// Go's `parse.IsEmptyTree`: only whitespace text and comments.
+    pub(crate) fn is_empty_tree(&self) -> bool {
+        self.root.iter().all(|n| match n {
+            Node::Text(t) => t.trim_matches(|c: char| c.is_whitespace()).is_empty(),
+            _ => false,
+        })
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum Node {
+    Text(Arc<str>),
+    Action(Box<Action>),
+    If(Box<Branch>),
+    With(Box<Branch>),
+    Range(Box<Branch>),
+    Template(Box<TemplateCall>),
+    Break(usize),
+    Continue(usize),
+}
+
+#[derive(Debug)]
+pub(crate) struct Action {
+    pub pos: usize,
+    pub pipe: Pipe,
+}
+
+/// `if`, `with` and `range`: a pipeline, a body and an optional else body.
+#[derive(Debug)]
+pub(crate) struct Branch {
+    pub pos: usize,
+    pub pipe: Pipe,
+    pub list: Vec<Node>,
+    pub else_list: Option<Vec<Node>>,
+}
+
+#[derive(Debug)]
+pub(crate) struct TemplateCall {
+    pub pos: usize,
+    pub name: String,
+    pub pipe: Option<Pipe>,
+}
+
+/// `$x := cmd | cmd` or `$x = ...` or just commands.
+#[derive(Debug)]
+pub(crate) struct Pipe {
+    pub pos: usize,
+    pub is_assign: bool,
+    /// Declared or assigned variables (each with its position).
+    pub decl: Vec<(usize, Arc<str>)>,
+    pub cmds: Vec<Command>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Command {
+    pub pos: usize,
+    pub args: Vec<Arg>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Arg {
+    /// `.A.B.C`
+    Field {
+        pos: usize,
+        idents: Vec<Arc<str>>,
+    },
+    /// `(pipe).A.B` or `func.A` style chains on a term that is not a field or variable.
+    Chain {
+        pos: usize,
+        node: Box<Arg>,
+        fields: Vec<Arc<str>>,
+    },
+    /// A function name, resolved.
+    Ident {
+        pos: usize,
+        name: Arc<str>,
+        func: Func,
+    },
+    /// `$x.A.B`; `idents[0]` is the variable name including `$`.
+    Variable {
+        pos: usize,
+        idents: Vec<Arc<str>>,
+    },
+    Dot(usize),
+    Nil(usize),
+    Bool(usize, bool),
+    Number(Box<Number>),
+    /// A string constant: the quoted source text and the unquoted value.
+    String {
+        pos: usize,
+        quoted: Arc<str>,
+        value: Arc<str>,
+    },
+    Pipe(Box<Pipe>),
+}
+
+/// A function a command can call.
+#[derive(Debug, Clone)]
+pub(crate) enum Func {
+    Builtin(Builtin),
+    User(Function),
+}
+
+/// A numeric constant with every interpretation Go's parser finds valid.
+#[derive(Debug, Clone)]
+pub(crate) struct Number {
+    pub pos: usize,
+    pub text: Arc<str>,
+    pub is_int: bool,
+    pub is_uint: bool,
+    pub is_float: bool,
+    pub int: i64,
+    pub float: f64,
+}
+
+impl Arg {
+    pub(crate) fn pos(&self) -> usize {
+        match self {
+            Arg::Field { pos, .. }
+            | Arg::Chain { pos, .. }
+            | Arg::Ident { pos, .. }
+            | Arg::Variable { pos, .. }
+            | Arg::Dot(pos)
+            | Arg::Nil(pos)
+            | Arg::Bool(pos, _)
+            | Arg::String { pos, .. } => *pos,
+            Arg::Number(n) => n.pos,
+            Arg::Pipe(p) => p.pos,
+        }
+    }
+}
+
+fn write_list(f: &mut fmt::Formatter<'_>, list: &[Node]) -> fmt::Result {
+    list.iter().try_for_each(|n| write!(f, "{n}"))
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Text(t) => f.write_str(t),
+            Node::Action(a) => write!(f, "{{{{{}}}}}", a.pipe),
+            Node::If(b) => write_branch(f, "if", b),
+            Node::With(b) => write_branch(f, "with", b),
+            Node::Range(b) => write_branch(f, "range", b),
+            Node::Template(t) => match &t.pipe {
+                None => write!(f, "{{{{template {}}}}}", gofmt::quote(&t.name)),
+                Some(p) => write!(f, "{{{{template {} {p}}}}}", gofmt::quote(&t.name)),
+            },
+            Node::Break(_) => f.write_str("{{break}}"),
+            Node::Continue(_) => f.write_str("{{continue}}"),
+        }
+    }
+}
+
+fn write_branch(f: &mut fmt::Formatter<'_>, name: &str, b: &Branch) -> fmt::Result {
+    write!(f, "{{{{{name} {}}}}}", b.pipe)?;
+    write_list(f, &b.list)?;
+    if let Some(e) = &b.else_list {
+        f.write_str("{{else}}")?;
+        write_list(f, e)?;
+    }
+    f.write_str("{{end}}")
+}
+
+impl fmt::Display for Pipe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.decl.is_empty() {
+            for (i, (_, v)) in self.decl.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                f.write_str(v)?;
+            }
+            f.write_str(if self.is_assign { " = " } else { " := " })?;
+        }
+        for (i, c) in self.cmds.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" | ")?;
+            }
+            write!(f, "{c}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, a) in self.args.iter().enumerate() {
+            if i > 0 {
+                f.write_char(' ')?;
+            }
+            match a {
+                Arg::Pipe(p) => write!(f, "({p})")?,
+                other => write!(f, "{other}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Arg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Arg::Field { idents, .. } => idents.iter().try_for_each(|i| write!(f, ".{i}")),
+            Arg::Chain { node, fields, .. } => {
+                match &**node {
+                    Arg::Pipe(p) => write!(f, "({p})")?,
+                    other => write!(f, "{other}")?,
+                }
+                fields.iter().try_for_each(|i| write!(f, ".{i}"))
+            }
+            Arg::Ident { name, .. } => f.write_str(name),
+            Arg::Variable { idents, .. } => {
+                for (i, id) in idents.iter().enumerate() {
+                    if i > 0 {
+                        f.write_char('.')?;
+                    }
+                    f.write_str(id)?;
+                }
+                Ok(())
+            }
+            Arg::Dot(_) => f.write_char('.'),
+            Arg::Nil(_) => f.write_str("nil"),
+            Arg::Bool(_, b) => write!(f, "{b}"),
+            Arg::Number(n) => f.write_str(&n.text),
+            Arg::String { quoted, .. } => f.write_str(quoted),
+            Arg::Pipe(p) => write!(f, "{p}"),
+        }
+    }
+}
