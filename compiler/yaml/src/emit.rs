@@ -69,7 +69,8 @@ pub fn to_string_with(value: &Value, options: EmitOptions) -> String {
         Value::Object(map) if !map.is_empty() => writer.mapping(&mut out, map, 0),
         Value::Array(items) if !items.is_empty() => writer.sequence(&mut out, items, 0),
         scalar => {
-            writer.inline_value(&mut out, scalar, 0);
+            // Block scalar lines at column 0 could read as `---`/`...` document markers.
+            writer.inline_value(&mut out, scalar, 2);
             out.push('\n');
         }
     }
@@ -319,7 +320,7 @@ fn looks_like_non_string(s: &str) -> bool {
 
 /// Whether `s` can be written as a literal block scalar and read back unchanged: it contains a
 /// line feed, every character is printable (tabs allowed, no `\r` or other breaks), its first
-/// line does not start with a space or tab (which would need an indentation indicator), no line
+/// non-empty line does not start with a space or tab (which would need an indentation indicator), no line
 /// consists only of spaces, and it has content before its trailing line feeds.
 pub fn literal_block_is_safe(s: &str) -> bool {
     if !s.contains('\n') {
@@ -331,7 +332,8 @@ pub fn literal_block_is_safe(s: &str) -> bool {
         return false;
     }
     let body = s.trim_end_matches('\n');
-    if body.is_empty() || body.starts_with([' ', '\t']) {
+    let first_content = body.trim_start_matches('\n');
+    if first_content.is_empty() || first_content.starts_with([' ', '\t']) {
         return false;
     }
     body.split('\n')
