@@ -413,3 +413,151 @@ fn keep_origin_or_dest(dest: Option<Value>, origin: Option<Value>) -> (Option<Va
         None => (dest, Kept::Dest),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pod(spec: Value) -> Value {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": spec})
+    }
+
+    fn apply(original: Value, patch: Value) -> Value {
+        merge(&original, &patch, Schema::builtin())
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn null_deletes_and_maps_merge() {
+        let merged = apply(
+            pod(json!({"nodeName": "a", "nodeSelector": {"x": "1", "y": "2"}})),
+            pod(json!({"nodeName": null, "nodeSelector": {"y": null, "z": "3"}})),
+        );
+        assert_eq!(
+            merged["spec"],
+            json!({"nodeSelector": {"x": "1", "z": "3"}})
+        );
+    }
+
+    #[test]
+    fn map_directives() {
+        let original = pod(json!({"securityContext": {"runAsUser": 1, "fsGroup": 2}}));
+        let replaced = apply(
+            original.clone(),
+            pod(json!({"securityContext": {"$patch": "replace", "runAsGroup": 3}})),
+        );
+        assert_eq!(
+            replaced["spec"]["securityContext"],
+            json!({"runAsGroup": 3})
+        );
+        let deleted = apply(
+            original,
+            pod(json!({"securityContext": {"$patch": "delete"}})),
+        );
+        assert_eq!(deleted["spec"], json!({}));
+    }
+
+    #[test]
+    fn keyed_lists_put_patch_items_first() {
+        let merged = apply(
+            pod(json!({"containers": [{"name": "a", "image": "a"}, {"name": "b", "image": "b"}]})),
+            pod(json!({"containers": [{"name": "b", "image": "b2"}, {"name": "c", "image": "c"}]})),
+        );
+        assert_eq!(
+            merged["spec"]["containers"],
+            json!([{"name": "b", "image": "b2"}, {"name": "c", "image": "c"}, {"name": "a", "image": "a"}])
+        );
+    }
+
+    #[test]
+    fn list_item_and_whole_list_directives() {
+        let original = pod(json!({"containers": [{"name": "a"}, {"name": "b"}]}));
+        let item_deleted = apply(
+            original.clone(),
+            pod(json!({"containers": [{"name": "a", "$patch": "delete"}]})),
+        );
+        assert_eq!(item_deleted["spec"]["containers"], json!([{"name": "b"}]));
+        let replaced = apply(
+            original.clone(),
+            pod(json!({"containers": [{"$patch": "replace"}, {"name": "z"}]})),
+        );
+        assert_eq!(replaced["spec"]["containers"], json!([{"name": "z"}]));
+        let deleted = apply(original, pod(json!({"containers": [{"$patch": "delete"}]})));
+        assert_eq!(deleted["spec"], json!({}));
+    }
+
+    #[test]
+    fn primitive_merge_lists_union_values() {
+        let original = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"finalizers": ["a", "b"]}});
+        let patch = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"finalizers": ["c", "a"]}});
+        assert_eq!(
+            apply(original, patch)["metadata"]["finalizers"],
+            json!(["c", "a", "b"])
+        );
+    }
+
+    #[test]
+    fn lists_without_merge_strategy_are_replaced() {
+        let merged = apply(
+            pod(
+                json!({"tolerations": [{"key": "a"}], "containers": [{"name": "a", "args": ["x", "y"]}]}),
+            ),
+            pod(
+                json!({"tolerations": [{"key": "b"}], "containers": [{"name": "a", "args": ["z"]}]}),
+            ),
+        );
+        assert_eq!(merged["spec"]["tolerations"], json!([{"key": "b"}]));
+        assert_eq!(merged["spec"]["containers"][0]["args"], json!(["z"]));
+    }
+
+    #[test]
+    fn unknown_types_merge_maps_and_replace_lists() {
+        let widget =
+            |spec: Value| json!({"apiVersion": "example.com/v1", "kind": "Widget", "spec": spec});
+        let merged = apply(
+            widget(json!({"a": {"x": 1}, "items": [{"name": "a"}]})),
+            widget(json!({"a": {"y": 2}, "items": [{"name": "b"}]})),
+        );
+        assert_eq!(
+            merged["spec"],
+            json!({"a": {"x": 1, "y": 2}, "items": [{"name": "b"}]})
+        );
+    }
+
+    #[test]
+    fn top_level_delete_removes_the_object() {
+        let result = merge(
+            &pod(json!({})),
+            &json!({"$patch": "delete"}),
+            Schema::builtin(),
+        )
+        .unwrap();
+        assert_eq!(result, None);
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let unknown = merge(
+            &pod(json!({"securityContext": {}})),
+            &pod(json!({"securityContext": {"$patch": "remove"}})),
+            Schema::builtin(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            unknown.to_string(),
+            "unknown patch strategy 'remove' at `spec.securityContext`"
+        );
+        let mismatch = merge(
+            &pod(json!({"containers": [{"name": "a"}]})),
+            &pod(json!({"containers": {"name": "a"}})),
+            Schema::builtin(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            mismatch.to_string(),
+            "wrong node kind at `spec.containers`: expected SequenceNode but got MappingNode"
+        );
+    }
+}

@@ -729,6 +729,378 @@ spec:
   - host: b.example.com
 "#,
     ),
+    case(
+        "list added where the object has none, with a replace item",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - {name: app, image: app}
+"#,
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: app
+    env:
+    - $patch: replace
+    - {name: A, value: "1"}
+"#,
+    ),
+    case(
+        "explicit $patch: merge",
+        DEPLOYMENT,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      $patch: merge
+      containers:
+      - $patch: merge
+      - name: app
+        image: app:7
+"#,
+    ),
+    case(
+        "same containerPort with two protocols",
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: dns}
+spec:
+  containers:
+  - name: dns
+    image: coredns
+    ports:
+    - {containerPort: 53, protocol: UDP, name: dns}
+    - {containerPort: 53, protocol: TCP, name: dns-tcp}
+    - {containerPort: 9153, protocol: TCP, name: metrics}
+"#,
+        r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: dns}
+spec:
+  containers:
+  - name: dns
+    ports:
+    - {containerPort: 53, protocol: TCP, name: dns-tcp2}
+    - {containerPort: 8080, name: health}
+"#,
+    ),
+    case(
+        "service ports with protocols",
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: dns}
+spec:
+  ports:
+  - {port: 53, protocol: UDP, name: dns}
+  - {port: 53, protocol: TCP, name: dns-tcp}
+"#,
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: dns}
+spec:
+  type: NodePort
+  ports:
+  - {port: 53, protocol: UDP, nodePort: 30053}
+"#,
+    ),
+    case(
+        "resource embedded in a custom resource merges by its own type",
+        r#"
+apiVersion: example.com/v1
+kind: Wrapper
+metadata: {name: w}
+spec:
+  template:
+    apiVersion: apps/v1
+    kind: Deployment
+    spec:
+      template:
+        spec:
+          containers:
+          - {name: a, image: a}
+          - {name: b, image: b}
+"#,
+        r#"
+apiVersion: example.com/v1
+kind: Wrapper
+metadata: {name: w}
+spec:
+  template:
+    spec:
+      template:
+        spec:
+          containers:
+          - {name: b, image: b2}
+"#,
+    ),
+    case(
+        "env switches from valueFrom to value",
+        DEPLOYMENT,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        env:
+        - name: A
+          value: null
+          valueFrom:
+            secretKeyRef: {name: s, key: a}
+"#,
+    ),
+    case(
+        "containers added to a template without any",
+        r#"
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds}
+spec:
+  selector: {matchLabels: {app: ds}}
+  template:
+    metadata: {labels: {app: ds}}
+"#,
+        r#"
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: ds}
+spec:
+  template:
+    spec:
+      containers:
+      - name: agent
+        image: agent
+        env:
+        - {name: A, value: null}
+        - {name: B, value: "b"}
+      hostNetwork: true
+"#,
+    ),
+    case(
+        "patch item without its merge key",
+        DEPLOYMENT,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - image: nameless
+"#,
+    ),
+    case(
+        "hostAliases by ip and topologySpreadConstraints by topologyKey",
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers: [{name: app, image: app}]
+      hostAliases:
+      - ip: 10.0.0.1
+        hostnames: [a]
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule}
+"#,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      hostAliases:
+      - ip: 10.0.0.2
+        hostnames: [b]
+      - ip: 10.0.0.1
+        hostnames: [c]
+      topologySpreadConstraints:
+      - {maxSkew: 2, topologyKey: zone}
+      - {maxSkew: 1, topologyKey: host, whenUnsatisfiable: ScheduleAnyway}
+"#,
+    ),
+    case(
+        "secret data merges",
+        r#"
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+type: Opaque
+data: {a: YQ==, b: Yg==}
+"#,
+        r#"
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+data: {b: null}
+stringData: {c: see}
+"#,
+    ),
+    case(
+        "rbac rules replace, ownerReferences merge by uid",
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: r
+  ownerReferences:
+  - {apiVersion: v1, kind: ConfigMap, name: a, uid: "1"}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get]
+"#,
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: r
+  ownerReferences:
+  - {apiVersion: v1, kind: ConfigMap, name: b, uid: "2"}
+rules:
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [list]
+"#,
+    ),
+    case(
+        "empty lists in a patch",
+        DEPLOYMENT,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      volumes: []
+      containers:
+      - name: app
+        args: []
+        env: []
+"#,
+    ),
+    case(
+        "empty map in a patch leaves the field",
+        DEPLOYMENT,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        resources: {}
+      securityContext: {}
+"#,
+    ),
+    case(
+        "deleting an item that is not there",
+        DEPLOYMENT,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      volumes:
+      - name: ghost
+        $patch: delete
+      containers:
+      - name: ghost
+        $patch: delete
+"#,
+    ),
+    case(
+        "the same item twice in a patch",
+        DEPLOYMENT,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: first
+      - name: new
+        image: new-image
+      - name: app
+        image: second
+"#,
+    ),
+    case(
+        "service targetPort as name and number",
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: svc}
+spec:
+  ports:
+  - {name: http, port: 80, targetPort: 8080}
+"#,
+        r#"
+apiVersion: v1
+kind: Service
+metadata: {name: svc}
+spec:
+  ports:
+  - {port: 80, targetPort: http}
+"#,
+    ),
+    case(
+        "job template and labels null",
+        r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: j
+  labels: {a: b}
+spec:
+  backoffLimit: 2
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - {name: j, image: j, command: [run]}
+"#,
+        r#"
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: j
+  labels: null
+spec:
+  template:
+    spec:
+      containers:
+      - {name: j, command: [run, --fast]}
+"#,
+    ),
     Case {
         name: "custom openapi makes a CRD list merge and drops built-in schema",
         original: r#"
@@ -882,4 +1254,77 @@ fn strategic_merge_matches_kubectl_kustomize() {
         failures.len()
     );
     assert!(failures.is_empty(), "differences:\n{}", failures.join("\n"));
+}
+
+/// Patches kustomize rejects; kiln-smp must reject them too.
+const FAILING: &[Case] = &[
+    case(
+        "unknown $patch value",
+        DEPLOYMENT,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  strategy:
+    $patch: remove
+"#,
+    ),
+    case(
+        "a scalar where the object has a map",
+        DEPLOYMENT,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template: oops
+"#,
+    ),
+    case(
+        "a map where the object has a list",
+        DEPLOYMENT,
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers: {name: app}
+"#,
+    ),
+];
+
+#[test]
+fn rejected_patches_match_kubectl_kustomize() {
+    let Some(kubectl) = kubectl() else {
+        eprintln!("SKIPPED: kubectl not found; run tests/install-oracles.sh");
+        return;
+    };
+    for case in FAILING {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("resource.yaml"), case.original).unwrap();
+        std::fs::write(dir.path().join("patch.yaml"), case.patch).unwrap();
+        std::fs::write(
+            dir.path().join("kustomization.yaml"),
+            "resources: [resource.yaml]\npatches:\n- path: patch.yaml\n",
+        )
+        .unwrap();
+        let status = Command::new(&kubectl)
+            .arg("kustomize")
+            .arg(dir.path())
+            .output()
+            .unwrap()
+            .status;
+        assert!(!status.success(), "{}: kubectl accepted it", case.name);
+        let original = kiln_yaml::from_str(case.original).unwrap();
+        let patch = kiln_yaml::from_str(case.patch).unwrap();
+        let result = kiln_smp::merge(&original, &patch, kiln_smp::Schema::builtin());
+        assert!(
+            result.is_err(),
+            "{}: kiln-smp accepted it: {result:?}",
+            case.name
+        );
+    }
 }
