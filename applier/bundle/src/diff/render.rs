@@ -275,8 +275,8 @@ fn str_of(v: &Option<Value>) -> String {
 /// A line diff of two texts by longest common subsequence of lines (`-`, `+`, or two spaces for
 /// common lines), with at most three lines of context around changes.
 fn text_diff(a: String, b: String) -> Vec<String> {
-    let a: Vec<&str> = a.split('\n').collect();
-    let b: Vec<&str> = b.split('\n').collect();
+    let a: Vec<&str> = a.split_terminator('\n').collect();
+    let b: Vec<&str> = b.split_terminator('\n').collect();
     let (n, m) = (a.len(), b.len());
     if n.saturating_mul(m) > 4_000_000 {
         let mut out: Vec<String> = a.iter().map(|l| format!("-   {l}")).collect();
@@ -311,6 +311,9 @@ fn text_diff(a: String, b: String) -> Vec<String> {
     }
     const CONTEXT: usize = 3;
     let changed: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].0 != ' ').collect();
+    if changed.is_empty() {
+        return vec!["    (only line breaks at the end differ)".to_string()];
+    }
     let keep = |k: usize| {
         changed
             .iter()
@@ -324,7 +327,7 @@ fn text_diff(a: String, b: String) -> Vec<String> {
                 out.push("  ...".to_string());
                 skipped = false;
             }
-            out.push(format!("{op}   {line}"));
+            out.push(format!("{op}   {line}").trim_end().to_string());
         } else {
             skipped = true;
         }

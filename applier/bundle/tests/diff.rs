@@ -1,0 +1,99 @@
+//! `kiln diff` output on small realistic bundles, snapshotted in every format.
+
+mod common;
+
+use kiln_bundle::{Bundle, BundleSpec, ComponentSpec, diff, write_dir};
+use serde_json::json;
+use std::path::Path;
+
+fn changed_spec() -> BundleSpec {
+    let mut spec = common::spec();
+    let app = &mut spec.components[1];
+    app.objects[0].0 = common::deployment("ghcr.io/acme/web:1.1.0", 3);
+    app.objects[0].0["spec"]["template"]["spec"]["containers"][0]["args"] =
+        json!(["--port", "8080", "--verbose"]);
+    app.objects[1].0["data"]["app.properties"] = json!("mode=fast\nlevel=4\ncache=on\n");
+    app.objects[1].0["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("enabled");
+    let service = app.objects.remove(2);
+    spec.components[0].objects[1].0["stringData"]["password"] = json!("correct horse");
+    spec.components.push(ComponentSpec {
+        name: "edge".into(),
+        depends_on: vec!["app".into()],
+        objects: vec![
+            (service.0, common::prov("edge", "deploy/edge.yaml", 1)),
+            (
+                json!({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                       "metadata": {"name": "web", "namespace": "shop"},
+                       "spec": {"rules": [{"host": "shop.example.com"}]}}),
+                common::prov("edge", "deploy/edge.yaml", 20),
+            ),
+        ],
+    });
+    spec.waves.push(vec!["edge".into()]);
+    spec
+}
+
+fn open(dir: &Path, name: &str, spec: &BundleSpec) -> Bundle {
+    let path = dir.join(name);
+    write_dir(spec, &path).unwrap();
+    Bundle::open(&path).unwrap()
+}
+
+fn pair() -> (tempfile::TempDir, Bundle, Bundle) {
+    let tmp = tempfile::tempdir().unwrap();
+    let a = open(tmp.path(), "a", &common::spec());
+    let b = open(tmp.path(), "b", &changed_spec());
+    (tmp, a, b)
+}
+
+fn scrub(text: String, dir: &Path) -> String {
+    text.replace(&dir.display().to_string(), "$TMP")
+}
+
+#[test]
+fn text() {
+    let (tmp, a, b) = pair();
+    insta::assert_snapshot!(scrub(diff(&a, &b).to_text(), tmp.path()));
+}
+
+#[test]
+fn markdown() {
+    let (tmp, a, b) = pair();
+    insta::assert_snapshot!(scrub(diff(&a, &b).to_markdown(), tmp.path()));
+}
+
+#[test]
+fn json() {
+    let (tmp, a, b) = pair();
+    insta::assert_snapshot!(scrub(diff(&a, &b).to_json(), tmp.path()));
+}
+
+#[test]
+fn secrets_never_appear_in_output() {
+    let (_tmp, a, b) = pair();
+    let d = diff(&a, &b);
+    for out in [d.to_text(), d.to_markdown(), d.to_json()] {
+        assert!(!out.contains("hunter2") && !out.contains("correct horse"));
+    }
+}
+
+#[test]
+fn equal_bundles_have_an_empty_diff() {
+    let (_tmp, a, _) = pair();
+    let d = diff(&a, &a);
+    assert!(d.is_empty());
+    assert_eq!(d.summary.unchanged, 5);
+    assert!(d.to_markdown().contains("No changes"));
+}
+
+#[test]
+fn reversed_diff_mirrors_counts() {
+    let (_tmp, a, b) = pair();
+    let forward = diff(&a, &b).summary;
+    let back = diff(&b, &a).summary;
+    assert_eq!((forward.added, forward.removed), (back.removed, back.added));
+    assert_eq!(forward.changed, back.changed);
+}
