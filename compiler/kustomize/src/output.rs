@@ -1,0 +1,91 @@
+//! Output order (kustomize's legacy kind order or fifo) and printing as multi-document YAML.
+
+use serde_json::Value;
+
+use crate::error::{KustomizeError, Result};
+use crate::kustomization::SortOptions;
+use crate::resid::{LEGACY_ORDER_FIRST, LEGACY_ORDER_LAST};
+use crate::resource::ResMap;
+
+/// Sorts the final resources: legacy order unless `sortOptions.order` is `fifo`.
+pub fn sort(m: &mut ResMap, opts: Option<&SortOptions>) -> Result<()> {
+    let order = opts
+        .and_then(|o| o.order.clone())
+        .unwrap_or_else(|| "legacy".into());
+    match order.as_str() {
+        "fifo" => {
+            if opts.is_some_and(|o| o.legacy_sort_options.is_some()) {
+                return Err(KustomizeError::build(
+                    "the field 'sortOptions.legacySortOptions' is set but the selected sort order is 'fifo', not 'legacy'",
+                ));
+            }
+            Ok(())
+        }
+        "legacy" => {
+            let legacy = opts.and_then(|o| o.legacy_sort_options.as_ref());
+            let first: Vec<String> = legacy
+                .and_then(|l| l.order_first.clone())
+                .unwrap_or_else(|| LEGACY_ORDER_FIRST.iter().map(|s| s.to_string()).collect());
+            let last: Vec<String> = legacy
+                .and_then(|l| l.order_last.clone())
+                .unwrap_or_else(|| LEGACY_ORDER_LAST.iter().map(|s| s.to_string()).collect());
+            let mut keyed: Vec<_> = std::mem::take(&mut m.resources)
+                .into_iter()
+                .map(|r| {
+                    let id = r.cur_id();
+                    let s = id.legacy_sort_string();
+                    (id.gvk, s, r)
+                })
+                .collect();
+            keyed.sort_by(|a, b| {
+                if a.0 != b.0 {
+                    a.0.legacy_less(&b.0, &first, &last)
+                } else {
+                    a.1.cmp(&b.1)
+                }
+            });
+            m.resources = keyed.into_iter().map(|(_, _, r)| r).collect();
+            Ok(())
+        }
+        other => Err(KustomizeError::build(format!(
+            "the field 'sortOptions.order' must be one of [legacy fifo], got '{other}'"
+        ))),
+    }
+}
+
+/// The text of a `config.kubernetes.io/origin` annotation.
+pub fn origin_annotation(o: &Value) -> String {
+    let mut s = String::new();
+    if let Some(p) = o.get("path").and_then(Value::as_str) {
+        s.push_str(&format!("path: {p}\n"));
+    }
+    if let Some(c) = o.get("configuredIn").and_then(Value::as_str) {
+        s.push_str(&format!("configuredIn: {c}\n"));
+    }
+    if let Some(b) = o.get("configuredBy") {
+        s.push_str("configuredBy:\n");
+        for k in ["apiVersion", "kind", "name", "namespace"] {
+            if let Some(v) = b.get(k).and_then(Value::as_str) {
+                s.push_str(&format!("  {k}: {v}\n"));
+            }
+        }
+    }
+    s
+}
+
+/// Prints objects as a YAML stream separated by `---`, like `kubectl kustomize`.
+pub fn to_yaml_stream(objects: &[Value]) -> Result<String> {
+    let mut out = String::new();
+    for (i, o) in objects.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        let text = serde_saphyr::to_string(o)
+            .map_err(|e| KustomizeError::build(format!("cannot print YAML: {e}")))?;
+        out.push_str(&text);
+        if !text.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,278 @@
+//! Resource identity: group/version/kind plus name and namespace, compared the way kustomize's
+//! `resid` package does (empty namespace equals `default`, empty selector parts match anything).
+
+use std::fmt;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Gvk {
+    pub group: String,
+    pub version: String,
+    pub kind: String,
+}
+
+impl Gvk {
+    pub fn new(group: &str, version: &str, kind: &str) -> Self {
+        Gvk {
+            group: group.to_string(),
+            version: version.to_string(),
+            kind: kind.to_string(),
+        }
+    }
+
+    /// Splits an `apiVersion` (`group/version` or `version`) and pairs it with a kind.
+    pub fn from_api_version(api_version: &str, kind: &str) -> Self {
+        match api_version.rsplit_once('/') {
+            Some((g, v)) => Gvk::new(g, v, kind),
+            None => Gvk::new("", api_version, kind),
+        }
+    }
+
+    pub fn api_version(&self) -> String {
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
+    }
+
+    /// Does `self` satisfy the selector `sel` (empty selector parts match anything)?
+    pub fn is_selected(&self, sel: &Gvk) -> bool {
+        (sel.group.is_empty() || sel.group == self.group)
+            && (sel.version.is_empty() || sel.version == self.version)
+            && (sel.kind.is_empty() || sel.kind == self.kind)
+    }
+
+    pub fn is_cluster_scoped(&self) -> bool {
+        is_cluster_scoped_kind(&self.group, &self.kind)
+    }
+
+    /// Rank of the kind in kustomize's legacy ordering.
+    fn rank(&self, first: &[String], last: &[String]) -> i64 {
+        if let Some(i) = first.iter().position(|k| *k == self.kind) {
+            return i as i64 - first.len() as i64;
+        }
+        if let Some(i) = last.iter().position(|k| *k == self.kind) {
+            return 1 + i as i64;
+        }
+        0
+    }
+
+    pub fn legacy_less(
+        &self,
+        other: &Gvk,
+        first: &[String],
+        last: &[String],
+    ) -> std::cmp::Ordering {
+        self.rank(first, last)
+            .cmp(&other.rank(first, last))
+            .then_with(|| self.to_string().cmp(&other.to_string()))
+    }
+}
+
+impl fmt::Display for Gvk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let or = |s: &str, d: &'static str| {
+            if s.is_empty() {
+                d.to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        write!(
+            f,
+            "{}_{}_{}",
+            or(&self.group, "~G"),
+            or(&self.version, "~V"),
+            or(&self.kind, "~K")
+        )
+    }
+}
+
+pub const LEGACY_ORDER_FIRST: [&str; 22] = [
+    "Namespace",
+    "ResourceQuota",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "ServiceAccount",
+    "PodSecurityPolicy",
+    "Role",
+    "ClusterRole",
+    "RoleBinding",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Secret",
+    "Endpoints",
+    "Service",
+    "LimitRange",
+    "PriorityClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "Deployment",
+    "StatefulSet",
+    "CronJob",
+    "PodDisruptionBudget",
+];
+
+pub const LEGACY_ORDER_LAST: [&str; 2] = [
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+/// Kinds of the built-in Kubernetes API that are cluster-scoped (kinds of unknown groups, i.e.
+/// custom resources, are namespaced as far as kustomize knows).
+fn is_cluster_scoped_kind(group: &str, kind: &str) -> bool {
+    const CORE: [&str; 4] = ["Namespace", "Node", "PersistentVolume", "ComponentStatus"];
+    const OTHER: [(&str, &str); 33] = [
+        ("rbac.authorization.k8s.io", "ClusterRole"),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+        ("apiextensions.k8s.io", "CustomResourceDefinition"),
+        ("storage.k8s.io", "StorageClass"),
+        ("storage.k8s.io", "CSIDriver"),
+        ("storage.k8s.io", "CSINode"),
+        ("storage.k8s.io", "VolumeAttachment"),
+        ("storage.k8s.io", "VolumeAttributesClass"),
+        ("scheduling.k8s.io", "PriorityClass"),
+        (
+            "admissionregistration.k8s.io",
+            "MutatingWebhookConfiguration",
+        ),
+        (
+            "admissionregistration.k8s.io",
+            "ValidatingWebhookConfiguration",
+        ),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+        (
+            "admissionregistration.k8s.io",
+            "ValidatingAdmissionPolicyBinding",
+        ),
+        ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
+        (
+            "admissionregistration.k8s.io",
+            "MutatingAdmissionPolicyBinding",
+        ),
+        ("apiregistration.k8s.io", "APIService"),
+        ("node.k8s.io", "RuntimeClass"),
+        ("policy", "PodSecurityPolicy"),
+        ("extensions", "PodSecurityPolicy"),
+        ("certificates.k8s.io", "CertificateSigningRequest"),
+        ("certificates.k8s.io", "ClusterTrustBundle"),
+        ("networking.k8s.io", "IngressClass"),
+        ("networking.k8s.io", "IPAddress"),
+        ("networking.k8s.io", "ServiceCIDR"),
+        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
+        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+        ("internal.apiserver.k8s.io", "StorageVersion"),
+        ("resource.k8s.io", "DeviceClass"),
+        ("resource.k8s.io", "ResourceSlice"),
+        ("authentication.k8s.io", "TokenReview"),
+        ("authentication.k8s.io", "SelfSubjectReview"),
+        ("authorization.k8s.io", "SubjectAccessReview"),
+        ("authorization.k8s.io", "SelfSubjectRulesReview"),
+    ];
+    if group.is_empty() {
+        return CORE.contains(&kind);
+    }
+    OTHER.iter().any(|(g, k)| *g == group && *k == kind)
+        || (group == "authorization.k8s.io" && kind == "SelfSubjectAccessReview")
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ResId {
+    pub gvk: Gvk,
+    pub name: String,
+    pub namespace: String,
+}
+
+impl ResId {
+    pub fn effective_namespace(&self) -> &str {
+        if self.gvk.is_cluster_scoped() {
+            ""
+        } else if self.namespace.is_empty() {
+            "default"
+        } else {
+            &self.namespace
+        }
+    }
+
+    pub fn ns_equals(&self, other: &ResId) -> bool {
+        self.effective_namespace() == other.effective_namespace()
+    }
+
+    /// kustomize's `ResId.Equals`: same GVK and name, equal effective namespace.
+    pub fn equals(&self, other: &ResId) -> bool {
+        self.gvk == other.gvk && self.name == other.name && self.ns_equals(other)
+    }
+
+    pub fn legacy_sort_string(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.gvk,
+            if self.namespace.is_empty() {
+                "~X"
+            } else {
+                &self.namespace
+            },
+            if self.name.is_empty() {
+                "~N"
+            } else {
+                &self.name
+            }
+        )
+    }
+}
+
+impl fmt::Display for ResId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}.{}",
+            if self.gvk.group.is_empty() {
+                format!("{}.{}", self.gvk.kind, self.gvk.version)
+            } else {
+                format!("{}.{}.{}", self.gvk.kind, self.gvk.version, self.gvk.group)
+            },
+            if self.namespace.is_empty() {
+                format!("[noNs]/{}", self.name)
+            } else {
+                format!("{}/{}", self.namespace, self.name)
+            }
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_rank_orders_namespaces_first_and_webhooks_last() {
+        let first: Vec<String> = LEGACY_ORDER_FIRST.iter().map(|s| s.to_string()).collect();
+        let last: Vec<String> = LEGACY_ORDER_LAST.iter().map(|s| s.to_string()).collect();
+        let ns = Gvk::new("", "v1", "Namespace");
+        let dep = Gvk::new("apps", "v1", "Deployment");
+        let crd = Gvk::new("example.com", "v1", "Widget");
+        let hook = Gvk::new(
+            "admissionregistration.k8s.io",
+            "v1",
+            "ValidatingWebhookConfiguration",
+        );
+        use std::cmp::Ordering::Less;
+        assert_eq!(ns.legacy_less(&dep, &first, &last), Less);
+        assert_eq!(dep.legacy_less(&crd, &first, &last), Less);
+        assert_eq!(crd.legacy_less(&hook, &first, &last), Less);
+    }
+
+    #[test]
+    fn empty_namespace_equals_default() {
+        let a = ResId {
+            gvk: Gvk::new("", "v1", "ConfigMap"),
+            name: "x".into(),
+            namespace: "".into(),
+        };
+        let b = ResId {
+            namespace: "default".into(),
+            ..a.clone()
+        };
+        assert!(a.equals(&b));
+    }
+}

@@ -1,0 +1,282 @@
+//! Transformers: the built-in ones a kustomization's fields configure (run in kustomize's fixed
+//! order), those configured by plugin documents under `transformers:`/`generators:`, and the
+//! final steps of a build (hash suffixes, name references, vars, local configs).
+
+use serde_json::Value;
+
+use crate::error::{KustomizeError, Result};
+use crate::kustomization::Selector;
+use crate::patch;
+use crate::resource::ResMap;
+use crate::target::{Accumulator, Ctx, Target};
+
+/// Runs the transformers the kustomization's own fields configure, in kustomize's order.
+pub fn run_builtin(t: &Target, ra: &mut Accumulator, _ctx: &Ctx) -> Result<()> {
+    let k = &t.k;
+    let m = &mut ra.resmap;
+    if let Some(paths) = &k.patches_strategic_merge {
+        let mut loaded = Vec::new();
+        for p in paths {
+            for v in load_smp_entry(t, p)? {
+                loaded.push((v, p.clone()));
+            }
+        }
+        if loaded.is_empty() {
+            return Err(KustomizeError::field(
+                &t.kfile,
+                "patchesStrategicMerge",
+                "empty file path and empty patch content",
+            ));
+        }
+        patch::apply_strategic_merge(m, &loaded).map_err(|e| e.context(&t.kfile))?;
+    }
+    for p in k.patches.iter().flatten() {
+        let (text, origin) = patch::patch_text(&t.ldr, p, &t.kfile)?;
+        patch::apply_patch(m, &text, &origin, p.target.as_ref(), p.options.as_ref())
+            .map_err(|e| e.context(format!("{}: patches", t.kfile)))?;
+    }
+    for p in k.patches_json6902.iter().flatten() {
+        let Some(target) = &p.target else {
+            return Err(KustomizeError::field(
+                &t.kfile,
+                "patchesJson6902",
+                "must specify the target field in patchesJson6902",
+            ));
+        };
+        let (text, origin) = patch::patch_text(&t.ldr, p, &t.kfile)?;
+        patch::apply_json6902(m, &text, &origin, target)
+            .map_err(|e| e.context(format!("{}: patchesJson6902", t.kfile)))?;
+    }
+    Ok(())
+}
+
+/// A `patchesStrategicMerge` entry is inline YAML or a file path.
+fn load_smp_entry(t: &Target, entry: &str) -> Result<Vec<Value>> {
+    if let Ok(docs) = kiln_yaml::parse_documents(entry)
+        && !docs.is_empty()
+        && docs.iter().all(|d| d.value.is_object())
+    {
+        let mut out = Vec::new();
+        for d in docs {
+            out.extend(crate::target::expand_lists(d.value)?);
+        }
+        return Ok(out);
+    }
+    let text = t.ldr.load_string(entry)?;
+    match patch::decode(&text, entry)? {
+        patch::Loaded::Smp(v) => Ok(v),
+        patch::Loaded::Json(_) => Err(KustomizeError::field(
+            &t.kfile,
+            "patchesStrategicMerge",
+            format!("'{entry}' holds a JSON 6902 patch, not a strategic merge patch"),
+        )),
+    }
+}
+
+/// Loads plugin configuration documents named by `transformers:`/`generators:` entries:
+/// inline YAML, files, or kustomization directories whose output are the configs.
+fn plugin_configs(t: &Target, entries: &[String], field: &str, ctx: &Ctx) -> Result<Vec<Value>> {
+    let mut out = Vec::new();
+    for e in entries {
+        if let Ok(docs) = kiln_yaml::parse_documents(e)
+            && !docs.is_empty()
+            && docs.iter().all(|d| d.value.is_object())
+        {
+            out.extend(docs.into_iter().map(|d| d.value));
+            continue;
+        }
+        let full = t.ldr.root.join(e);
+        if full.is_dir() {
+            let ldr = t.ldr.child(e)?;
+            let sub = Target::load(ldr, String::new())?;
+            let mut sub_ra = Accumulator::default();
+            sub.accumulate(&mut sub_ra, ctx)?;
+            out.extend(sub_ra.resmap.resources.into_iter().map(|r| r.obj));
+            continue;
+        }
+        if !full.exists() {
+            return Err(KustomizeError::field(
+                &t.kfile,
+                field,
+                format!("'{e}' is neither a file nor a directory"),
+            ));
+        }
+        let text = t.ldr.load_string(e)?;
+        out.extend(crate::target::parse_resources(
+            &text,
+            &t.ldr.display(e).display().to_string(),
+        )?);
+    }
+    Ok(out)
+}
+
+pub fn run_external(t: &Target, ra: &mut Accumulator, ctx: &Ctx) -> Result<()> {
+    let Some(entries) = &t.k.transformers else {
+        return Ok(());
+    };
+    for cfg in plugin_configs(t, entries, "transformers", ctx)? {
+        run_plugin(t, ra, &cfg)?;
+    }
+    Ok(())
+}
+
+pub fn run_external_generators(t: &Target, ra: &mut Accumulator, ctx: &Ctx) -> Result<()> {
+    let Some(entries) = &t.k.generators else {
+        return Ok(());
+    };
+    for cfg in plugin_configs(t, entries, "generators", ctx)? {
+        let kind = cfg.get("kind").and_then(Value::as_str).unwrap_or("");
+        let secret = match kind {
+            "ConfigMapGenerator" => false,
+            "SecretGenerator" => true,
+            other => {
+                return Err(KustomizeError::field(
+                    &t.kfile,
+                    "generators",
+                    format!(
+                        "unable to load builtin {other}: kiln runs only the built-in ConfigMapGenerator and SecretGenerator"
+                    ),
+                ));
+            }
+        };
+        let mut args_v = cfg.clone();
+        let obj = args_v.as_object_mut().expect("plugin configs are mappings");
+        let md = obj.shift_remove("metadata").unwrap_or(Value::Null);
+        obj.shift_remove("apiVersion");
+        obj.shift_remove("kind");
+        if let Some(n) = md.get("name") {
+            obj.entry("name").or_insert(n.clone());
+        }
+        if let Some(n) = md.get("namespace") {
+            obj.entry("namespace").or_insert(n.clone());
+        }
+        let args: crate::kustomization::GeneratorArgs =
+            serde_json::from_value(args_v).map_err(|e| {
+                KustomizeError::field(
+                    &t.kfile,
+                    "generators",
+                    format!("invalid {kind} config: {e}"),
+                )
+            })?;
+        let r = crate::generators::generate(&t.ldr, &args, None, secret, &t.kfile)?;
+        ra.resmap.absorb(r)?;
+    }
+    Ok(())
+}
+
+fn get_str<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str)
+}
+
+/// Runs one built-in transformer configured by a plugin document.
+fn run_plugin(t: &Target, ra: &mut Accumulator, cfg: &Value) -> Result<()> {
+    let kind = get_str(cfg, "kind").unwrap_or("");
+    let m: &mut ResMap = &mut ra.resmap;
+    let bad = |e: serde_json::Error| {
+        KustomizeError::field(
+            &t.kfile,
+            "transformers",
+            format!("invalid {kind} config: {e}"),
+        )
+    };
+    match kind {
+        "PatchTransformer" => {
+            let p: crate::kustomization::Patch =
+                serde_json::from_value(strip_meta(cfg)).map_err(bad)?;
+            let (text, origin) = patch::patch_text(&t.ldr, &p, &t.kfile)?;
+            patch::apply_patch(m, &text, &origin, p.target.as_ref(), p.options.as_ref())
+        }
+        "PatchJson6902Transformer" => {
+            let target: Option<Selector> = cfg
+                .get("target")
+                .map(|v| serde_json::from_value(v.clone()))
+                .transpose()
+                .map_err(bad)?;
+            let Some(target) = target else {
+                return Err(KustomizeError::field(
+                    &t.kfile,
+                    "transformers",
+                    "PatchJson6902Transformer needs a target",
+                ));
+            };
+            let text = match (get_str(cfg, "path"), get_str(cfg, "jsonOp")) {
+                (Some(p), None) => t.ldr.load_string(p)?,
+                (None, Some(op)) => op.to_string(),
+                (Some(_), Some(_)) => {
+                    return Err(KustomizeError::field(
+                        &t.kfile,
+                        "transformers",
+                        "PatchJson6902Transformer: must specify exactly one of path and jsonOp",
+                    ));
+                }
+                (None, None) => {
+                    return Err(KustomizeError::field(
+                        &t.kfile,
+                        "transformers",
+                        "PatchJson6902Transformer: empty file path and empty jsonOp",
+                    ));
+                }
+            };
+            patch::apply_json6902(m, &text, "jsonOp", &target)
+        }
+        "PatchStrategicMergeTransformer" => {
+            let mut loaded = Vec::new();
+            for p in cfg
+                .get("paths")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(p) = p.as_str() {
+                    for v in load_smp_entry(t, p)? {
+                        loaded.push((v, p.to_string()));
+                    }
+                }
+            }
+            if let Some(inline) = get_str(cfg, "patches") {
+                for v in load_smp_entry(t, inline)? {
+                    loaded.push((v, "inline patches".into()));
+                }
+            }
+            if loaded.is_empty() {
+                return Err(KustomizeError::field(
+                    &t.kfile,
+                    "transformers",
+                    "empty file path and empty patch content",
+                ));
+            }
+            patch::apply_strategic_merge(m, &loaded)
+        }
+        other => Err(KustomizeError::field(
+            &t.kfile,
+            "transformers",
+            format!("unable to load builtin {other}"),
+        )),
+    }
+}
+
+fn strip_meta(cfg: &Value) -> Value {
+    let mut v = cfg.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.shift_remove("apiVersion");
+        o.shift_remove("kind");
+        o.shift_remove("metadata");
+    }
+    v
+}
+
+/// The steps kustomize runs once, after the whole tree is accumulated.
+pub fn finish(ra: &mut Accumulator) -> Result<()> {
+    for r in &mut ra.resmap.resources {
+        if r.needs_hash {
+            let h = crate::hash::hash_object(&r.obj);
+            r.store_previous_id();
+            let name = format!("{}-{h}", r.name());
+            r.set_name(&name);
+        }
+    }
+    ra.resmap
+        .resources
+        .retain(|r| r.annotation("config.kubernetes.io/local-config").as_deref() != Some("true"));
+    Ok(())
+}
