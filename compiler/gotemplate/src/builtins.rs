@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::func::{ArgType, FuncError, Signature};
+use crate::func::{ArgType, FuncError};
 use crate::gofmt;
 use crate::value::Value;
 
@@ -57,8 +57,9 @@ impl Builtin {
         })
     }
 
-    /// Go's parameter list for the builtin (reflect.Value parameters behave as `interface{}`).
-    pub(crate) fn signature(self) -> Signature {
+    /// Go's parameter list for the builtin (reflect.Value parameters behave as `interface{}`):
+    /// fixed parameters and the variadic element type.
+    pub(crate) fn params(self) -> (&'static [ArgType], Option<ArgType>) {
         use ArgType::Any;
         match self {
             Builtin::And
@@ -66,14 +67,12 @@ impl Builtin {
             | Builtin::Eq
             | Builtin::Index
             | Builtin::Slice
-            | Builtin::Call => Signature::variadic(&[Any], Any),
-            Builtin::Not | Builtin::Len => Signature::fixed(&[Any]),
-            Builtin::Ne | Builtin::Lt | Builtin::Le | Builtin::Gt | Builtin::Ge => {
-                Signature::fixed(&[Any, Any])
-            }
-            Builtin::Printf => Signature::variadic(&[ArgType::String], Any),
+            | Builtin::Call => (&[Any], Some(Any)),
+            Builtin::Not | Builtin::Len => (&[Any], None),
+            Builtin::Ne | Builtin::Lt | Builtin::Le | Builtin::Gt | Builtin::Ge => (&[Any, Any], None),
+            Builtin::Printf => (&[ArgType::String], Some(Any)),
             Builtin::Print | Builtin::Println | Builtin::Html | Builtin::Js | Builtin::Urlquery => {
-                Signature::variadic(&[], Any)
+                (&[], Some(Any))
             }
         }
     }

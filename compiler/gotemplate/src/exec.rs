@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::ast::{Arg, Branch, Command, Func, Node, Number, Pipe, TemplateCall, Tree};
 use crate::builtins::Builtin;
 use crate::error::{Error, ExecError, Location};
-use crate::func::{ArgType, CallContext, ExecHost, FuncError, Signature};
+use crate::func::{ArgType, CallContext, ExecHost, FuncError};
 use crate::gofmt;
 use crate::parse;
 use crate::template::{MissingKey, Templates};
@@ -31,7 +31,7 @@ pub(crate) fn execute(
     let Some(tree) = set.trees.get(name).cloned() else {
         return Err(Error::NoTemplate {
             name: name.to_string(),
-            set: set.first_name.clone().unwrap_or_else(|| name.to_string()),
+            set: set.name.clone(),
         });
     };
     let mut shared = Shared {
@@ -264,15 +264,15 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             }
             Node::If(b) => {
                 self.at(Cur::Node(node));
-                self.walk_if_or_with(false, dot, b, out)
+                stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.walk_if_or_with(false, dot, b, out))
             }
             Node::With(b) => {
                 self.at(Cur::Node(node));
-                self.walk_if_or_with(true, dot, b, out)
+                stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.walk_if_or_with(true, dot, b, out))
             }
             Node::Range(b) => {
                 self.at(Cur::Node(node));
-                self.walk_range(dot, b, out)
+                stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.walk_range(dot, b, out))
             }
             Node::Template(t) => {
                 self.at(Cur::Node(node));
@@ -501,7 +501,8 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             }
             Arg::Pipe(p) => {
                 self.not_a_function(&cmd.args, &final_)?;
-                return self.eval_pipeline(dot, p).map(Slot::concrete);
+                return stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.eval_pipeline(dot, p))
+                    .map(Slot::concrete);
             }
             Arg::Variable { .. } => return self.eval_variable(dot, first, &cmd.args, final_),
             _ => {}
@@ -716,27 +717,27 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
         final_: Option<Value>,
     ) -> R<Value> {
         let args = if args.is_empty() { args } else { &args[1..] };
-        let sig: Signature = match func {
-            Func::Builtin(b) => b.signature(),
-            Func::User(f) => f.signature.clone(),
+        let (params, variadic): (&[ArgType], Option<ArgType>) = match func {
+            Func::Builtin(b) => b.params(),
+            Func::User(f) => (&f.signature.params, f.signature.variadic),
         };
         let num_in = args.len() + usize::from(final_.is_some());
         let num_fixed;
-        if sig.variadic.is_some() {
-            num_fixed = sig.params.len();
+        if variadic.is_some() {
+            num_fixed = params.len();
             if num_in < num_fixed {
                 return Err(self.error(format!(
                     "wrong number of args for {name}: want at least {} got {}",
-                    sig.params.len(),
+                    params.len(),
                     args.len()
                 )));
             }
         } else {
             num_fixed = args.len();
-            if num_in != sig.params.len() {
+            if num_in != params.len() {
                 return Err(self.error(format!(
                     "wrong number of args for {name}: want {} got {num_in}",
-                    sig.params.len()
+                    params.len()
                 )));
             }
         }
@@ -757,20 +758,20 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
         let mut argv = Vec::with_capacity(num_in);
         let mut i = 0;
         while i < num_fixed && i < args.len() {
-            argv.push(self.eval_arg(dot, sig.params[i], &args[i])?);
+            argv.push(self.eval_arg(dot, params[i], &args[i])?);
             i += 1;
         }
-        if let Some(rest) = sig.variadic {
+        if let Some(rest) = variadic {
             while i < args.len() {
                 argv.push(self.eval_arg(dot, rest, &args[i])?);
                 i += 1;
             }
         }
         if let Some(f) = final_ {
-            let t = if sig.variadic.is_some() && num_in > num_fixed {
-                sig.variadic.unwrap_or(ArgType::Any)
+            let t = if variadic.is_some() && num_in > num_fixed {
+                variadic.unwrap_or(ArgType::Any)
             } else {
-                sig.params.get(num_in - 1).copied().unwrap_or(ArgType::Any)
+                params.get(num_in - 1).copied().unwrap_or(ArgType::Any)
             };
             argv.push(self.validate_type(f, t)?);
         }
@@ -877,7 +878,7 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
                 return self.validate_type(v.v, t);
             }
             Arg::Pipe(p) => {
-                let v = self.eval_pipeline(dot, p)?;
+                let v = stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.eval_pipeline(dot, p))?;
                 return self.validate_type(v, t);
             }
             Arg::Ident { .. } => {
@@ -946,7 +947,7 @@ impl ExecHost for Host<'_, '_> {
         let Some(tree) = self.sh.lookup(name) else {
             return Err(Error::NoTemplate {
                 name: name.to_string(),
-                set: self.template_name.to_string(),
+                set: self.sh.set.name.clone(),
             });
         };
         let mut out = String::new();

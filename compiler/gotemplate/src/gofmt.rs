@@ -416,10 +416,7 @@ impl Printer {
         } else {
             self.buf.push_str(&v.type_name());
             self.buf.push('=');
-            let saved = self.f;
-            self.f = Flags::default();
             self.print_value(v, 'v', 0);
-            self.f = saved;
         }
         self.buf.push(')');
     }

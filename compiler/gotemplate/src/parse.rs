@@ -13,6 +13,9 @@ use crate::strconv;
 
 const MAX_STACK_DEPTH: usize = 10000;
 const MAX_PIPELINE_CMDS: usize = 100000;
+/// Stack kept free before recursing; more is allocated on the heap when less remains.
+const RED_ZONE: usize = 128 * 1024;
+const STACK_GROWTH: usize = 2 * 1024 * 1024;
 
 /// Parses `text` (the file `name`) into its trees: the body under `name`, then each `define` and
 /// `block`, in order of appearance.
@@ -424,7 +427,7 @@ impl<'a> Parser<'a> {
 
     fn control(&mut self, context: &str) -> PResult<Node> {
         let mark = self.vars.len();
-        let r = self.control_inner(context);
+        let r = stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.control_inner(context));
         self.vars.truncate(mark);
         let b = Box::new(r?);
         Ok(match context {
@@ -613,7 +616,9 @@ impl<'a> Parser<'a> {
                     return Err("max expression depth exceeded".into());
                 }
                 self.stack_depth += 1;
-                let r = self.pipeline("parenthesized pipeline", ItemType::RightParen);
+                let r = stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || {
+                    self.pipeline("parenthesized pipeline", ItemType::RightParen)
+                });
                 self.stack_depth -= 1;
                 Arg::Pipe(Box::new(r?))
             }

@@ -33,12 +33,12 @@ pub enum MissingKey {
 /// replacement is the caller's job.
 #[derive(Clone)]
 pub struct Templates {
+    pub(crate) name: String,
     pub(crate) funcs: Arc<FuncMap>,
     pub(crate) trees: HashMap<String, Arc<Tree>>,
     pub(crate) sources: HashMap<String, Arc<str>>,
     pub(crate) missing_key: MissingKey,
     pub(crate) delims: (String, String),
-    pub(crate) first_name: Option<String>,
 }
 
 impl Default for Templates {
@@ -62,13 +62,24 @@ impl Templates {
     /// An empty set using `funcs` besides the builtins.
     pub fn new(funcs: FuncMap) -> Self {
         Templates {
+            name: String::new(),
             funcs: Arc::new(funcs),
             trees: HashMap::new(),
             sources: HashMap::new(),
             missing_key: MissingKey::Default,
             delims: ("{{".into(), "}}".into()),
-            first_name: None,
         }
+    }
+
+    /// Names the set (Go's `template.New(name)`; Helm uses `gotpl`), as printed in
+    /// `no template "x" associated with template "NAME"`.
+    pub fn set_name(&mut self, name: impl Into<String>) {
+        self.name = name.into();
+    }
+
+    /// The set's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// The functions templates of this set can call (besides builtins).
@@ -117,9 +128,6 @@ impl Templates {
             self.trees.insert(tree.name.clone(), Arc::new(tree));
         }
         self.sources.insert(name.to_string(), source);
-        if self.first_name.is_none() {
-            self.first_name = Some(name.to_string());
-        }
         Ok(())
     }
 
