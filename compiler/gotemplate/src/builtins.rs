@@ -69,7 +69,9 @@ impl Builtin {
             | Builtin::Slice
             | Builtin::Call => (&[Any], Some(Any)),
             Builtin::Not | Builtin::Len => (&[Any], None),
-            Builtin::Ne | Builtin::Lt | Builtin::Le | Builtin::Gt | Builtin::Ge => (&[Any, Any], None),
+            Builtin::Ne | Builtin::Lt | Builtin::Le | Builtin::Gt | Builtin::Ge => {
+                (&[Any, Any], None)
+            }
             Builtin::Printf => (&[ArgType::String], Some(Any)),
             Builtin::Print | Builtin::Println | Builtin::Html | Builtin::Js | Builtin::Urlquery => {
                 (&[], Some(Any))
@@ -298,7 +300,7 @@ pub(crate) fn eq(a: &Value, others: &[Value]) -> Result<bool, FuncError> {
                         if std::mem::discriminant(a) != std::mem::discriminant(b) {
                             return Err(FuncError::new(format!(
                                 "non-comparable types {}: {}, {}: {}",
-                                gofmt::sprint_value(a),
+                                gofmt::sprintf("%s", std::slice::from_ref(a)),
                                 a.type_name(),
                                 b.type_name(),
                                 gofmt::sprint_value(b)
@@ -309,7 +311,7 @@ pub(crate) fn eq(a: &Value, others: &[Value]) -> Result<bool, FuncError> {
                             _ => {
                                 return Err(FuncError::new(format!(
                                     "non-comparable type {}: {}",
-                                    gofmt::sprint_value(b),
+                                    gofmt::sprintf("%s", std::slice::from_ref(b)),
                                     b.type_name()
                                 )));
                             }

@@ -264,11 +264,15 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             }
             Node::If(b) => {
                 self.at(Cur::Node(node));
-                stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.walk_if_or_with(false, dot, b, out))
+                stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || {
+                    self.walk_if_or_with(false, dot, b, out)
+                })
             }
             Node::With(b) => {
                 self.at(Cur::Node(node));
-                stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.walk_if_or_with(true, dot, b, out))
+                stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || {
+                    self.walk_if_or_with(true, dot, b, out)
+                })
             }
             Node::Range(b) => {
                 self.at(Cur::Node(node));

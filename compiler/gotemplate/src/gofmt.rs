@@ -213,9 +213,10 @@ impl Printer {
 
     fn truncate<'s>(&self, s: &'s str) -> &'s str {
         if self.f.prec_present
-            && let Some((i, _)) = s.char_indices().nth(self.f.prec) {
-                return &s[..i];
-            }
+            && let Some((i, _)) = s.char_indices().nth(self.f.prec)
+        {
+            return &s[..i];
+        }
         s
     }
 
@@ -722,10 +723,9 @@ impl Printer {
         if self.f.sharp {
             match base {
                 2 => rev.extend_from_slice(b"b0"),
-                8
-                    if rev.last() != Some(&b'0') => {
-                        rev.push(b'0');
-                    }
+                8 if rev.last() != Some(&b'0') => {
+                    rev.push(b'0');
+                }
                 16 => {
                     rev.push(digits[16]);
                     rev.push(b'0');
@@ -757,11 +757,13 @@ impl Printer {
             prec = self.f.prec;
         }
         let mut s = format!("U+{:0width$X}", u, width = prec);
-        if self.f.sharp && u <= 0x10FFFF
+        if self.f.sharp
+            && u <= 0x10FFFF
             && let Some(c) = char::from_u32(u as u32)
-                && is_print(c) {
-                    s.push_str(&format!(" '{c}'"));
-                }
+            && is_print(c)
+        {
+            s.push_str(&format!(" '{c}'"));
+        }
         let old = self.f.zero;
         self.f.zero = false;
         self.pad(&s);

@@ -233,13 +233,15 @@ impl<'a> Lexer<'a> {
     }
 
     fn backup(&mut self) {
-        if !self.at_eof && self.pos > 0
-            && let Some(c) = self.input[..self.pos].chars().next_back() {
-                self.pos -= c.len_utf8();
-                if c == '\n' {
-                    self.line -= 1;
-                }
+        if !self.at_eof
+            && self.pos > 0
+            && let Some(c) = self.input[..self.pos].chars().next_back()
+        {
+            self.pos -= c.len_utf8();
+            if c == '\n' {
+                self.line -= 1;
             }
+        }
     }
 
     fn this_item(&mut self, typ: ItemType) -> Item<'a> {
@@ -467,9 +469,10 @@ impl<'a> Lexer<'a> {
             Some('\'') => Err(State::Char),
             Some('.') => {
                 if let Some(&b) = self.input.as_bytes().get(self.pos)
-                    && !b.is_ascii_digit() {
-                        return Err(State::Field);
-                    }
+                    && !b.is_ascii_digit()
+                {
+                    return Err(State::Field);
+                }
                 self.backup();
                 Err(State::Number)
             }

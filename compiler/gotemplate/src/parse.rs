@@ -690,7 +690,7 @@ fn parse_number(pos: usize, text: &str, typ: ItemType) -> PResult<Number> {
         n.is_float = true;
     } else if let Some(f) = strconv::parse_float(text) {
         if !text.contains(['.', 'e', 'E', 'p', 'P']) {
-            return Err(format!("integer overflow: {text}"));
+            return Err(format!("integer overflow: {}", gofmt::quote(text)));
         }
         n.is_float = true;
         n.float = f;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 
-use kiln_gotemplate::{FuncMap, JsonNumbers, Map, MissingKey, Templates, Value};
+use kiln_gotemplate::{Error, FuncMap, JsonNumbers, Map, MissingKey, Templates, Value};
 
 const VALUES: &str = r#"
 num: 3
@@ -26,7 +26,8 @@ nested: {a: {b: {c: deep}}}
 "#;
 
 /// Named templates available to every case (a `_helpers.tpl` on Helm's side).
-const HELPERS: &str = "{{ define \"inner\" }}<{{ . }}>{{ end }}{{ define \"vars\" }}{{ $.Values | len }}{{ end }}";
+const HELPERS: &str =
+    "{{ define \"inner\" }}<{{ . }}>{{ end }}{{ define \"vars\" }}{{ $.Values | len }}{{ end }}";
 
 const CASES: &[&str] = &[
     "{{ .Values.num }} {{ .Values.big }} {{ .Values.f }} {{ .Values.neg }} {{ .Values.zero }}",
@@ -77,7 +78,9 @@ const CASES: &[&str] = &[
 fn oracle_helm() -> Option<PathBuf> {
     let dir = std::env::var_os("KILN_ORACLES")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kiln-oracles")))?;
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kiln-oracles"))
+        })?;
     let helm = dir.join("helm");
     helm.exists().then_some(helm)
 }
@@ -89,7 +92,10 @@ fn engine_output(case: &str, values: &serde_json::Value) -> String {
     t.parse("helpers", HELPERS).expect("helpers parse");
     t.parse("t", case).unwrap_or_else(|e| panic!("{case}: {e}"));
     let top = Map::new();
-    top.insert("Values", Value::from_json_with(values, JsonNumbers::Float64));
+    top.insert(
+        "Values",
+        Value::from_json_with(values, JsonNumbers::Float64),
+    );
     let out = t
         .execute("t", &Value::Map(top))
         .unwrap_or_else(|e| panic!("{case}: {e}"));
@@ -99,13 +105,19 @@ fn engine_output(case: &str, values: &serde_json::Value) -> String {
 #[test]
 fn engine_matches_go() {
     let Some(helm) = oracle_helm() else {
-        eprintln!("\n!!! SKIPPED: helm oracle not found (set KILN_ORACLES or run tests/install-oracles.sh) !!!\n");
+        eprintln!(
+            "\n!!! SKIPPED: helm oracle not found (set KILN_ORACLES or run tests/install-oracles.sh) !!!\n"
+        );
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let chart = dir.path().join("c");
     std::fs::create_dir_all(chart.join("templates")).expect("chart dir");
-    std::fs::write(chart.join("Chart.yaml"), "apiVersion: v2\nname: c\nversion: 0.1.0\n").expect("write");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .expect("write");
     std::fs::write(chart.join("values.yaml"), VALUES).expect("write");
     std::fs::write(chart.join("templates/_helpers.tpl"), HELPERS).expect("write");
     for (i, case) in CASES.iter().enumerate() {
@@ -140,8 +152,166 @@ fn engine_matches_go() {
         let go = parsed["out"].as_str().unwrap_or_default().to_string();
         let ours = engine_output(CASES[i], &values);
         if go != ours {
-            failures.push(format!("case {i}: {}\n   go: {go:?}\n  ours: {ours:?}", CASES[i]));
+            failures.push(format!(
+                "case {i}: {}\n   go: {go:?}\n  ours: {ours:?}",
+                CASES[i]
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Templates that fail; Go's message (as Helm prints it) must equal ours.
+const ERROR_CASES: &[&str] = &[
+    "{{ .Values.missing.b }}",
+    "{{ .Values.nul.b }}",
+    "{{ .Values.s.b }}",
+    "{{ .Values.l.x }}",
+    "x\n\n  {{ .Values.m.d.e.f }}",
+    "{{ eq 1 \"a\" }}",
+    "{{ lt .Values.l 1 }}",
+    "{{ eq .Values.l .Values.l }}",
+    "{{ index .Values.l 9 }}",
+    "{{ index .Values.m 1 }}",
+    "{{ index .Values.missing 1 }}",
+    "{{ len 3 }}",
+    "{{ and }}",
+    "{{ printf }}",
+    "{{ printf 3 }}",
+    "{{ range .Values.s }}{{ end }}",
+    "{{ template \"nope\" }}",
+    "{{ nil }}",
+    "{{ 3 4 }}",
+    "{{ .Values.s 4 }}",
+    "{{ $x := 1 }}{{ $x 2 }}",
+    "{{ if }}",
+    "{{ end }}",
+    "{{ else }}",
+    "{{ if 1 }}",
+    "{{ nosuch 1 }}",
+    "{{ $u }}",
+    "{{ .a | 3 }}",
+    "{{ \"unterminated }}",
+    "{{ 1 }",
+    "{{ (1 }}",
+    "{{ 1) }}",
+    "{{ .Values.# }}",
+    "{{ break }}",
+    "{{ range 3 }}{{ break 1 }}{{ end }}",
+    "{{ define \"a\" }}{{ end }}{{ define \"a\" }}x{{ end }}{{ define \"a\" }}y{{ end }}",
+    "{{ template \"x\" 1 2 }}",
+    "{{ $x = 1 }}",
+    "{{ range $a, $b, $c := . }}{{ end }}",
+    "{{ with $x := 1 }}{{ end }}{{ $x }}",
+    "{{ 1.5.x }}",
+    "{{ 99999999999999999999 }}",
+    "{{ 0x }}",
+    "{{ '\\q' }}",
+    "{{ \"\\q\" }}",
+    "\n{{ /* c */ }}",
+    "{{/* unclosed",
+    "line1\n{{ if 1 }}\n{{ .Values.missing.x }}\n{{ end }}",
+    "{{ html .Values.x.y }}",
+    "{{ not }}",
+    "{{ ne 1 }}",
+];
+
+fn helm_error(helm: &PathBuf, case: &str) -> String {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let chart = dir.path().join("c");
+    std::fs::create_dir_all(chart.join("templates")).expect("chart dir");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .expect("write");
+    std::fs::write(chart.join("values.yaml"), VALUES).expect("write");
+    std::fs::write(chart.join("templates/t.yaml"), case).expect("write");
+    let output = Command::new(helm)
+        .args(["template", "r"])
+        .arg(&chart)
+        .output()
+        .expect("run helm");
+    assert!(
+        !output.status.success(),
+        "{case:?} rendered without error in Go"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let msg = stderr.trim().trim_start_matches("Error: ");
+    let msg = msg.split("\n\nUse --debug").next().unwrap_or(msg);
+    if msg.starts_with("template: ") {
+        return msg.to_string();
+    }
+    if let Some(rest) = msg.strip_prefix("parse error at (") {
+        let (loc, text) = rest.split_once("): ").unwrap_or((rest, ""));
+        return format!("template: {loc}: {text}");
+    }
+    // Helm v4 reformats simple execution errors over three lines.
+    let lines: Vec<&str> = msg.lines().collect();
+    if lines.len() >= 3 {
+        let exec = lines[1].trim().trim_end_matches(':');
+        return format!(
+            "template: {}: {}: {}",
+            lines[0].trim(),
+            exec,
+            lines[2..].join("\n").trim()
+        );
+    }
+    msg.to_string()
+}
+
+fn engine_error(case: &str, values: &serde_json::Value) -> String {
+    let mut t = Templates::new(FuncMap::new());
+    t.set_name("gotpl");
+    t.set_missing_key(MissingKey::Zero);
+    if let Err(e) = t.parse("c/templates/t.yaml", case) {
+        // Helm shortens parse errors to their last `: ` segment.
+        let Error::Parse(p) = e else {
+            return e.to_string();
+        };
+        let last = p.message.rsplit(": ").next().unwrap_or_default();
+        return format!(
+            "template: {}:{}: {last}",
+            p.location.parse_name, p.location.line
+        );
+    }
+    let top = Map::new();
+    top.insert(
+        "Values",
+        Value::from_json_with(values, JsonNumbers::Float64),
+    );
+    match t.execute("c/templates/t.yaml", &Value::Map(top)) {
+        Ok(out) => format!("no error; output {out:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn errors_match_go() {
+    let Some(helm) = oracle_helm() else {
+        eprintln!(
+            "\n!!! SKIPPED: helm oracle not found (set KILN_ORACLES or run tests/install-oracles.sh) !!!\n"
+        );
+        return;
+    };
+    let values = kiln_yaml::from_str(VALUES).expect("values");
+    let mut failures = Vec::new();
+    for case in ERROR_CASES {
+        let go = helm_error(&helm, case);
+        let ours = engine_error(case, &values);
+        if go != ours {
+            failures.push(format!("{case:?}\n   go: {go}\n  ours: {ours}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
