@@ -84,7 +84,12 @@ impl SafeWriter {
         Ok(path)
     }
 
-    pub(crate) fn file(&self, rel: &str, data: &mut dyn Read, exec: bool) -> Result<(), ArchiveIssue> {
+    pub(crate) fn file(
+        &self,
+        rel: &str,
+        data: &mut dyn Read,
+        exec: bool,
+    ) -> Result<(), ArchiveIssue> {
         let Some(parts) = self.check(rel)? else {
             return Err(ArchiveIssue::Unsafe {
                 entry: rel.into(),
@@ -118,7 +123,10 @@ impl SafeWriter {
             return Err(unsafe_link("is a symlink to an absolute path"));
         }
         // Resolve the target lexically from the link's directory; it must stay inside.
-        let mut depth: Vec<&str> = parts[..parts.len() - 1].iter().map(String::as_str).collect();
+        let mut depth: Vec<&str> = parts[..parts.len() - 1]
+            .iter()
+            .map(String::as_str)
+            .collect();
         for c in Path::new(target).components() {
             match c {
                 Component::Normal(p) => depth.push(p.to_str().unwrap_or("")),
@@ -140,7 +148,11 @@ impl SafeWriter {
 #[cfg(unix)]
 fn set_exec(f: &std::fs::File, exec: bool) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    f.set_permissions(std::fs::Permissions::from_mode(if exec { 0o755 } else { 0o644 }))
+    f.set_permissions(std::fs::Permissions::from_mode(if exec {
+        0o755
+    } else {
+        0o644
+    }))
 }
 
 #[cfg(not(unix))]
@@ -163,7 +175,11 @@ fn make_symlink(_: &str, path: &Path) -> std::io::Result<()> {
 
 /// Extracts a tar archive (gzip-compressed or not) below `dest`. With `strip_top_dir`, the first
 /// path component of every entry is dropped (Helm charts are packed as `<chart>/…`).
-pub(crate) fn extract_tar(bytes: &[u8], dest: &Path, strip_top_dir: bool) -> Result<(), ArchiveIssue> {
+pub(crate) fn extract_tar(
+    bytes: &[u8],
+    dest: &Path,
+    strip_top_dir: bool,
+) -> Result<(), ArchiveIssue> {
     let reader: Box<dyn Read> = if bytes.starts_with(&[0x1f, 0x8b]) {
         Box::new(flate2::read::GzDecoder::new(bytes))
     } else {
@@ -171,7 +187,9 @@ pub(crate) fn extract_tar(bytes: &[u8], dest: &Path, strip_top_dir: bool) -> Res
     };
     let mut archive = tar::Archive::new(reader);
     let writer = SafeWriter::new(dest);
-    let entries = archive.entries().map_err(|e| ArchiveIssue::Bad(e.to_string()))?;
+    let entries = archive
+        .entries()
+        .map_err(|e| ArchiveIssue::Bad(e.to_string()))?;
     let mut count = 0usize;
     for entry in entries {
         let mut entry = entry.map_err(|e| ArchiveIssue::Bad(e.to_string()))?;
@@ -198,7 +216,11 @@ pub(crate) fn extract_tar(bytes: &[u8], dest: &Path, strip_top_dir: bool) -> Res
                 if rel.is_empty() {
                     continue;
                 }
-                let exec = entry.header().mode().map(|m| m & 0o111 != 0).unwrap_or(false);
+                let exec = entry
+                    .header()
+                    .mode()
+                    .map(|m| m & 0o111 != 0)
+                    .unwrap_or(false);
                 writer.file(&rel, &mut entry, exec)?;
                 count += 1;
             }

@@ -96,11 +96,10 @@ impl Cache {
     }
 
     fn discard(&self, dir: &Path) -> Result<(), SourceError> {
-        let trash = self.root.join("tmp").join(format!(
-            "trash-{}-{}",
-            std::process::id(),
-            unique()
-        ));
+        let trash =
+            self.root
+                .join("tmp")
+                .join(format!("trash-{}-{}", std::process::id(), unique()));
         match std::fs::rename(dir, &trash) {
             Ok(()) => {
                 let _ = make_writable(&trash);
@@ -136,7 +135,9 @@ impl Cache {
         {
             return Ok(Err(digest));
         }
-        let dest = self.content_dir(&digest).expect("tree_digest yields a valid digest");
+        let dest = self
+            .content_dir(&digest)
+            .expect("tree_digest yields a valid digest");
         let _guard = self.lock(&format!("content-{digest}"))?;
         if self.get(&digest)?.is_some() {
             return Ok(Ok((digest, dest)));
@@ -194,14 +195,19 @@ impl Cache {
 
     /// The bare repository used for fetches from `url`.
     pub(crate) fn git_dir(&self, url: &str) -> PathBuf {
-        self.root
-            .join("git")
-            .join(format!("{}.git", &blake3::hash(url.as_bytes()).to_hex()[..32]))
+        self.root.join("git").join(format!(
+            "{}.git",
+            &blake3::hash(url.as_bytes()).to_hex()[..32]
+        ))
     }
 
     /// Removes content not in `keep` that was not used for `older_than`, stale staging
     /// directories, and id records pointing at removed content.
-    pub fn gc(&self, keep: &BTreeSet<String>, older_than: Duration) -> Result<GcReport, SourceError> {
+    pub fn gc(
+        &self,
+        keep: &BTreeSet<String>,
+        older_than: Duration,
+    ) -> Result<GcReport, SourceError> {
         let now = SystemTime::now();
         let old = |p: &Path| {
             std::fs::symlink_metadata(p)
@@ -226,7 +232,11 @@ impl Cache {
         let tmp = self.root.join("tmp");
         for entry in read_dir(&tmp)? {
             let path = entry.path();
-            if old(&path) || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("trash-")) {
+            if old(&path)
+                || path
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("trash-"))
+            {
                 let _ = make_writable(&path);
                 let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
             }
@@ -302,21 +312,38 @@ pub(crate) enum EntryKind {
 /// Directories themselves are not entries: an empty directory does not change a digest.
 pub(crate) fn walk(dir: &Path, out: &mut Vec<(String, EntryKind)>) -> std::io::Result<()> {
     fn go(base: &Path, rel: &str, out: &mut Vec<(String, EntryKind)>) -> std::io::Result<()> {
-        let here = if rel.is_empty() { base.to_path_buf() } else { base.join(rel) };
+        let here = if rel.is_empty() {
+            base.to_path_buf()
+        } else {
+            base.join(rel)
+        };
         for entry in std::fs::read_dir(&here)? {
             let entry = entry?;
-            let name = entry.file_name().into_string().map_err(|n| {
-                std::io::Error::other(format!("non UTF-8 file name {n:?}"))
-            })?;
-            let path = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+            let name = entry
+                .file_name()
+                .into_string()
+                .map_err(|n| std::io::Error::other(format!("non UTF-8 file name {n:?}")))?;
+            let path = if rel.is_empty() {
+                name
+            } else {
+                format!("{rel}/{name}")
+            };
             let ft = entry.file_type()?;
             if ft.is_dir() {
                 go(base, &path, out)?;
             } else if ft.is_symlink() {
                 let target = std::fs::read_link(entry.path())?;
-                out.push((path, EntryKind::Symlink(target.to_string_lossy().into_owned())));
+                out.push((
+                    path,
+                    EntryKind::Symlink(target.to_string_lossy().into_owned()),
+                ));
             } else if ft.is_file() {
-                out.push((path, EntryKind::File { exec: is_exec(&entry.metadata()?) }));
+                out.push((
+                    path,
+                    EntryKind::File {
+                        exec: is_exec(&entry.metadata()?),
+                    },
+                ));
             }
         }
         Ok(())
@@ -374,6 +401,55 @@ pub fn tree_digest(dir: &Path) -> std::io::Result<String> {
     Ok(format!("blake3:{}", tree.finalize().to_hex()))
 }
 
+impl Cache {
+    /// Returns the content for `identity`, producing it with `fill` (which writes the tree into
+    /// a staging directory) unless it is already cached. With `expected`, the produced content
+    /// must have that digest, else nothing is stored and [`SourceError::ContentChanged`] is
+    /// returned. Concurrent calls for the same identity fetch once.
+    /// The cached content for `identity` (or of digest `expected`), verified.
+    pub(crate) fn lookup(
+        &self,
+        identity: &str,
+        expected: Option<&str>,
+    ) -> Result<Option<(String, PathBuf)>, SourceError> {
+        if let Some(digest) = expected.map(String::from).or_else(|| self.known(identity))
+            && let Some(path) = self.get(&digest)?
+        {
+            return Ok(Some((digest, path)));
+        }
+        Ok(None)
+    }
+
+    pub(crate) fn materialize(
+        &self,
+        source_name: &str,
+        identity: &str,
+        expected: Option<&str>,
+        fill: impl FnOnce(&Path) -> Result<(), SourceError>,
+    ) -> Result<(String, PathBuf), SourceError> {
+        if let Some(hit) = self.lookup(identity, expected)? {
+            return Ok(hit);
+        }
+        let _guard = self.lock(&format!("identity-{identity}"))?;
+        if let Some(hit) = self.lookup(identity, expected)? {
+            return Ok(hit);
+        }
+        let staging = self.staging()?;
+        fill(staging.path())?;
+        match self.commit(staging, expected)? {
+            Ok((digest, path)) => {
+                self.remember(identity, &digest)?;
+                Ok((digest, path))
+            }
+            Err(actual) => Err(SourceError::ContentChanged {
+                source_name: source_name.into(),
+                expected: expected.unwrap_or_default().into(),
+                actual,
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,9 +471,15 @@ mod tests {
         std::fs::write(a.path().join("x"), "1").unwrap();
         std::fs::create_dir(b.path().join("empty")).unwrap();
         std::fs::write(b.path().join("x"), "1").unwrap();
-        assert_eq!(tree_digest(a.path()).unwrap(), tree_digest(b.path()).unwrap());
+        assert_eq!(
+            tree_digest(a.path()).unwrap(),
+            tree_digest(b.path()).unwrap()
+        );
         std::fs::write(b.path().join("x"), "2").unwrap();
-        assert_ne!(tree_digest(a.path()).unwrap(), tree_digest(b.path()).unwrap());
+        assert_ne!(
+            tree_digest(a.path()).unwrap(),
+            tree_digest(b.path()).unwrap()
+        );
     }
 
     #[test]
@@ -423,16 +505,30 @@ mod tests {
             .commit(staged(&cache, &[("f", "x")]), Some(&wrong))
             .unwrap();
         assert!(r.is_err());
-        assert_eq!(std::fs::read_dir(root.path().join("content")).unwrap().count(), 0);
-        assert_eq!(std::fs::read_dir(root.path().join("tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(root.path().join("content"))
+                .unwrap()
+                .count(),
+            0
+        );
+        assert_eq!(
+            std::fs::read_dir(root.path().join("tmp")).unwrap().count(),
+            0
+        );
     }
 
     #[test]
     fn gc_keeps_what_is_asked_and_recent() {
         let root = tempfile::tempdir().unwrap();
         let cache = Cache::open(root.path()).unwrap();
-        let (keep, _) = cache.commit(staged(&cache, &[("f", "1")]), None).unwrap().unwrap();
-        let (drop, _) = cache.commit(staged(&cache, &[("f", "2")]), None).unwrap().unwrap();
+        let (keep, _) = cache
+            .commit(staged(&cache, &[("f", "1")]), None)
+            .unwrap()
+            .unwrap();
+        let (drop, _) = cache
+            .commit(staged(&cache, &[("f", "2")]), None)
+            .unwrap()
+            .unwrap();
         cache.remember("id-of-drop", &drop).unwrap();
         let report = cache
             .gc(&BTreeSet::from([keep.clone()]), Duration::ZERO)
@@ -441,50 +537,9 @@ mod tests {
         assert!(cache.get(&keep).unwrap().is_some());
         assert!(cache.get(&drop).unwrap().is_none());
         assert_eq!(root.path().join("ids").read_dir().unwrap().count(), 0);
-        let recent = cache.gc(&BTreeSet::new(), Duration::from_secs(3600)).unwrap();
+        let recent = cache
+            .gc(&BTreeSet::new(), Duration::from_secs(3600))
+            .unwrap();
         assert_eq!(recent.removed_entries, 0);
-    }
-}
-
-impl Cache {
-    /// Returns the content for `identity`, producing it with `fill` (which writes the tree into
-    /// a staging directory) unless it is already cached. With `expected`, the produced content
-    /// must have that digest, else nothing is stored and [`SourceError::ContentChanged`] is
-    /// returned. Concurrent calls for the same identity fetch once.
-    pub(crate) fn materialize(
-        &self,
-        source_name: &str,
-        identity: &str,
-        expected: Option<&str>,
-        fill: impl FnOnce(&Path) -> Result<(), SourceError>,
-    ) -> Result<(String, PathBuf), SourceError> {
-        let reuse = |cache: &Cache| -> Result<Option<(String, PathBuf)>, SourceError> {
-            if let Some(digest) = expected.map(String::from).or_else(|| cache.known(identity))
-                && let Some(path) = cache.get(&digest)?
-            {
-                return Ok(Some((digest, path)));
-            }
-            Ok(None)
-        };
-        if let Some(hit) = reuse(self)? {
-            return Ok(hit);
-        }
-        let _guard = self.lock(&format!("identity-{identity}"))?;
-        if let Some(hit) = reuse(self)? {
-            return Ok(hit);
-        }
-        let staging = self.staging()?;
-        fill(staging.path())?;
-        match self.commit(staging, expected)? {
-            Ok((digest, path)) => {
-                self.remember(identity, &digest)?;
-                Ok((digest, path))
-            }
-            Err(actual) => Err(SourceError::ContentChanged {
-                source_name: source_name.into(),
-                expected: expected.unwrap_or_default().into(),
-                actual,
-            }),
-        }
     }
 }

@@ -27,7 +27,13 @@ impl std::fmt::Debug for Credentials {
 pub fn env_var_for(host: &str) -> String {
     let mangled: String = host
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("KILN_AUTH_{mangled}")
 }
@@ -36,9 +42,7 @@ pub fn env_var_for(host: &str) -> String {
 pub fn for_url(url: &str) -> Option<Credentials> {
     let parsed = url::Url::parse(url).ok()?;
     if !parsed.username().is_empty() {
-        let decode = |s: &str| {
-            percent_decode(s)
-        };
+        let decode = |s: &str| percent_decode(s);
         return Some(Credentials {
             username: decode(parsed.username()),
             password: decode(parsed.password().unwrap_or("")),
@@ -102,12 +106,24 @@ fn parse_netrc(text: &str, host: &str) -> Option<Credentials> {
                 flush(current.take(), &mut found);
                 let name = tokens.next().unwrap_or("");
                 if name == host {
-                    current = Some((false, Credentials { username: String::new(), password: String::new() }));
+                    current = Some((
+                        false,
+                        Credentials {
+                            username: String::new(),
+                            password: String::new(),
+                        },
+                    ));
                 }
             }
             "default" => {
                 flush(current.take(), &mut found);
-                current = Some((true, Credentials { username: String::new(), password: String::new() }));
+                current = Some((
+                    true,
+                    Credentials {
+                        username: String::new(),
+                        password: String::new(),
+                    },
+                ));
             }
             "login" => {
                 let v = tokens.next().unwrap_or("");
@@ -164,7 +180,9 @@ fn from_docker_config(registry: &str) -> Option<Credentials> {
     let auths = config["auths"].as_object()?;
     let entry = keys.iter().find_map(|k| auths.get(k.as_str()))?;
     if let Some(auth) = entry["auth"].as_str() {
-        let decoded = base64::engine::general_purpose::STANDARD.decode(auth).ok()?;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(auth)
+            .ok()?;
         let text = String::from_utf8(decoded).ok()?;
         let (u, p) = text.split_once(':')?;
         return Some(Credentials {
@@ -184,7 +202,10 @@ fn docker_keys(registry: &str) -> Vec<String> {
         format!("https://{registry}"),
         format!("http://{registry}"),
     ];
-    if registry == "docker.io" || registry == "index.docker.io" || registry == "registry-1.docker.io" {
+    if registry == "docker.io"
+        || registry == "index.docker.io"
+        || registry == "registry-1.docker.io"
+    {
         keys.push("https://index.docker.io/v1/".into());
     }
     keys
@@ -225,7 +246,10 @@ mod tests {
 
     #[test]
     fn env_names_and_debug_hide_secrets() {
-        assert_eq!(env_var_for("charts.example.com:8443"), "KILN_AUTH_CHARTS_EXAMPLE_COM_8443");
+        assert_eq!(
+            env_var_for("charts.example.com:8443"),
+            "KILN_AUTH_CHARTS_EXAMPLE_COM_8443"
+        );
         let c = Credentials {
             username: "u".into(),
             password: "hunter2".into(),

@@ -13,7 +13,9 @@ pub enum SourceError {
     #[error("source `{source_name}`: cannot reach {url}")]
     #[diagnostic(
         code(kiln::source::unreachable),
-        help("check the URL and your network connection; if the source was fetched before, `--offline` builds from the cache")
+        help(
+            "check the URL and your network connection; if the source was fetched before, `--offline` builds from the cache"
+        )
     )]
     Unreachable {
         source_name: String,
@@ -66,7 +68,9 @@ pub enum SourceError {
     #[error("source `{source_name}`: invalid version constraint `{constraint}`: {reason}")]
     #[diagnostic(
         code(kiln::source::constraint),
-        help("use Helm's constraint syntax, e.g. `^1.2`, `~1.2.3`, `1.2.x`, `>=1 <2`, `1.x || 2.x`")
+        help(
+            "use Helm's constraint syntax, e.g. `^1.2`, `~1.2.3`, `1.2.x`, `>=1 <2`, `1.x || 2.x`"
+        )
     )]
     InvalidConstraint {
         source_name: String,
@@ -85,7 +89,9 @@ pub enum SourceError {
     #[error("source `{source_name}`: digest mismatch for {url}: expected {expected}, got {actual}")]
     #[diagnostic(
         code(kiln::source::digest_mismatch),
-        help("the server delivered different bytes than its index or the lock promises (a corrupted download or a republished artifact); retry, and if it persists ask the publisher, or run `kiln update {source_name}` to accept the new content")
+        help(
+            "the server delivered different bytes than its index or the lock promises (a corrupted download or a republished artifact); retry, and if it persists ask the publisher, or run `kiln update {source_name}` to accept the new content"
+        )
     )]
     DigestMismatch {
         source_name: String,
@@ -97,7 +103,9 @@ pub enum SourceError {
     #[error("source `{source_name}`: unsafe archive from {url}: entry `{entry}` {reason}")]
     #[diagnostic(
         code(kiln::source::unsafe_archive),
-        help("the archive tries to write outside its directory; it was rejected and nothing was written to the cache")
+        help(
+            "the archive tries to write outside its directory; it was rejected and nothing was written to the cache"
+        )
     )]
     UnsafeArchive {
         source_name: String,
@@ -145,7 +153,9 @@ pub enum SourceError {
     #[error("source `{source_name}`: kiln.lock is stale ({detail})")]
     #[diagnostic(
         code(kiln::lock::stale),
-        help("the declaration changed since the lock was written; run `kiln lock` (or `kiln update {source_name}`) and commit kiln.lock")
+        help(
+            "the declaration changed since the lock was written; run `kiln lock` (or `kiln update {source_name}`) and commit kiln.lock"
+        )
     )]
     Stale { source_name: String, detail: String },
 
@@ -163,10 +173,14 @@ pub enum SourceError {
     )]
     NotCached { source_name: String },
 
-    #[error("source `{source_name}`: the fetched content is {actual}, but kiln.lock pins {expected}")]
+    #[error(
+        "source `{source_name}`: the fetched content is {actual}, but kiln.lock pins {expected}"
+    )]
     #[diagnostic(
         code(kiln::source::content_changed),
-        help("the upstream content behind an immutable identity changed, or the fetch is not reproducible; inspect the source, then run `kiln update {source_name}` to accept it")
+        help(
+            "the upstream content behind an immutable identity changed, or the fetch is not reproducible; inspect the source, then run `kiln update {source_name}` to accept it"
+        )
     )]
     ContentChanged {
         source_name: String,
@@ -177,7 +191,9 @@ pub enum SourceError {
     #[error("cache: {action} {path}")]
     #[diagnostic(
         code(kiln::cache::io),
-        help("check permissions and free space of the cache directory (set KILN_CACHE_DIR to move it)")
+        help(
+            "check permissions and free space of the cache directory (set KILN_CACHE_DIR to move it)"
+        )
     )]
     Cache {
         action: String,

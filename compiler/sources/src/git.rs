@@ -35,9 +35,20 @@ impl Ctx<'_> {
     fn transport(&self, e: impl std::fmt::Display) -> SourceError {
         let detail = e.to_string();
         let lower = detail.to_lowercase();
-        if ["connection refused", "could not connect", "failed to connect", "connect error", "dns error", "name or service not known", "no route to host", "timed out", "error trying to connect", "connection reset"]
-            .iter()
-            .any(|m| lower.contains(m))
+        if [
+            "connection refused",
+            "could not connect",
+            "failed to connect",
+            "connect error",
+            "dns error",
+            "name or service not known",
+            "no route to host",
+            "timed out",
+            "error trying to connect",
+            "connection reset",
+        ]
+        .iter()
+        .any(|m| lower.contains(m))
         {
             return SourceError::Unreachable {
                 source_name: self.source_name.into(),
@@ -71,8 +82,10 @@ fn open_repo(cache: &Cache, url: &str) -> Result<gix::Repository, String> {
 /// Supplies credentials from the environment or netrc (never prompts).
 fn authenticate(
     url: &str,
-) -> impl FnMut(gix::credentials::helper::Action) -> gix::Result<Option<gix::credentials::protocol::Outcome>> + 'static
-{
+) -> impl FnMut(
+    gix::credentials::helper::Action,
+) -> gix::Result<Option<gix::credentials::protocol::Outcome>>
++ 'static {
     let creds = crate::credentials::for_url(url);
     move |action| {
         let gix::credentials::helper::Action::Get(ctx) = action else {
@@ -156,15 +169,25 @@ pub(crate) fn resolve(
         return Ok(c.to_lowercase());
     }
     let _guard = cache.lock(&format!("git-{}", ctx.url))?;
-    let repo = open_repo(cache, &ctx.url)
-        .map_err(|e| SourceError::cache("cannot open git cache", &cache.git_dir(&ctx.url), std::io::Error::other(e)))?;
+    let repo = open_repo(cache, &ctx.url).map_err(|e| {
+        SourceError::cache(
+            "cannot open git cache",
+            &cache.git_dir(&ctx.url),
+            std::io::Error::other(e),
+        )
+    })?;
     match &spec.select {
         GitSelect::DefaultBranch => {
             let refs = list_refs(&repo, &ctx, &spec.git, &["HEAD".into()])?;
             refs.into_iter()
                 .find(|(n, _)| n == "HEAD")
                 .map(|(_, id)| id.to_string())
-                .ok_or_else(|| ctx.err("the remote has no HEAD (an empty repository?)", "declare `ref=` with a branch or tag"))
+                .ok_or_else(|| {
+                    ctx.err(
+                        "the remote has no HEAD (an empty repository?)",
+                        "declare `ref=` with a branch or tag",
+                    )
+                })
         }
         GitSelect::Ref(name) => {
             let candidates: Vec<String> = if name.starts_with("refs/") {
@@ -202,7 +225,8 @@ pub(crate) fn resolve(
             match c.best(tags.iter().map(|(v, id)| (v, id))) {
                 Some((_, id)) => Ok(id.to_string()),
                 None => {
-                    let mut available: Vec<&semver::Version> = tags.iter().map(|(v, _)| v).collect();
+                    let mut available: Vec<&semver::Version> =
+                        tags.iter().map(|(v, _)| v).collect();
                     available.sort_by(|a, b| b.cmp_precedence(a));
                     Err(SourceError::NoMatchingVersion {
                         source_name: source_name.into(),
@@ -267,21 +291,36 @@ pub(crate) fn fetch(
         url: redact_url(&spec.git),
     };
     let identity = format!("git\0{commit}\0{}", spec.path.as_deref().unwrap_or(""));
-    if let Some(hit) = crate::helm_repo::cached(cache, &identity, expected)? {
+    if let Some(hit) = cache.lookup(&identity, expected)? {
         return Ok(hit);
     }
-    let id = gix::ObjectId::from_hex(commit.as_bytes())
-        .map_err(|e| ctx.err(format!("`{commit}` is not a commit id: {e}"), "run `kiln lock` to repair kiln.lock"))?;
+    let id = gix::ObjectId::from_hex(commit.as_bytes()).map_err(|e| {
+        ctx.err(
+            format!("`{commit}` is not a commit id: {e}"),
+            "run `kiln lock` to repair kiln.lock",
+        )
+    })?;
     let _guard = cache.lock(&format!("git-{}", ctx.url))?;
-    let repo = open_repo(cache, &ctx.url)
-        .map_err(|e| SourceError::cache("cannot open git cache", &cache.git_dir(&ctx.url), std::io::Error::other(e)))?;
+    let repo = open_repo(cache, &ctx.url).map_err(|e| {
+        SourceError::cache(
+            "cannot open git cache",
+            &cache.git_dir(&ctx.url),
+            std::io::Error::other(e),
+        )
+    })?;
     if !has_commit(&repo, id) {
         if offline {
             return Err(SourceError::NotCached {
                 source_name: source_name.into(),
             });
         }
-        let by_id = fetch_objects(&repo, &ctx, &spec.git, &[format!("{commit}:refs/kiln/{commit}")], true);
+        let by_id = fetch_objects(
+            &repo,
+            &ctx,
+            &spec.git,
+            &[format!("{commit}:refs/kiln/{commit}")],
+            true,
+        );
         let repo_now = open_repo(cache, &ctx.url).map_err(|e| ctx.err(e, "retry"))?;
         if by_id.is_err() || !has_commit(&repo_now, id) {
             if let Err(e) = &by_id {
@@ -292,7 +331,10 @@ pub(crate) fn fetch(
                 &repo_now,
                 &ctx,
                 &spec.git,
-                &["+refs/heads/*:refs/kiln/heads/*".into(), "+refs/tags/*:refs/kiln/tags/*".into()],
+                &[
+                    "+refs/heads/*:refs/kiln/heads/*".into(),
+                    "+refs/tags/*:refs/kiln/tags/*".into(),
+                ],
                 false,
             );
             let repo_all = open_repo(cache, &ctx.url).map_err(|e| ctx.err(e, "retry"))?;
@@ -322,13 +364,22 @@ fn write_commit(
     sub_path: Option<&str>,
     dir: &Path,
 ) -> Result<(), SourceError> {
-    let commit = repo
-        .find_commit(id)
-        .map_err(|e| ctx.err(format!("{id} is not a commit: {e}"), "pin a commit, not a tree or blob"))?;
-    let mut tree = commit
-        .tree()
-        .map_err(|e| ctx.err(e.to_string(), "the cached repository is damaged; delete the cache"))?;
-    if let Some(p) = sub_path.map(|p| p.trim_matches('/')).filter(|p| !p.is_empty()) {
+    let commit = repo.find_commit(id).map_err(|e| {
+        ctx.err(
+            format!("{id} is not a commit: {e}"),
+            "pin a commit, not a tree or blob",
+        )
+    })?;
+    let mut tree = commit.tree().map_err(|e| {
+        ctx.err(
+            e.to_string(),
+            "the cached repository is damaged; delete the cache",
+        )
+    })?;
+    if let Some(p) = sub_path
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| !p.is_empty())
+    {
         let entry = tree
             .lookup_entry_by_path(p)
             .map_err(|e| ctx.err(e.to_string(), "retry"))?
@@ -345,11 +396,10 @@ fn write_commit(
             .into_tree();
     }
     let writer = SafeWriter::new(dir);
-    write_tree(repo, ctx, &tree, "", &writer)
+    write_tree(ctx, &tree, "", &writer)
 }
 
 fn write_tree(
-    repo: &gix::Repository,
     ctx: &Ctx,
     tree: &gix::Tree<'_>,
     prefix: &str,
@@ -362,10 +412,13 @@ fn write_tree(
             entry,
             reason,
         },
-        ArchiveIssue::Bad(detail) => ctx.err(detail, "check free space and permissions of the cache"),
+        ArchiveIssue::Bad(detail) => {
+            ctx.err(detail, "check free space and permissions of the cache")
+        }
     };
     for entry in tree.iter() {
-        let entry = entry.map_err(|e| ctx.err(e.to_string(), "the cached repository is damaged"))?;
+        let entry =
+            entry.map_err(|e| ctx.err(e.to_string(), "the cached repository is damaged"))?;
         let name = entry.filename().to_str_lossy();
         let path = if prefix.is_empty() {
             name.into_owned()
@@ -380,7 +433,7 @@ fn write_tree(
         };
         if mode.is_tree() {
             let sub = object()?.into_tree();
-            write_tree(repo, ctx, &sub, &path, writer)?;
+            write_tree(ctx, &sub, &path, writer)?;
         } else if mode.is_link() {
             let target = object()?.detach().data;
             writer

@@ -42,7 +42,14 @@ pub(crate) async fn resolve(
     spec: &HelmRepoSpec,
 ) -> Result<Pin, SourceError> {
     let url = index_url(&spec.helm_repo);
-    let bytes = crate::http::get_bytes(client, settings, source_name, &url, "the repository index (index.yaml)").await?;
+    let bytes = crate::http::get_bytes(
+        client,
+        settings,
+        source_name,
+        &url,
+        "the repository index (index.yaml)",
+    )
+    .await?;
     let text = String::from_utf8_lossy(&bytes);
     let index: Index = serde_saphyr::from_str(&text).map_err(|e| SourceError::NotFound {
         source_name: source_name.into(),
@@ -62,7 +69,11 @@ pub(crate) async fn resolve(
             } else {
                 format!(
                     "charts in this repository: {}",
-                    names.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                    names
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             },
         });
@@ -75,11 +86,12 @@ pub(crate) async fn resolve(
         Some(text) => match versions.iter().find(|e| &e.version == text) {
             Some(exact) => Some(exact),
             None => {
-                let c = Constraint::parse(text).map_err(|reason| SourceError::InvalidConstraint {
-                    source_name: source_name.into(),
-                    constraint: text.clone(),
-                    reason,
-                })?;
+                let c =
+                    Constraint::parse(text).map_err(|reason| SourceError::InvalidConstraint {
+                        source_name: source_name.into(),
+                        constraint: text.clone(),
+                        reason,
+                    })?;
                 c.best(parsed.iter().map(|(v, e)| (v, *e))).map(|(_, e)| e)
             }
         },
@@ -96,7 +108,10 @@ pub(crate) async fn resolve(
             source_name: source_name.into(),
             url: redact_url(&spec.helm_repo),
             what: format!("chart `{}`", spec.chart),
-            constraint: spec.version.clone().unwrap_or_else(|| "(newest stable)".into()),
+            constraint: spec
+                .version
+                .clone()
+                .unwrap_or_else(|| "(newest stable)".into()),
             available: available.iter().map(|(_, e)| e.version.clone()).collect(),
         });
     };
@@ -104,16 +119,23 @@ pub(crate) async fn resolve(
         return Err(SourceError::NotFound {
             source_name: source_name.into(),
             url: redact_url(&url),
-            what: format!("a download URL for chart `{}` {}", spec.chart, entry.version),
+            what: format!(
+                "a download URL for chart `{}` {}",
+                spec.chart, entry.version
+            ),
             hint: "the index entry has no `urls`; the repository is broken".into(),
         });
     };
     let chart_url = absolute(&spec.helm_repo, first);
     let digest = match &entry.digest {
-        Some(d) if !d.is_empty() => format!("sha256:{}", d.trim_start_matches("sha256:").to_lowercase()),
+        Some(d) if !d.is_empty() => {
+            format!("sha256:{}", d.trim_start_matches("sha256:").to_lowercase())
+        }
         _ => {
             // No digest in the index: pin what the server serves now.
-            let bytes = crate::http::get_bytes(client, settings, source_name, &chart_url, "chart archive").await?;
+            let bytes =
+                crate::http::get_bytes(client, settings, source_name, &chart_url, "chart archive")
+                    .await?;
             format!("sha256:{}", hex::encode(sha2::Sha256::digest(&bytes)))
         }
     };
@@ -143,17 +165,17 @@ pub(crate) async fn fetch(
     cache: &Cache,
     source_name: &str,
     spec: &HelmRepoSpec,
-    pin_url: &str,
-    pin_digest: &str,
+    (pin_url, pin_digest): (&str, &str),
     expected: Option<&str>,
 ) -> Result<(String, PathBuf), SourceError> {
     let identity = format!("helm-chart\0{pin_digest}");
-    if let Some(hit) = cached(cache, &identity, expected)? {
+    if let Some(hit) = cache.lookup(&identity, expected)? {
         return Ok(hit);
     }
     // Credentials are configured for the repository; the chart may live below it.
     let download = with_repo_userinfo(&spec.helm_repo, pin_url);
-    let bytes = crate::http::get_bytes(client, settings, source_name, &download, "chart archive").await?;
+    let bytes =
+        crate::http::get_bytes(client, settings, source_name, &download, "chart archive").await?;
     let actual = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&bytes)));
     if actual != pin_digest {
         return Err(SourceError::DigestMismatch {
@@ -178,19 +200,6 @@ pub(crate) async fn fetch(
         path: e.to_string(),
         cause: std::io::Error::other("task panicked"),
     })?
-}
-
-pub(crate) fn cached(
-    cache: &Cache,
-    identity: &str,
-    expected: Option<&str>,
-) -> Result<Option<(String, PathBuf)>, SourceError> {
-    if let Some(digest) = expected.map(String::from).or_else(|| cache.known(identity))
-        && let Some(path) = cache.get(&digest)?
-    {
-        return Ok(Some((digest, path)));
-    }
-    Ok(None)
 }
 
 fn with_repo_userinfo(repo: &str, chart_url: &str) -> String {
@@ -233,8 +242,17 @@ mod tests {
 
     #[test]
     fn chart_urls_resolve_like_helm() {
-        assert_eq!(absolute("https://h/charts", "c-1.0.0.tgz"), "https://h/charts/c-1.0.0.tgz");
-        assert_eq!(absolute("https://h/charts/", "/x/c.tgz"), "https://h/x/c.tgz");
-        assert_eq!(absolute("https://h/charts", "https://o/c.tgz"), "https://o/c.tgz");
+        assert_eq!(
+            absolute("https://h/charts", "c-1.0.0.tgz"),
+            "https://h/charts/c-1.0.0.tgz"
+        );
+        assert_eq!(
+            absolute("https://h/charts/", "/x/c.tgz"),
+            "https://h/x/c.tgz"
+        );
+        assert_eq!(
+            absolute("https://h/charts", "https://o/c.tgz"),
+            "https://o/c.tgz"
+        );
     }
 }

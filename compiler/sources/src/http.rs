@@ -17,7 +17,10 @@ pub(crate) enum Attempt<T> {
 }
 
 /// Runs `op` until it succeeds, fails fatally, or the retries are used up.
-pub(crate) async fn with_retries<T, F, Fut>(settings: &Settings, mut op: F) -> Result<T, SourceError>
+pub(crate) async fn with_retries<T, F, Fut>(
+    settings: &Settings,
+    mut op: F,
+) -> Result<T, SourceError>
 where
     F: FnMut(u32) -> Fut,
     Fut: Future<Output = Attempt<T>>,
@@ -135,7 +138,10 @@ pub(crate) async fn get_bytes(
                 let hint = match status {
                     401 | 403 => format!(
                         "the server refused access: provide credentials in {} (user:password) or ~/.netrc",
-                        crate::credentials::env_var_for(target.host_str().unwrap_or(""))
+                        crate::credentials::env_var_for(&match target.port() {
+                            Some(p) => format!("{}:{p}", target.host_str().unwrap_or("")),
+                            None => target.host_str().unwrap_or("").to_string(),
+                        })
                     ),
                     429 => "the server rate-limits requests; retry later".into(),
                     500.. => "the server failed; retry later".into(),

@@ -69,4 +69,6 @@ pub use error::{LockParseError, ResolveError, SourceError};
 pub use lock::{Lock, LockEntry, Pin};
 pub use resolve::{Change, Mode, Resolution, Sources, Which, diff};
 pub use settings::Settings;
-pub use spec::{GitSelect, GitSpec, HelmRepoSpec, OciSelect, OciSpec, SourceKind, SourceSpec, redact_url};
+pub use spec::{
+    GitSelect, GitSpec, HelmRepoSpec, OciSelect, OciSpec, SourceKind, SourceSpec, redact_url,
+};

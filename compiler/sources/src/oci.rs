@@ -30,13 +30,15 @@ pub(crate) fn split(url: &str) -> Option<(String, String)> {
     let rest = url.strip_prefix("oci://")?;
     let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
     let (registry, repo) = rest.split_once('/')?;
-    (!registry.is_empty() && !repo.is_empty()).then(|| (registry.to_string(), repo.trim_end_matches('/').to_string()))
+    (!registry.is_empty() && !repo.is_empty())
+        .then(|| (registry.to_string(), repo.trim_end_matches('/').to_string()))
 }
 
 pub(crate) fn client(settings: &Settings) -> Result<Client, String> {
     let mut certs = Vec::new();
     for path in &settings.ca_certificates {
-        let data = std::fs::read(path).map_err(|e| format!("cannot read CA certificate {}: {e}", path.display()))?;
+        let data = std::fs::read(path)
+            .map_err(|e| format!("cannot read CA certificate {}: {e}", path.display()))?;
         certs.push(oci_client::client::Certificate {
             encoding: oci_client::client::CertificateEncoding::Pem,
             data,
@@ -131,12 +133,21 @@ impl Ctx<'_> {
     }
 }
 
-fn reference(registry: &str, repo: &str, select: &OciSelect, tag_override: Option<&str>) -> Reference {
+fn reference(
+    registry: &str,
+    repo: &str,
+    select: &OciSelect,
+    tag_override: Option<&str>,
+) -> Reference {
     match (tag_override, select) {
         (Some(t), _) => Reference::with_tag(registry.into(), repo.into(), t.into()),
-        (None, OciSelect::Digest(d)) => Reference::with_digest(registry.into(), repo.into(), d.clone()),
+        (None, OciSelect::Digest(d)) => {
+            Reference::with_digest(registry.into(), repo.into(), d.clone())
+        }
         (None, OciSelect::Tag(t)) => Reference::with_tag(registry.into(), repo.into(), t.clone()),
-        (None, OciSelect::Semver(_)) => Reference::with_tag(registry.into(), repo.into(), "latest".into()),
+        (None, OciSelect::Semver(_)) => {
+            Reference::with_tag(registry.into(), repo.into(), "latest".into())
+        }
     }
 }
 
@@ -179,7 +190,8 @@ pub(crate) async fn resolve(
             match c.best(versions.iter().map(|(v, t)| (v, *t))) {
                 Some((_, t)) => t.clone(),
                 None => {
-                    let mut available: Vec<&semver::Version> = versions.iter().map(|(v, _)| v).collect();
+                    let mut available: Vec<&semver::Version> =
+                        versions.iter().map(|(v, _)| v).collect();
                     available.sort_by(|a, b| b.cmp_precedence(a));
                     return Err(SourceError::NoMatchingVersion {
                         source_name: source_name.into(),
@@ -247,7 +259,7 @@ pub(crate) async fn fetch(
     expected: Option<&str>,
 ) -> Result<(String, PathBuf), SourceError> {
     let identity = format!("oci\0{digest}");
-    if let Some(hit) = crate::helm_repo::cached(cache, &identity, expected)? {
+    if let Some(hit) = cache.lookup(&identity, expected)? {
         return Ok(hit);
     }
     let (registry, repo) = split(&spec.oci).ok_or_else(|| bad_url(source_name, &spec.oci))?;
@@ -279,16 +291,26 @@ pub(crate) async fn fetch(
             source_name: source_name.into(),
             url: ctx.url.clone(),
             detail: format!("{digest} is an image index, not an artifact"),
-            hint: "point the source at a single artifact (a Helm chart or a `flux push artifact`)".into(),
+            hint: "point the source at a single artifact (a Helm chart or a `flux push artifact`)"
+                .into(),
         });
     };
-    let (strip, layers): (bool, Vec<_>) = if let Some(l) = image.layers.iter().find(|l| l.media_type == HELM_CHART_LAYER) {
+    let (strip, layers): (bool, Vec<_>) = if let Some(l) = image
+        .layers
+        .iter()
+        .find(|l| l.media_type == HELM_CHART_LAYER)
+    {
         (true, vec![l.clone()])
     } else {
         let tars: Vec<_> = image
             .layers
             .iter()
-            .filter(|l| l.media_type == FLUX_CONTENT_LAYER || l.media_type.ends_with("tar+gzip") || l.media_type.ends_with(".tar") || l.media_type.ends_with("tar.gzip"))
+            .filter(|l| {
+                l.media_type == FLUX_CONTENT_LAYER
+                    || l.media_type.ends_with("tar+gzip")
+                    || l.media_type.ends_with(".tar")
+                    || l.media_type.ends_with("tar.gzip")
+            })
             .cloned()
             .collect();
         (false, tars)
@@ -299,9 +321,16 @@ pub(crate) async fn fetch(
             url: ctx.url.clone(),
             detail: format!(
                 "{digest} has no content layer (layers: {})",
-                image.layers.iter().map(|l| l.media_type.as_str()).collect::<Vec<_>>().join(", ")
+                image
+                    .layers
+                    .iter()
+                    .map(|l| l.media_type.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-            hint: format!("kiln reads layers of type {HELM_CHART_LAYER}, {FLUX_CONTENT_LAYER} or another tar(+gzip)"),
+            hint: format!(
+                "kiln reads layers of type {HELM_CHART_LAYER}, {FLUX_CONTENT_LAYER} or another tar(+gzip)"
+            ),
         });
     }
     let mut blobs = Vec::new();
@@ -356,11 +385,16 @@ pub async fn push_artifact_async(
         reason: e,
         hint: "check KILN_CA_CERTIFICATES".into(),
     })?;
-    let data = crate::archive::pack_tar_gz(dir).map_err(|e| SourceError::cache("cannot pack", dir, e))?;
+    let data =
+        crate::archive::pack_tar_gz(dir).map_err(|e| SourceError::cache("cannot pack", dir, e))?;
     let layer = ImageLayer::new(data, FLUX_CONTENT_LAYER.into(), None);
     let config = Config::new(b"{}".to_vec(), FLUX_CONFIG.into(), None);
     let annotations = (!annotations.is_empty()).then_some(annotations);
-    let manifest = oci_client::manifest::OciImageManifest::build(std::slice::from_ref(&layer), &config, annotations);
+    let manifest = oci_client::manifest::OciImageManifest::build(
+        std::slice::from_ref(&layer),
+        &config,
+        annotations,
+    );
     let r = Reference::with_tag(registry.clone(), repo, tag.into());
     let auth = auth_for(&registry);
     let ctx = Ctx {
@@ -369,7 +403,16 @@ pub async fn push_artifact_async(
         settings,
     };
     with_retries(settings, |_| async {
-        match client.push(&r, std::slice::from_ref(&layer), config.clone(), &auth, Some(manifest.clone())).await {
+        match client
+            .push(
+                &r,
+                std::slice::from_ref(&layer),
+                config.clone(),
+                &auth,
+                Some(manifest.clone()),
+            )
+            .await
+        {
             Ok(_) => Attempt::Done(()),
             Err(e) => ctx.classify(e, "the repository"),
         }
@@ -398,4 +441,3 @@ mod tests {
         assert_eq!(split("https://ghcr.io/a"), None);
     }
 }
-

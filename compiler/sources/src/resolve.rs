@@ -95,7 +95,12 @@ impl Sources {
 
     /// Resolves `specs` against `lock` as `mode` allows, fetching (and verifying) the content
     /// of every source. All failing sources are reported together.
-    pub fn resolve(&self, specs: &[SourceSpec], lock: &Lock, mode: &Mode) -> Result<Resolution, ResolveError> {
+    pub fn resolve(
+        &self,
+        specs: &[SourceSpec],
+        lock: &Lock,
+        mode: &Mode,
+    ) -> Result<Resolution, ResolveError> {
         let errors: Vec<SourceError> = specs.iter().filter_map(|s| s.validate().err()).collect();
         if !errors.is_empty() {
             return Err(ResolveError { errors });
@@ -116,7 +121,9 @@ impl Sources {
                 .sources
                 .keys()
                 .filter(|n| !seen.contains(n))
-                .map(|n| SourceError::Unused { source_name: n.clone() })
+                .map(|n| SourceError::Unused {
+                    source_name: n.clone(),
+                })
                 .collect();
             if !extra.is_empty() {
                 return Err(ResolveError { errors: extra });
@@ -188,7 +195,9 @@ impl Sources {
         }
         match (mode, old) {
             (Mode::Locked | Mode::Offline, None) => {
-                return Err(SourceError::NotLocked { source_name: name.clone() });
+                return Err(SourceError::NotLocked {
+                    source_name: name.clone(),
+                });
             }
             (Mode::Locked | Mode::Offline, Some(_)) => {
                 return Err(SourceError::Stale {
@@ -210,8 +219,17 @@ impl Sources {
             pin: pin.clone(),
             content: expected.clone().unwrap_or_default(),
         };
-        let (content, path) = self.materialize(Some(clients), spec, &probe, expected.as_deref(), false).await?;
-        Ok((LockEntry { spec: kind, pin, content }, path))
+        let (content, path) = self
+            .materialize(Some(clients), spec, &probe, expected.as_deref(), false)
+            .await?;
+        Ok((
+            LockEntry {
+                spec: kind,
+                pin,
+                content,
+            },
+            path,
+        ))
     }
 
     async fn pin(&self, clients: &Clients, spec: &SourceSpec) -> Result<Pin, SourceError> {
@@ -228,9 +246,12 @@ impl Sources {
                 .await?;
                 Ok(Pin::Git { commit })
             }
-            SourceKind::HelmRepo(h) => crate::helm_repo::resolve(&clients.http, &self.settings, &name, h).await,
+            SourceKind::HelmRepo(h) => {
+                crate::helm_repo::resolve(&clients.http, &self.settings, &name, h).await
+            }
             SourceKind::Oci(o) => {
-                let (tag, digest) = crate::oci::resolve(&clients.oci, &self.settings, &name, o).await?;
+                let (tag, digest) =
+                    crate::oci::resolve(&clients.oci, &self.settings, &name, o).await?;
                 Ok(Pin::Oci { tag, digest })
             }
         }
@@ -248,7 +269,9 @@ impl Sources {
         let offline = clients.is_none();
         // Offline, only Git can rebuild content: from the commits its cached repository holds.
         if offline && !matches!(entry.spec, SourceKind::Git(_)) {
-            return Err(SourceError::NotCached { source_name: name.into() });
+            return Err(SourceError::NotCached {
+                source_name: name.into(),
+            });
         }
         let spec = SourceSpec {
             name: name.into(),
@@ -283,12 +306,34 @@ impl Sources {
                 .await
             }
             (SourceKind::HelmRepo(h), Pin::HelmRepo { url, digest, .. }) => {
-                let clients = clients.ok_or_else(|| SourceError::NotCached { source_name: name.clone() })?;
-                crate::helm_repo::fetch(&clients.http, &self.settings, &self.cache, &name, h, url, digest, expected).await
+                let clients = clients.ok_or_else(|| SourceError::NotCached {
+                    source_name: name.clone(),
+                })?;
+                crate::helm_repo::fetch(
+                    &clients.http,
+                    &self.settings,
+                    &self.cache,
+                    &name,
+                    h,
+                    (url, digest),
+                    expected,
+                )
+                .await
             }
             (SourceKind::Oci(o), Pin::Oci { digest, .. }) => {
-                let clients = clients.ok_or_else(|| SourceError::NotCached { source_name: name.clone() })?;
-                crate::oci::fetch(&clients.oci, &self.settings, &self.cache, &name, o, digest, expected).await
+                let clients = clients.ok_or_else(|| SourceError::NotCached {
+                    source_name: name.clone(),
+                })?;
+                crate::oci::fetch(
+                    &clients.oci,
+                    &self.settings,
+                    &self.cache,
+                    &name,
+                    o,
+                    digest,
+                    expected,
+                )
+                .await
             }
             _ => Err(SourceError::Stale {
                 source_name: name,
@@ -299,7 +344,12 @@ impl Sources {
 
     /// The verified content directory of one locked source, fetched by its pinned identity if
     /// it is not cached (never with `offline`).
-    pub fn fetch(&self, name: &str, entry: &LockEntry, offline: bool) -> Result<PathBuf, SourceError> {
+    pub fn fetch(
+        &self,
+        name: &str,
+        entry: &LockEntry,
+        offline: bool,
+    ) -> Result<PathBuf, SourceError> {
         let clients = if offline { None } else { Some(self.clients()?) };
         block_on(self.fetch_with(clients.as_ref(), name, entry))
     }
@@ -311,7 +361,12 @@ impl Sources {
         target: &str,
         annotations: BTreeMap<String, String>,
     ) -> Result<String, SourceError> {
-        block_on(crate::oci::push_artifact_async(&self.settings, dir, target, annotations))
+        block_on(crate::oci::push_artifact_async(
+            &self.settings,
+            dir,
+            target,
+            annotations,
+        ))
     }
 }
 
@@ -324,11 +379,13 @@ pub fn diff(old: &Lock, new: &Lock) -> Vec<Change> {
                 name: name.clone(),
                 to: e.pin.clone(),
             }),
-            Some(o) if o.pin != e.pin || o.content != e.content || o.spec != e.spec => out.push(Change::Updated {
-                name: name.clone(),
-                from: o.pin.clone(),
-                to: e.pin.clone(),
-            }),
+            Some(o) if o.pin != e.pin || o.content != e.content || o.spec != e.spec => {
+                out.push(Change::Updated {
+                    name: name.clone(),
+                    from: o.pin.clone(),
+                    to: e.pin.clone(),
+                })
+            }
             Some(_) => {}
         }
     }
@@ -343,7 +400,9 @@ pub fn diff(old: &Lock, new: &Lock) -> Vec<Change> {
 
 fn change_name(c: &Change) -> &str {
     match c {
-        Change::Added { name, .. } | Change::Removed { name } | Change::Updated { name, .. } => name,
+        Change::Added { name, .. } | Change::Removed { name } | Change::Updated { name, .. } => {
+            name
+        }
     }
 }
 

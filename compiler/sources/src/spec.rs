@@ -141,7 +141,10 @@ impl SourceSpec {
             hint: hint.into(),
         };
         if self.name.is_empty() {
-            return Err(invalid("the name is empty".into(), "give the source a name"));
+            return Err(invalid(
+                "the name is empty".into(),
+                "give the source a name",
+            ));
         }
         match &self.kind {
             SourceKind::Git(g) => {
@@ -253,10 +256,7 @@ mod tests {
     #[test]
     fn validation_catches_bad_declarations() {
         let s = SourceSpec::git("a", "x", GitSelect::Commit("abc".into()));
-        assert!(matches!(
-            s.validate(),
-            Err(SourceError::InvalidSpec { .. })
-        ));
+        assert!(matches!(s.validate(), Err(SourceError::InvalidSpec { .. })));
         let s = SourceSpec::helm_repo("h", "https://x", "c", Some(">=>1"));
         assert!(matches!(
             s.validate(),
