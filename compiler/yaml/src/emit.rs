@@ -257,7 +257,7 @@ pub fn plain_is_safe(s: &str) -> bool {
     if s.chars().any(|c| !plain_char_ok(c)) {
         return false;
     }
-    let second = s.chars().nth(1);
+    let second = s[first.len_utf8()..].chars().next();
     match first {
         '-' | '?' | ':' => {
             if matches!(second, None | Some(' ')) {
@@ -293,12 +293,15 @@ fn looks_like_non_string(s: &str) -> bool {
     const WORDS: &[&str] = &[
         "~", "null", "y", "yes", "n", "no", "true", "false", "on", "off", "<<", "=",
     ];
-    let lower = s.to_ascii_lowercase();
-    if WORDS.contains(&lower.as_str()) {
+    if s.len() <= 5 && WORDS.iter().any(|w| w.eq_ignore_ascii_case(s)) {
         return true;
     }
-    let unsigned = lower.strip_prefix(['+', '-']).unwrap_or(&lower);
-    if matches!(unsigned, ".inf" | ".nan" | "inf" | "nan" | "infinity") {
+    let unsigned = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if unsigned.len() <= 8
+        && [".inf", ".nan", "inf", "nan", "infinity"]
+            .iter()
+            .any(|w| w.eq_ignore_ascii_case(unsigned))
+    {
         return true;
     }
     let bytes = s.as_bytes();

@@ -6,8 +6,10 @@
 //! line each document starts on, so provenance can point at the source.
 
 pub mod emit;
+pub mod emitted;
 
 pub use emit::{EmitOptions, to_canonical_string, to_string, to_string_with};
+pub use emitted::parse_emitted;
 use serde_json::Value;
 
 /// A decoded YAML document and the 1-based line where it starts in its file.

@@ -167,12 +167,14 @@ proptest! {
         prop_assert!(text.ends_with('\n'));
         prop_assert!(!text.contains('\r'));
         assert_round_trip(&value, &text)?;
+        prop_assert_eq!(kiln_yaml::parse_emitted(&text), Some(value.clone()), "fast reader on:\n{}", text);
     }
 
     #[test]
     fn ordered_round_trips_and_keeps_order(value in json_value()) {
         let text = kiln_yaml::to_string(&value);
         assert_round_trip(&value, &text)?;
+        prop_assert_eq!(kiln_yaml::parse_emitted(&text), Some(value.clone()), "fast reader on:\n{}", text);
     }
 
     #[test]
