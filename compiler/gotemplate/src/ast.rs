@@ -251,3 +251,50 @@ impl fmt::Display for Arg {
         }
     }
 }
+
+/// Dropping a deeply nested tree recursively could overflow the stack; take it apart iteratively.
+impl Drop for Tree {
+    fn drop(&mut self) {
+        enum Part {
+            Node(Node),
+            Pipe(Pipe),
+            Arg(Arg),
+        }
+        fn pipe_parts(p: Pipe, stack: &mut Vec<Part>) {
+            let Pipe { cmds, .. } = p;
+            for c in cmds {
+                stack.extend(c.args.into_iter().map(Part::Arg));
+            }
+        }
+        let mut stack: Vec<Part> = std::mem::take(&mut self.root)
+            .into_iter()
+            .map(Part::Node)
+            .collect();
+        while let Some(part) = stack.pop() {
+            match part {
+                Part::Node(Node::Action(a)) => pipe_parts(a.pipe, &mut stack),
+                Part::Node(Node::If(b) | Node::With(b) | Node::Range(b)) => {
+                    let Branch {
+                        pipe,
+                        list,
+                        else_list,
+                        ..
+                    } = *b;
+                    pipe_parts(pipe, &mut stack);
+                    stack.extend(list.into_iter().map(Part::Node));
+                    stack.extend(else_list.into_iter().flatten().map(Part::Node));
+                }
+                Part::Node(Node::Template(t)) => {
+                    if let Some(p) = t.pipe {
+                        pipe_parts(p, &mut stack);
+                    }
+                }
+                Part::Node(_) => {}
+                Part::Pipe(p) => pipe_parts(p, &mut stack),
+                Part::Arg(Arg::Pipe(p)) => stack.push(Part::Pipe(*p)),
+                Part::Arg(Arg::Chain { node, .. }) => stack.push(Part::Arg(*node)),
+                Part::Arg(_) => {}
+            }
+        }
+    }
+}

@@ -39,9 +39,10 @@ pub(crate) fn execute(
         overlays: Vec::new(),
         user,
         depth: 0,
+        calls: Vec::new(),
     };
     let mut out = String::new();
-    run_tree(&mut shared, &tree, data, &mut out, Vec::new())?;
+    run_tree(&mut shared, &tree, data, &mut out)?;
     Ok(out)
 }
 
@@ -52,6 +53,16 @@ struct Shared<'t> {
     overlays: Vec<HashMap<String, Arc<Tree>>>,
     user: Option<&'t mut (dyn Any + Send)>,
     depth: usize,
+    /// `{{template}}` calls leading to the running template, outermost first.
+    calls: Vec<CallSite>,
+}
+
+/// Where a `{{template}}` call happened; turned into a [`Location`] only when an error needs it.
+struct CallSite {
+    name: Arc<str>,
+    parse_name: Arc<str>,
+    text: Arc<str>,
+    pos: usize,
 }
 
 impl Shared<'_> {
@@ -65,13 +76,7 @@ impl Shared<'_> {
     }
 }
 
-fn run_tree(
-    sh: &mut Shared<'_>,
-    tree: &Tree,
-    dot: Value,
-    out: &mut String,
-    call_stack: Vec<(String, Location)>,
-) -> Result<(), Error> {
+fn run_tree(sh: &mut Shared<'_>, tree: &Tree, dot: Value, out: &mut String) -> Result<(), Error> {
     let mut frame = Frame {
         sh,
         tree,
@@ -80,7 +85,6 @@ fn run_tree(
             slot: Slot::concrete(dot.clone()),
         }],
         cur: None,
-        call_stack,
     };
     let dot = Slot::concrete(dot);
     stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || {
@@ -163,14 +167,17 @@ struct Frame<'f, 't, 'n> {
     tree: &'n Tree,
     vars: Vec<Var>,
     cur: Option<Cur<'n>>,
-    call_stack: Vec<(String, Location)>,
 }
 
 fn location_of(tree: &Tree, pos: usize) -> Location {
-    let text = &tree.text[..pos.min(tree.text.len())];
+    location_in(&tree.text, &tree.parse_name, pos)
+}
+
+fn location_in(text: &str, parse_name: &str, pos: usize) -> Location {
+    let text = &text[..pos.min(text.len())];
     let line_start = text.rfind('\n').map_or(0, |i| i + 1);
     Location {
-        parse_name: tree.parse_name.to_string(),
+        parse_name: parse_name.to_string(),
         line: 1 + text.matches('\n').count(),
         col: if line_start == 0 {
             pos
@@ -201,7 +208,17 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             context,
             message,
             cause,
-            call_stack: self.call_stack.clone(),
+            call_stack: self
+                .sh
+                .calls
+                .iter()
+                .map(|c| {
+                    (
+                        c.name.to_string(),
+                        location_in(&c.text, &c.parse_name, c.pos),
+                    )
+                })
+                .collect(),
         }))
     }
 
@@ -457,11 +474,16 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             None => Value::Nil,
         };
         let _ = dot;
-        let mut stack = self.call_stack.clone();
-        stack.push((t.name.clone(), location_of(self.tree, t.pos)));
+        self.sh.calls.push(CallSite {
+            name: tree.name.as_str().into(),
+            parse_name: self.tree.parse_name.clone(),
+            text: self.tree.text.clone(),
+            pos: t.pos,
+        });
         self.sh.depth += 1;
-        let r = run_tree(self.sh, &tree, new_dot, out, stack);
+        let r = run_tree(self.sh, &tree, new_dot, out);
         self.sh.depth -= 1;
+        self.sh.calls.pop();
         r
     }
 
@@ -955,8 +977,10 @@ impl ExecHost for Host<'_, '_> {
             });
         };
         let mut out = String::new();
-        run_tree(self.sh, &tree, data, &mut out, Vec::new())?;
-        Ok(out)
+        let calls = std::mem::take(&mut self.sh.calls);
+        let r = run_tree(self.sh, &tree, data, &mut out);
+        self.sh.calls = calls;
+        r.map(|()| out)
     }
 
     fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<String, Error> {
@@ -980,7 +1004,9 @@ impl ExecHost for Host<'_, '_> {
         };
         self.sh.overlays.push(overlay);
         let mut out = String::new();
-        let r = run_tree(self.sh, &body, data, &mut out, Vec::new());
+        let calls = std::mem::take(&mut self.sh.calls);
+        let r = run_tree(self.sh, &body, data, &mut out);
+        self.sh.calls = calls;
         self.sh.overlays.pop();
         r.map(|()| out)
     }
