@@ -183,7 +183,8 @@ fn comparisons() {
     assert!(err("{{lt .missing 1}}", "{}").contains("invalid type for comparison"));
     assert!(err("{{eq 1}}", "{}").contains("missing argument for comparison"));
     assert!(
-        err("{{eq .a .a}}", r#"{"a":[1]}"#).contains("non-comparable type [1]: []interface {}")
+        err("{{eq .a .a}}", r#"{"a":[1]}"#)
+            .contains("non-comparable type [%!s(int=1)]: []interface {}")
     );
     assert!(err("{{eq 1 1.0}}", "{}").contains("incompatible types for comparison"));
 }
