@@ -11,6 +11,8 @@ use crate::layout;
 use crate::model::{
     BundleSpec, ComponentEntry, FORMAT, Manifest, ObjectEntry, ObjectId, ObjectKey, Provenance,
 };
+use crate::par;
+use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A bundle ready to be written: its manifest, every file's bytes, and its digest.
@@ -28,8 +30,7 @@ pub struct BuiltBundle {
 pub fn build(spec: &BundleSpec) -> Result<BuiltBundle, BundleError> {
     let wave_of = check_waves(spec)?;
     let mut seen: BTreeMap<ObjectKey, &Provenance> = BTreeMap::new();
-    let mut files = BTreeMap::new();
-    let mut components = Vec::with_capacity(spec.components.len());
+    let mut pending = Vec::with_capacity(spec.components.len());
 
     for component in &spec.components {
         let mut objects = Vec::with_capacity(component.objects.len());
@@ -53,13 +54,32 @@ pub fn build(spec: &BundleSpec) -> Result<BuiltBundle, BundleError> {
             }
             objects.push((id, object, provenance));
         }
-        objects.sort_by(|a, b| (a.0.key(), &a.0.version, a.2).cmp(&(b.0.key(), &b.0.version, b.2)));
+        objects.sort_by(|a, b| id_order(&a.0).cmp(&id_order(&b.0)));
         let ids: Vec<&ObjectId> = objects.iter().map(|o| &o.0).collect();
         let paths = layout::object_paths(&component.name, &ids);
+        pending.push((component, objects, paths));
+    }
+
+    // Emitting and hashing dominate; they are independent per object.
+    let all: Vec<&Value> = pending
+        .iter()
+        .flat_map(|(_, objects, _)| objects.iter().map(|o| o.1))
+        .collect();
+    let mut encoded = par::map(&all, |object| {
+        let bytes = canonical::object_bytes(object);
+        let digest = Digest::of(&bytes);
+        (bytes, digest)
+    })
+    .into_iter();
+
+    let mut files = BTreeMap::new();
+    let mut components = Vec::with_capacity(spec.components.len());
+    for (component, objects, paths) in pending {
         let mut entries = Vec::with_capacity(objects.len());
-        for ((id, object, provenance), path) in objects.into_iter().zip(paths) {
-            let bytes = canonical::object_bytes(object);
-            let digest = Digest::of(&bytes);
+        for ((id, _, provenance), path) in objects.into_iter().zip(paths) {
+            let Some((bytes, digest)) = encoded.next() else {
+                break;
+            };
             files.insert(path.clone(), bytes);
             entries.push(ObjectEntry {
                 id,
@@ -106,6 +126,17 @@ pub fn build(spec: &BundleSpec) -> Result<BuiltBundle, BundleError> {
         files,
         digest,
     })
+}
+
+/// Manifest order of objects in a component: group, kind, namespace, name, version.
+fn id_order(id: &ObjectId) -> (&str, &str, Option<&str>, &str, &str) {
+    (
+        &id.group,
+        &id.kind,
+        id.namespace.as_deref(),
+        &id.name,
+        &id.version,
+    )
 }
 
 fn is_absolute(file: &str) -> bool {

@@ -20,6 +20,7 @@ mod digest;
 mod error;
 pub mod layout;
 mod model;
+mod par;
 mod read;
 mod verify;
 mod write;

@@ -9,7 +9,8 @@
 use crate::canonical;
 use crate::digest::Digest;
 use crate::layout;
-use crate::model::{FORMAT, Manifest, ObjectId};
+use crate::model::{FORMAT, Manifest, ObjectEntry, ObjectId};
+use crate::par;
 use crate::read::RawBundle;
 use serde::Serialize;
 use serde_json::Value;
@@ -219,7 +220,7 @@ pub(crate) fn verify_raw(
     check_consistency(&manifest, &mut report.problems);
 
     let mut listed = BTreeSet::new();
-    let mut objects = Vec::new();
+    let mut work: Vec<(&ObjectEntry, Option<&Vec<u8>>)> = Vec::new();
     for entry in manifest.components.iter().flat_map(|c| &c.objects) {
         report.objects += 1;
         if !listed.insert(entry.file.as_str()) {
@@ -228,46 +229,13 @@ pub(crate) fn verify_raw(
             });
             continue;
         }
-        let Some(bytes) = raw.files.get(&entry.file) else {
-            report.problems.push(Problem::Missing {
-                file: entry.file.clone(),
-            });
-            continue;
-        };
-        let actual = Digest::of(bytes);
-        if actual != entry.digest {
-            report.problems.push(Problem::Tampered {
-                file: entry.file.clone(),
-                expected: entry.digest,
-                actual,
-            });
-            continue;
-        }
-        match decode_object(bytes) {
-            Err(message) => report.problems.push(Problem::Unparseable {
-                file: entry.file.clone(),
-                message,
-            }),
-            Ok(value) => {
-                if canonical::object_bytes(&value) != *bytes {
-                    report.problems.push(Problem::NotCanonical {
-                        file: entry.file.clone(),
-                    });
-                }
-                match ObjectId::of(&value) {
-                    Ok(id) if id == entry.id => objects.push(value),
-                    Ok(id) => report.problems.push(Problem::IdMismatch {
-                        file: entry.file.clone(),
-                        expected: entry.id.to_string(),
-                        actual: id.to_string(),
-                    }),
-                    Err(reason) => report.problems.push(Problem::IdMismatch {
-                        file: entry.file.clone(),
-                        expected: entry.id.to_string(),
-                        actual: format!("an object that {reason}"),
-                    }),
-                }
-            }
+        work.push((entry, raw.files.get(&entry.file)));
+    }
+    let mut objects = Vec::with_capacity(work.len());
+    for outcome in par::map(&work, |(entry, bytes)| check_object(entry, *bytes)) {
+        match outcome {
+            Ok(value) => objects.push(value),
+            Err(problems) => report.problems.extend(problems),
         }
     }
     for file in raw.files.keys() {
@@ -287,12 +255,65 @@ pub(crate) fn verify_raw(
     }
 }
 
-fn decode_object(bytes: &[u8]) -> Result<Value, String> {
+/// Decodes an object file and tells whether it is in canonical form. The fast reader handles
+/// canonical files; anything else goes through the full decoder for a value or an error message.
+fn decode_object(bytes: &[u8]) -> Result<(Value, bool), String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
-    kiln_yaml::from_str(text).map_err(|e| match (e.line, e.column) {
+    if let Some(value) = kiln_yaml::parse_emitted(text)
+        && canonical::object_bytes(&value) == bytes
+    {
+        return Ok((value, true));
+    }
+    let value = kiln_yaml::from_str(text).map_err(|e| match (e.line, e.column) {
         (Some(l), Some(c)) => format!("{l}:{c}: {}", e.message),
         _ => e.message,
-    })
+    })?;
+    let canonical = canonical::object_bytes(&value) == bytes;
+    Ok((value, canonical))
+}
+
+/// Checks one listed object file: present, digest, decodable, canonical, identity.
+fn check_object(entry: &ObjectEntry, bytes: Option<&Vec<u8>>) -> Result<Value, Vec<Problem>> {
+    let file = || entry.file.clone();
+    let Some(bytes) = bytes else {
+        return Err(vec![Problem::Missing { file: file() }]);
+    };
+    let actual = Digest::of(bytes);
+    if actual != entry.digest {
+        return Err(vec![Problem::Tampered {
+            file: file(),
+            expected: entry.digest,
+            actual,
+        }]);
+    }
+    let (value, canonical) = decode_object(bytes).map_err(|message| {
+        vec![Problem::Unparseable {
+            file: file(),
+            message,
+        }]
+    })?;
+    let mut problems = Vec::new();
+    if !canonical {
+        problems.push(Problem::NotCanonical { file: file() });
+    }
+    match ObjectId::of(&value) {
+        Ok(id) if id == entry.id => {}
+        Ok(id) => problems.push(Problem::IdMismatch {
+            file: file(),
+            expected: entry.id.to_string(),
+            actual: id.to_string(),
+        }),
+        Err(reason) => problems.push(Problem::IdMismatch {
+            file: file(),
+            expected: entry.id.to_string(),
+            actual: format!("an object that {reason}"),
+        }),
+    }
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(problems)
+    }
 }
 
 fn check_consistency(manifest: &Manifest, problems: &mut Vec<Problem>) {

@@ -10,6 +10,8 @@ use crate::digest::Digest;
 use crate::error::BundleError;
 use crate::layout;
 use crate::model::BundleSpec;
+use crate::par;
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -57,13 +59,22 @@ pub fn write_built_dir(built: &BuiltBundle, out: &Path) -> Result<(), BundleErro
         .prefix(&format!(".{name}.kiln-tmp-"))
         .tempdir_in(&parent)
         .map_err(|e| BundleError::io("create a temporary directory in", &parent, e))?;
-    for (rel, bytes) in &built.files {
-        let path = tmp.path().join(rel);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(|e| BundleError::io("create directory", dir, e))?;
-        }
-        fs::write(&path, bytes).map_err(|e| BundleError::io("write", &path, e))?;
+    let dirs: BTreeSet<&str> = built
+        .files
+        .keys()
+        .filter_map(|rel| rel.rsplit_once('/').map(|(dir, _)| dir))
+        .collect();
+    for dir in dirs {
+        let dir = tmp.path().join(dir);
+        fs::create_dir_all(&dir).map_err(|e| BundleError::io("create directory", &dir, e))?;
     }
+    let files: Vec<(&String, &Vec<u8>)> = built.files.iter().collect();
+    par::map(&files, |(rel, bytes)| {
+        let path = tmp.path().join(rel);
+        fs::write(&path, bytes).map_err(|e| BundleError::io("write", &path, e))
+    })
+    .into_iter()
+    .collect::<Result<Vec<()>, _>>()?;
     if out.exists() {
         // Move the old bundle aside, move the new one in, and only then delete the old one.
         let old = tempfile::Builder::new()

@@ -109,16 +109,16 @@ const REDACTED: &str = "(redacted)";
 
 /// Compares two verified bundles.
 pub fn diff(from: &Bundle, to: &Bundle) -> BundleDiff {
-    let index = |b: &'_ Bundle| {
+    fn index(b: &Bundle) -> BTreeMap<ObjectKey, (&String, Digest, &Value)> {
         b.objects()
             .map(|o| {
                 (
                     o.entry.id.key(),
-                    (o.component.name.clone(), o.entry.digest, o.value.clone()),
+                    (&o.component.name, o.entry.digest, o.value),
                 )
             })
-            .collect::<BTreeMap<_, _>>()
-    };
+            .collect()
+    }
     let a = index(from);
     let b = index(to);
     let mut summary = Summary::default();
@@ -129,7 +129,7 @@ pub fn diff(from: &Bundle, to: &Bundle) -> BundleDiff {
     for key in keys {
         let diff = match (a.get(key), b.get(key)) {
             (Some((ca, da, va)), Some((cb, db, vb))) => {
-                let moved_from = (ca != cb).then(|| ca.clone());
+                let moved_from = (ca != cb).then(|| ca.to_string());
                 if da == db {
                     if moved_from.is_none() {
                         summary.unchanged += 1;
@@ -139,7 +139,7 @@ pub fn diff(from: &Bundle, to: &Bundle) -> BundleDiff {
                     ObjectDiff {
                         key: key.clone(),
                         status: Status::Moved,
-                        component: cb.clone(),
+                        component: cb.to_string(),
                         moved_from,
                         from_digest: Some(*da),
                         to_digest: Some(*db),
@@ -154,7 +154,7 @@ pub fn diff(from: &Bundle, to: &Bundle) -> BundleDiff {
                     ObjectDiff {
                         key: key.clone(),
                         status: Status::Changed,
-                        component: cb.clone(),
+                        component: cb.to_string(),
                         moved_from,
                         from_digest: Some(*da),
                         to_digest: Some(*db),
@@ -167,7 +167,7 @@ pub fn diff(from: &Bundle, to: &Bundle) -> BundleDiff {
                 ObjectDiff {
                     key: key.clone(),
                     status: Status::Removed,
-                    component: ca.clone(),
+                    component: ca.to_string(),
                     moved_from: None,
                     from_digest: Some(*da),
                     to_digest: None,
@@ -179,7 +179,7 @@ pub fn diff(from: &Bundle, to: &Bundle) -> BundleDiff {
                 ObjectDiff {
                     key: key.clone(),
                     status: Status::Added,
-                    component: cb.clone(),
+                    component: cb.to_string(),
                     moved_from: None,
                     from_digest: None,
                     to_digest: Some(*db),
