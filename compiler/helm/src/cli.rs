@@ -1,7 +1,10 @@
 //! `kiln helm template NAME CHART ...`: the command-line face of the engine, shaped like `helm template`.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use crate::{Chart, RenderOptions};
 
 /// `kiln helm` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -34,12 +37,33 @@ pub struct TemplateArgs {
 /// Runs the command, printing what `helm template` prints on stdout and diagnostics on stderr.
 pub fn run(cmd: &Command) -> ExitCode {
     match cmd {
-        Command::Template(args) => {
-            eprintln!(
-                "kiln helm template {}: the engine is being built",
-                args.name
-            );
-            ExitCode::from(1)
-        }
+        Command::Template(args) => match template(args) {
+            Ok(text) => {
+                let mut out = std::io::stdout().lock();
+                if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
+                    return ExitCode::from(1);
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("{:?}", miette::Report::new(e));
+                ExitCode::from(1)
+            }
+        },
     }
+}
+
+fn template(args: &TemplateArgs) -> Result<String, crate::HelmError> {
+    let chart = Chart::load(&args.chart)?;
+    let opts = RenderOptions {
+        release: args.name.clone(),
+        namespace: args.namespace.clone(),
+        kube_version: args.kube_version.clone(),
+        values_files: args.values.clone(),
+        set: args.set.clone(),
+        values: serde_json::Value::Object(serde_json::Map::new()),
+        include_crds: args.include_crds,
+    };
+    let rendered = crate::render::render_chart(&chart, &opts)?;
+    Ok(rendered.to_helm_output())
 }

@@ -1,0 +1,122 @@
+//! `HelmError`: every failure of chart loading, values processing and rendering, as a miette
+//! diagnostic that names the chart, the file, the position, the include chain and shows a snippet.
+
+use std::path::Path;
+
+use miette::{NamedSource, SourceSpan};
+
+/// A Helm rendering failure.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{message}")]
+pub struct HelmError {
+    message: String,
+    #[source_code]
+    source_code: Option<NamedSource<String>>,
+    #[label("{label}")]
+    span: Option<SourceSpan>,
+    label: String,
+    #[help]
+    help: Option<String>,
+    /// Chart the failure belongs to, when known.
+    pub chart: Option<String>,
+    /// Template or file (chart-relative as Helm names it) where the failure is.
+    pub file: Option<String>,
+    /// 1-based line and column in `file`.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// Named templates being executed, outermost first (`include`/`template` calls).
+    pub chain: Vec<String>,
+}
+
+impl HelmError {
+    /// A plain error with a message and nothing else.
+    pub fn msg(message: impl Into<String>) -> HelmError {
+        HelmError {
+            message: message.into(),
+            source_code: None,
+            span: None,
+            label: String::new(),
+            help: None,
+            chart: None,
+            file: None,
+            line: None,
+            column: None,
+            chain: Vec::new(),
+        }
+    }
+
+    /// A failure to load a chart or one of its files.
+    pub fn load(path: &Path, message: String) -> HelmError {
+        let mut e = HelmError::msg(message);
+        e.file = Some(path.display().to_string());
+        e
+    }
+
+    /// The message as Helm would print it after `Error: `.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Adds a hint.
+    pub fn with_help(mut self, help: impl Into<String>) -> HelmError {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Names the chart the failure belongs to.
+    pub fn with_chart(mut self, chart: &str) -> HelmError {
+        self.chart = Some(chart.to_string());
+        self
+    }
+
+    /// Points at `line`:`column` (1-based) of a file whose text is `text`, with a label.
+    pub fn at(
+        mut self,
+        file: &str,
+        text: &str,
+        line: usize,
+        column: usize,
+        label: impl Into<String>,
+    ) -> HelmError {
+        self.file = Some(file.to_string());
+        self.line = Some(line);
+        self.column = Some(column);
+        let offset = offset_of(text, line, column);
+        let len = text[offset..]
+            .find('\n')
+            .map(|n| n.clamp(1, 80))
+            .unwrap_or(text.len() - offset)
+            .min(text.len() - offset);
+        self.source_code = Some(NamedSource::new(file, text.to_string()));
+        self.span = Some(SourceSpan::new(offset.into(), len));
+        self.label = label.into();
+        self
+    }
+
+    /// Records the include/template call chain.
+    pub fn with_chain(mut self, chain: Vec<String>) -> HelmError {
+        if !chain.is_empty() {
+            let mut help = format!("while executing {}", chain.join(" -> "));
+            if let Some(h) = &self.help {
+                help = format!("{h}\n{help}");
+            }
+            self.help = Some(help);
+        }
+        self.chain = chain;
+        self
+    }
+}
+
+/// Byte offset of a 1-based line and column (in characters) in `text`, clamped to the text.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let col = column.saturating_sub(1);
+            let within: usize = l.chars().take(col).map(char::len_utf8).sum();
+            return (offset + within).min(text.len());
+        }
+        offset += l.len();
+    }
+    text.len().saturating_sub(1).min(offset)
+}

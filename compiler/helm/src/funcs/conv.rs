@@ -1,0 +1,150 @@
+//! Conversions Sprig applies to `interface{}` arguments: `strval`, `cast.ToInt64`/`ToFloat64`,
+//! `empty`, and turning values into string or item lists, with Go's semantics.
+
+use kiln_gotemplate::{FuncError, Value};
+
+/// Sprig's `strval`: strings and bytes as they are, everything else as `fmt.Sprintf("%v")`.
+pub fn strval(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+        other => kiln_gotemplate::gofmt::sprint_value(other),
+    }
+}
+
+/// `cast.ToInt64`: numbers truncate, bools are 0/1, numeric strings parse, anything else is 0.
+pub fn to_i64(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        Value::Float(f) => *f as i64,
+        Value::Bool(b) => i64::from(*b),
+        Value::String(s) => parse_go_int(trim_zero_decimal(s)).unwrap_or(0),
+        Value::Object(o) => o.underlying().map(|u| to_i64(&u)).unwrap_or(0),
+        _ => 0,
+    }
+}
+
+fn trim_zero_decimal(s: &str) -> &str {
+    if let Some((int, frac)) = s.split_once('.') {
+        if !frac.is_empty() && frac.bytes().all(|b| b == b'0') {
+            return int;
+        }
+    }
+    s
+}
+
+/// `strconv.ParseInt(s, 0, 64)`.
+pub fn parse_go_int(s: &str) -> Option<i64> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let body = body.replace('_', "");
+    let lower = body.to_ascii_lowercase();
+    let (digits, radix) = if let Some(r) = lower.strip_prefix("0x") {
+        (r.to_string(), 16)
+    } else if let Some(r) = lower.strip_prefix("0o") {
+        (r.to_string(), 8)
+    } else if let Some(r) = lower.strip_prefix("0b") {
+        (r.to_string(), 2)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (lower[1..].to_string(), 8)
+    } else {
+        (lower, 10)
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let v = i128::from_str_radix(&digits, radix).ok()?;
+    let v = if neg { -v } else { v };
+    i64::try_from(v).ok()
+}
+
+/// `cast.ToFloat64`.
+pub fn to_f64(v: &Value) -> f64 {
+    match v {
+        Value::Int(i) => *i as f64,
+        Value::Float(f) => *f,
+        Value::Bool(b) => f64::from(u8::from(*b)),
+        Value::String(s) => s.trim().parse::<f64>().unwrap_or(0.0),
+        Value::Object(o) => o.underlying().map(|u| to_f64(&u)).unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+/// Sprig's `empty`: nil, zero numbers, `false`, and empty strings, lists and maps.
+pub fn empty(v: &Value) -> bool {
+    match v {
+        Value::Nil => true,
+        Value::Bool(b) => !b,
+        Value::Int(i) => *i == 0,
+        Value::Float(f) => *f == 0.0,
+        Value::String(s) => s.is_empty(),
+        Value::Bytes(b) => b.is_empty(),
+        Value::List(l) => l.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        Value::Object(o) => match o.underlying() {
+            Some(u) => empty(&u),
+            None => false,
+        },
+    }
+}
+
+/// The items of a Go slice or array; `None` if `v` is not one.
+pub fn items(v: &Value) -> Option<Vec<Value>> {
+    match v {
+        Value::List(l) => Some(l.as_ref().clone()),
+        Value::Bytes(b) => Some(b.iter().map(|x| Value::Int(i64::from(*x))).collect()),
+        Value::Object(o) => o.underlying().and_then(|u| match u {
+            Value::List(l) => Some(l.as_ref().clone()),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// Sprig's `strslice`: a slice's non-nil items as strings, or a single value as a one-item list.
+pub fn strslice(v: &Value) -> Vec<String> {
+    match items(v) {
+        Some(list) => list.iter().filter(|x| !x.is_nil()).map(strval).collect(),
+        None if v.is_nil() => Vec::new(),
+        None => vec![strval(v)],
+    }
+}
+
+/// The map inside a value (maps and map-like objects).
+pub fn as_map(v: &Value) -> Option<kiln_gotemplate::Map> {
+    match v {
+        Value::Map(m) => Some(m.clone()),
+        Value::Object(o) => match o.underlying() {
+            Some(Value::Map(m)) => Some(m),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A list argument, or Sprig's "Cannot X on type T" error.
+pub fn need_list(v: &Value, what: &str) -> Result<Vec<Value>, FuncError> {
+    items(v).ok_or_else(|| FuncError::new(format!("Cannot {what} on type {}", v.type_name())))
+}
+
+/// Converts a value to JSON the way `encoding/json` would (bytes are base64 strings).
+pub fn to_json_value(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Bytes(b) => {
+            use base64::Engine;
+            serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+        }
+        Value::List(l) => serde_json::Value::Array(l.iter().map(to_json_value).collect()),
+        Value::Map(m) => serde_json::Value::Object(
+            m.read().iter().map(|(k, v)| (k.clone(), to_json_value(v))).collect(),
+        ),
+        other => other.to_json(),
+    }
+}
+
+/// Go values for JSON decoded the way `encoding/json` decodes into `interface{}` (float64 numbers).
+pub fn from_json_value(v: &serde_json::Value) -> Value {
+    Value::from_json_with(v, kiln_gotemplate::JsonNumbers::Float64)
+}

@@ -1,0 +1,38 @@
+//! The function library templates see: all of Sprig v3 (minus `env`/`expandenv`, which Helm
+//! removes) plus Helm's own functions.
+
+mod collections;
+pub mod conv;
+mod crypto;
+pub mod dates;
+pub mod encoding;
+mod flow;
+mod helm;
+mod math;
+pub mod random;
+mod strings;
+mod text;
+
+use std::sync::OnceLock;
+
+use kiln_gotemplate::FuncMap;
+
+/// Every function Helm gives templates.
+pub fn func_map() -> FuncMap {
+    static MAP: OnceLock<FuncMap> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut m = FuncMap::new();
+        strings::register(&mut m);
+        collections::register(&mut m);
+        math::register(&mut m);
+        flow::register(&mut m);
+        text::register(&mut m);
+        encoding::register(&mut m);
+        random::register(&mut m);
+        dates::register(&mut m);
+        crypto::register(&mut m);
+        helm::register(&mut m);
+        m
+    })
+    .clone()
+}

@@ -1,0 +1,229 @@
+//! `.helmignore`: which files of a chart directory Helm leaves out when it loads the chart.
+//!
+//! The rules are Helm's (`pkg/ignore`): one pattern per line, `#` comments, `!` negation, a trailing
+//! `/` matches directories only, a pattern without `/` matches a file's base name, a pattern with `/`
+//! matches the path relative to the chart root, and `**` is rejected. Rules are tried in order and the
+//! first that decides wins; like Helm, a negated rule ignores every path it does *not* match.
+
+/// The parsed rules of one `.helmignore` file, plus Helm's built-in defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    patterns: Vec<Pattern>,
+}
+
+#[derive(Debug, Clone)]
+struct Pattern {
+    raw: String,
+    negate: bool,
+    must_dir: bool,
+}
+
+impl Rules {
+    /// Parses `.helmignore` text; Helm's default rule (`templates/.?*`) is always added.
+    pub fn parse(text: &str) -> Result<Rules, String> {
+        let mut rules = Rules::default();
+        rules.add("templates/.?*")?;
+        for line in text.lines() {
+            rules.add(line)?;
+        }
+        Ok(rules)
+    }
+
+    /// Rules with only Helm's defaults (no `.helmignore` file present).
+    pub fn defaults() -> Rules {
+        let mut rules = Rules::default();
+        let _ = rules.add("templates/.?*");
+        rules
+    }
+
+    fn add(&mut self, line: &str) -> Result<(), String> {
+        let mut p = line.trim();
+        if p.is_empty() || p.starts_with('#') {
+            return Ok(());
+        }
+        if p.contains("**") {
+            return Err("double-star (**) syntax is not supported".to_string());
+        }
+        let mut negate = false;
+        if let Some(rest) = p.strip_prefix('!') {
+            negate = true;
+            p = rest;
+        }
+        let mut must_dir = false;
+        if let Some(rest) = p.strip_suffix('/') {
+            must_dir = true;
+            p = rest;
+        }
+        let p = p.strip_prefix('/').unwrap_or(p);
+        self.patterns.push(Pattern {
+            raw: p.to_string(),
+            negate,
+            must_dir,
+        });
+        Ok(())
+    }
+
+    /// Whether `path` (relative to the chart root, `/`-separated) is ignored.
+    pub fn ignored(&self, path: &str, is_dir: bool) -> bool {
+        if path.is_empty() || path == "." {
+            return false;
+        }
+        for p in &self.patterns {
+            let matched = || {
+                if p.raw.contains('/') {
+                    glob_match(&p.raw, path)
+                } else {
+                    let base = path.rsplit('/').next().unwrap_or(path);
+                    glob_match(&p.raw, base)
+                }
+            };
+            if p.negate {
+                if (p.must_dir && !is_dir) || !matched() {
+                    return true;
+                }
+                continue;
+            }
+            if p.must_dir && !is_dir {
+                continue;
+            }
+            if matched() {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// Go's `filepath.Match`: `*` (not across `/`), `?`, `[...]` classes with ranges and `^`/`!`, `\` escapes.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    match_from(&p, 0, &n, 0)
+}
+
+fn match_from(p: &[char], mut pi: usize, n: &[char], mut ni: usize) -> bool {
+    while pi < p.len() {
+        match p[pi] {
+            '*' => {
+                let mut k = ni;
+                loop {
+                    if match_from(p, pi + 1, n, k) {
+                        return true;
+                    }
+                    if k >= n.len() || n[k] == '/' {
+                        return false;
+                    }
+                    k += 1;
+                }
+            }
+            '?' => {
+                if ni >= n.len() || n[ni] == '/' {
+                    return false;
+                }
+                pi += 1;
+                ni += 1;
+            }
+            '[' => {
+                if ni >= n.len() || n[ni] == '/' {
+                    return false;
+                }
+                let c = n[ni];
+                let mut i = pi + 1;
+                let mut negated = false;
+                if i < p.len() && (p[i] == '^' || p[i] == '!') {
+                    negated = true;
+                    i += 1;
+                }
+                let mut matched = false;
+                let mut first = true;
+                while i < p.len() && (first || p[i] != ']') {
+                    first = false;
+                    let mut lo = p[i];
+                    if lo == '\\' && i + 1 < p.len() {
+                        i += 1;
+                        lo = p[i];
+                    }
+                    let mut hi = lo;
+                    if i + 2 < p.len() && p[i + 1] == '-' && p[i + 2] != ']' {
+                        hi = p[i + 2];
+                        if hi == '\\' && i + 3 < p.len() {
+                            hi = p[i + 3];
+                            i += 1;
+                        }
+                        i += 2;
+                    }
+                    if lo <= c && c <= hi {
+                        matched = true;
+                    }
+                    i += 1;
+                }
+                if i >= p.len() {
+                    return false;
+                }
+                if matched == negated {
+                    return false;
+                }
+                pi = i + 1;
+                ni += 1;
+            }
+            '\\' if pi + 1 < p.len() => {
+                if ni >= n.len() || n[ni] != p[pi + 1] {
+                    return false;
+                }
+                pi += 2;
+                ni += 1;
+            }
+            c => {
+                if ni >= n.len() || n[ni] != c {
+                    return false;
+                }
+                pi += 1;
+                ni += 1;
+            }
+        }
+    }
+    ni == n.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_name_and_path_patterns() {
+        let r = Rules::parse("*.bak\n.git/\nci/*.yaml\n# comment\n").unwrap();
+        assert!(r.ignored("a/b/c.bak", false));
+        assert!(r.ignored(".git", true));
+        assert!(!r.ignored(".git", false));
+        assert!(r.ignored("ci/x.yaml", false));
+        assert!(!r.ignored("x/ci/x.yaml", false));
+        assert!(!r.ignored("values.yaml", false));
+    }
+
+    #[test]
+    fn hidden_templates_are_ignored_by_default() {
+        let r = Rules::defaults();
+        assert!(r.ignored("templates/.hidden.yaml", false));
+        assert!(!r.ignored("templates/a.yaml", false));
+    }
+
+    #[test]
+    fn negation_ignores_what_it_does_not_match_like_helm() {
+        let r = Rules::parse("!keep.txt\n").unwrap();
+        assert!(!r.ignored("keep.txt", false));
+        assert!(r.ignored("other.txt", false));
+    }
+
+    #[test]
+    fn double_star_is_rejected() {
+        assert!(Rules::parse("a/**/b\n").is_err());
+    }
+
+    #[test]
+    fn go_glob_classes() {
+        assert!(glob_match("[a-c]x", "bx"));
+        assert!(!glob_match("[^a-c]x", "bx"));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a*", "a/b"));
+    }
+}

@@ -1,0 +1,364 @@
+//! Rendering a loaded chart the way `helm template` does: user values, dependency processing,
+//! coalescing, schema validation, the template set (parsed in Helm's order so parent `define`s win),
+//! execution of every non-partial template, `<no value>` removal, then manifest sorting.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kiln_gotemplate::{Error as TplError, JsonNumbers, Map, MissingKey, Templates, Value};
+use rand::SeedableRng;
+use serde_json::Value as J;
+
+use crate::chart::Chart;
+use crate::coalesce;
+use crate::dependencies;
+use crate::error::HelmError;
+use crate::objects::{Capabilities, Files, KubeVersion};
+use crate::schema;
+use crate::sortmanifests::{self, Manifest};
+use crate::strvals;
+use crate::yamlvalues;
+
+/// What to render: the inputs of `helm template NAME CHART ...`.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    pub release: String,
+    pub namespace: String,
+    /// `--kube-version`; Helm's default (v1.35.0) when absent.
+    pub kube_version: Option<String>,
+    /// `-f` files, later ones win.
+    pub values_files: Vec<PathBuf>,
+    /// `--set` expressions, applied after the files.
+    pub set: Vec<String>,
+    /// Inline values (an object), merged after the files and `--set`.
+    pub values: J,
+    pub include_crds: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            release: "release-name".into(),
+            namespace: "default".into(),
+            kube_version: None,
+            values_files: Vec::new(),
+            set: Vec::new(),
+            values: J::Object(serde_json::Map::new()),
+            include_crds: false,
+        }
+    }
+}
+
+/// Per-execution state template functions reach through the call context.
+pub struct RenderState {
+    /// Seeded from release, chart path and template path: random functions are reproducible.
+    pub rng: rand_chacha::ChaCha8Rng,
+    /// `include` depth per template name (Helm stops runaway recursion).
+    pub includes: HashMap<String, usize>,
+}
+
+impl RenderState {
+    pub fn new(release: &str, template: &str) -> RenderState {
+        let seed = blake3::hash(format!("{release}\0{template}").as_bytes());
+        RenderState {
+            rng: rand_chacha::ChaCha8Rng::from_seed(*seed.as_bytes()),
+            includes: HashMap::new(),
+        }
+    }
+}
+
+/// The result of a render, in the order `helm template` prints it.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// `crds/` files (path as printed, content) when CRDs were asked for.
+    pub crds: Vec<(String, String)>,
+    pub manifests: Vec<Manifest>,
+    pub hooks: Vec<Manifest>,
+    /// The rendered `NOTES.txt` of the top chart (not part of the output).
+    pub notes: Option<String>,
+}
+
+impl Rendered {
+    /// The text `helm template` writes on stdout.
+    pub fn to_helm_output(&self) -> String {
+        let mut body = String::new();
+        for (path, content) in &self.crds {
+            body.push_str(&format!("---\n# Source: {path}\n{content}\n"));
+        }
+        for m in &self.manifests {
+            body.push_str(&format!("---\n# Source: {}\n{}\n", m.path, m.content));
+        }
+        let mut out = format!("{}\n", body.trim());
+        for h in &self.hooks {
+            out.push_str(&format!("---\n# Source: {}\n{}\n", h.path, h.content));
+        }
+        out
+    }
+}
+
+struct Renderable {
+    name: String,
+    vals: Map,
+    base_path: String,
+}
+
+fn user_values(opts: &RenderOptions) -> Result<serde_json::Map<String, J>, HelmError> {
+    let mut base = serde_json::Map::new();
+    for f in &opts.values_files {
+        let data = std::fs::read(f)
+            .map_err(|e| HelmError::load(f, format!("open {}: {e}", f.display())))?;
+        let m = yamlvalues::parse_map(&data)
+            .map_err(|e| e.into_helm(f, &format!("failed to parse {}", f.display())))?;
+        base = coalesce::merge_maps(&base, &m);
+    }
+    for s in &opts.set {
+        strvals::parse_into(s, &mut base)
+            .map_err(|e| HelmError::msg(format!("failed parsing --set data: {}", e.0)))?;
+    }
+    if let J::Object(inline) = &opts.values {
+        base = coalesce::merge_maps(&base, inline);
+    }
+    Ok(base)
+}
+
+/// Renders `chart` with `opts`, like `helm template`.
+pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, HelmError> {
+    if chart.is_library() {
+        return Err(HelmError::msg("library charts are not installable").with_chart(chart.name()));
+    }
+    dependencies::check_present(chart)?;
+    let kube = KubeVersion::parse(opts.kube_version.as_deref().unwrap_or("v1.35.0"))
+        .map_err(HelmError::msg)?;
+    if !chart.metadata.kube_version.is_empty() {
+        let ok = crate::semver::Constraints::parse(&chart.metadata.kube_version)
+            .ok()
+            .zip(crate::semver::Version::parse(&kube.version).ok())
+            .is_some_and(|(c, v)| c.check(&v));
+        if !ok {
+            return Err(HelmError::msg(format!(
+                "chart requires kubeVersion: {} which is incompatible with Kubernetes {}",
+                chart.metadata.kube_version, kube.version
+            ))
+            .with_chart(chart.name()));
+        }
+    }
+    let vals = user_values(opts)?;
+    let mut chart = chart.clone();
+    dependencies::process_enabled(&mut chart, &vals, "");
+    dependencies::process_import_values(&mut chart);
+    chart.set_full_paths(None);
+    let values = coalesce::coalesce_values(&chart, &vals);
+    schema::validate(&chart, &values)?;
+
+    let release = {
+        let m = Map::new();
+        m.insert("Name", Value::from(opts.release.as_str()));
+        m.insert("Namespace", Value::from(opts.namespace.as_str()));
+        m.insert("IsInstall", Value::Bool(true));
+        m.insert("IsUpgrade", Value::Bool(false));
+        m.insert("Revision", Value::Int(1));
+        m.insert("Service", Value::from("Helm"));
+        Value::Map(m)
+    };
+    let caps = Value::object(Capabilities {
+        kube: Arc::new(kube),
+        apis: Arc::new(crate::objects::default_api_versions()),
+    });
+    let values = Value::from_json_with(&J::Object(values), JsonNumbers::Preserve);
+    let mut renderables = Vec::new();
+    let mut sources: HashMap<String, Arc<str>> = HashMap::new();
+    collect(&chart, None, &values, &release, &caps, &mut renderables, &mut sources);
+
+    let mut names: Vec<&String> = sources.keys().collect();
+    names.sort_by(|a, b| {
+        let (ca, cb) = (a.matches('/').count(), b.matches('/').count());
+        cb.cmp(&ca).then_with(|| b.cmp(a))
+    });
+    let mut set = Templates::new(crate::funcs::func_map());
+    set.set_missing_key(MissingKey::Zero);
+    for name in names {
+        set.parse(name, &sources[name]).map_err(|e| template_error(&e, &sources))?;
+    }
+
+    renderables.sort_by(|a, b| {
+        let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
+        cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
+    });
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    let mut notes = None;
+    for r in &renderables {
+        let base = r.name.rsplit('/').next().unwrap_or(&r.name);
+        if base.starts_with('_') {
+            continue;
+        }
+        let t = Map::new();
+        t.insert("Name", Value::from(r.name.as_str()));
+        t.insert("BasePath", Value::from(r.base_path.as_str()));
+        r.vals.insert("Template", Value::Map(t));
+        let mut state = RenderState::new(&opts.release, &r.name);
+        let out = set
+            .execute_with_state(&r.name, &Value::Map(r.vals.clone()), &mut state)
+            .map_err(|e| template_error(&e, &sources))?;
+        let out = out.replace("<no value>", "");
+        if r.name.ends_with("NOTES.txt") {
+            if r.name == format!("{}/templates/NOTES.txt", chart.name()) {
+                notes = Some(out);
+            }
+            continue;
+        }
+        files.insert(r.name.clone(), out);
+    }
+    let files: Vec<(String, String)> = files.into_iter().collect();
+    let sorted = sortmanifests::sort_manifests(&files).map_err(|e| e.with_chart(chart.name()))?;
+    let crds = if opts.include_crds {
+        chart
+            .crd_objects()
+            .into_iter()
+            .map(|(p, f)| (p, String::from_utf8_lossy(&f.data).into_owned()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Rendered {
+        crds,
+        manifests: sorted.manifests,
+        hooks: sorted.hooks,
+        notes,
+    })
+}
+
+/// Helm's `recAllTpls`: every template with the values scope of its chart.
+fn collect(
+    chart: &Chart,
+    parent: Option<&Map>,
+    root_values: &Value,
+    release: &Value,
+    caps: &Value,
+    out: &mut Vec<Renderable>,
+    sources: &mut HashMap<String, Arc<str>>,
+) -> Map {
+    let is_root = parent.is_none();
+    let values = match parent {
+        None => root_values.clone(),
+        Some(p) => match p.get("Values").and_then(|v| v.as_map().and_then(|m| m.get(chart.name()))) {
+            Some(Value::Map(m)) => Value::Map(m),
+            _ => Value::Map(Map::new()),
+        },
+    };
+    let files: BTreeMap<String, Arc<[u8]>> = chart
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), Arc::from(f.data.as_slice())))
+        .collect();
+    let subcharts = Map::new();
+    let next = Map::new();
+    let chart_value = Value::from_json_with(&chart.metadata.to_template_value(is_root), JsonNumbers::Preserve);
+    next.insert("Chart", chart_value);
+    next.insert("Files", Value::object(Files::new(files)));
+    next.insert("Release", release.clone());
+    next.insert("Capabilities", caps.clone());
+    next.insert("Values", values);
+    next.insert("Subcharts", Value::Map(subcharts.clone()));
+    for d in &chart.dependencies {
+        let sub = collect(d, Some(&next), root_values, release, caps, out, sources);
+        subcharts.insert(d.name(), Value::Map(sub));
+    }
+    for t in &chart.templates {
+        if chart.is_library() {
+            let base = t.name.rsplit('/').next().unwrap_or(&t.name);
+            if !base.starts_with('_') {
+                continue;
+            }
+        }
+        let name = format!("{}/{}", chart.full_path, t.name);
+        sources.insert(name.clone(), Arc::from(String::from_utf8_lossy(&t.data).as_ref()));
+        out.push(Renderable {
+            name,
+            vals: next.clone(),
+            base_path: format!("{}/templates", chart.full_path),
+        });
+    }
+    next
+}
+
+/// Turns an engine error into Helm's message and a diagnostic pointing into the template.
+fn template_error(e: &TplError, sources: &HashMap<String, Arc<str>>) -> HelmError {
+    let (message, chain) = helm_message(e);
+    let mut err = HelmError::msg(message);
+    let inner = e.innermost();
+    if let Some(loc) = inner.location() {
+        if let Some(text) = sources.get(&loc.parse_name) {
+            let col = column_chars(text, loc.line, loc.col);
+            err = err.at(&loc.parse_name, text, loc.line, col, "here");
+        } else {
+            err.file = Some(loc.parse_name.clone());
+            err.line = Some(loc.line);
+            err.column = Some(loc.col + 1);
+        }
+        let chart = loc.parse_name.split('/').next().unwrap_or_default();
+        err = err.with_chart(chart);
+    }
+    err.with_chain(chain)
+}
+
+/// 1-based character column from Go's 0-based byte column.
+fn column_chars(text: &str, line: usize, byte_col: usize) -> usize {
+    let l = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
+    let cut = byte_col.min(l.len());
+    let cut = (0..=cut).rev().find(|&i| l.is_char_boundary(i)).unwrap_or(0);
+    l[..cut].chars().count() + 1
+}
+
+/// Helm's wording: `execution error at (file:line:col): msg` for `fail`/`required`, `parse error at
+/// (file:line): msg` for syntax errors, a trace through `include`s otherwise.
+fn helm_message(e: &TplError) -> (String, Vec<String>) {
+    let mut levels: Vec<&kiln_gotemplate::ExecError> = Vec::new();
+    let mut cur = e;
+    loop {
+        match cur {
+            TplError::Exec(x) => {
+                levels.push(x);
+                match &x.cause {
+                    Some(c) => cur = c,
+                    None => break,
+                }
+            }
+            _ => break,
+        }
+    }
+    let chain: Vec<String> = levels.iter().map(|l| l.template.clone()).collect();
+    if let TplError::Parse(p) = cur {
+        if levels.is_empty() {
+            return (format!("parse error at ({}:{}): {}", p.location.parse_name, p.location.line, p.message), chain);
+        }
+    }
+    let Some(last) = levels.last() else {
+        return (e.to_string(), chain);
+    };
+    for f in ["fail", "required"] {
+        let prefix = format!("error calling {f}: ");
+        if let Some(msg) = last.message.strip_prefix(&prefix) {
+            let outer = levels[0];
+            let loc = outer.location.as_ref().map(|l| l.to_string()).unwrap_or_else(|| outer.template.clone());
+            return (format!("execution error at ({loc}): {msg}"), chain);
+        }
+    }
+    if levels.len() == 1 || !matches!(cur, TplError::Exec(_)) {
+        return (e.to_string(), chain);
+    }
+    let mut out = String::new();
+    for (i, l) in levels.iter().enumerate() {
+        let loc = l.location.as_ref().map(|x| x.to_string()).unwrap_or_default();
+        let msg = if i + 1 < levels.len() {
+            l.message.split(": ").next().map(|s| format!("{s}:")).unwrap_or_default()
+        } else {
+            l.message.clone()
+        };
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("{loc}\n  executing {:?} at <{}>:\n    {msg}", l.template, l.context));
+    }
+    (out, chain)
+}

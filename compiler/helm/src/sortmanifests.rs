@@ -1,0 +1,213 @@
+//! What Helm does with rendered files before printing them (`releaseutil.SortManifests`): split each
+//! file into documents, drop empty ones, parse each document's head (an error names the template),
+//! separate hooks (by the `helm.sh/hook` annotation; unknown hook types are dropped), and order
+//! manifests by kind (Helm's install order) keeping file order within a kind.
+
+use serde_json::Value;
+
+use crate::error::HelmError;
+
+/// One rendered document.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// Template path, e.g. `chart/templates/deployment.yaml`.
+    pub path: String,
+    /// The document text (trimmed), as printed after `# Source:`.
+    pub content: String,
+    /// The decoded object (`null` for a document holding only comments).
+    pub object: Value,
+    pub kind: String,
+    /// 1-based line of the document within the rendered file.
+    pub line: usize,
+}
+
+/// Helm's install order of kinds; unknown kinds go last, sorted by name.
+pub const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
+    "Namespace",
+    "NetworkPolicy",
+    "ResourceQuota",
+    "LimitRange",
+    "PodSecurityPolicy",
+    "PodDisruptionBudget",
+    "ServiceAccount",
+    "Secret",
+    "SecretList",
+    "ConfigMap",
+    "StorageClass",
+    "PersistentVolume",
+    "PersistentVolumeClaim",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleList",
+    "ClusterRoleBinding",
+    "ClusterRoleBindingList",
+    "Role",
+    "RoleList",
+    "RoleBinding",
+    "RoleBindingList",
+    "Service",
+    "DaemonSet",
+    "Pod",
+    "ReplicationController",
+    "ReplicaSet",
+    "Deployment",
+    "HorizontalPodAutoscaler",
+    "StatefulSet",
+    "Job",
+    "CronJob",
+    "IngressClass",
+    "Ingress",
+    "APIService",
+    "MutatingWebhookConfiguration",
+    "ValidatingWebhookConfiguration",
+];
+
+const HOOK_EVENTS: &[&str] = &[
+    "pre-install",
+    "post-install",
+    "pre-delete",
+    "post-delete",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-rollback",
+    "post-rollback",
+    "test",
+    "test-success",
+];
+
+/// Splits a rendered file like Helm's `SplitManifests` (regexp `(?:^|\s*\n)---\s*`), returning each
+/// non-empty document, trimmed, with its 1-based line in the file.
+pub fn split_manifests(text: &str) -> Vec<(String, usize)> {
+    static SEP: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let sep = SEP.get_or_init(|| regex::Regex::new(r"(?:^|\s*\n)---\s*").expect("valid regex"));
+    let lead = text.len() - text.trim_start().len();
+    let trimmed = text.trim();
+    let mut out = Vec::new();
+    let mut last = 0;
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    for m in sep.find_iter(trimmed) {
+        pieces.push((last, m.start()));
+        last = m.end();
+    }
+    pieces.push((last, trimmed.len()));
+    for (a, b) in pieces {
+        let seg = &trimmed[a..b];
+        if seg.is_empty() {
+            continue;
+        }
+        let inner = seg.len() - seg.trim_start().len();
+        let line = text[..lead + a + inner].matches('\n').count() + 1;
+        out.push((seg.trim().to_string(), line));
+    }
+    out
+}
+
+/// Sorted manifests and hooks of a render.
+#[derive(Debug, Default)]
+pub struct Sorted {
+    pub manifests: Vec<Manifest>,
+    pub hooks: Vec<Manifest>,
+}
+
+fn kind_rank(kind: &str) -> Option<usize> {
+    INSTALL_ORDER.iter().position(|k| *k == kind)
+}
+
+fn sort_by_kind(v: &mut [Manifest]) {
+    v.sort_by(|a, b| match (kind_rank(&a.kind), kind_rank(&b.kind)) {
+        (Some(x), Some(y)) => x.cmp(&y),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.kind.cmp(&b.kind),
+    });
+}
+
+/// Sorts rendered files (path, text), already in path order.
+pub fn sort_manifests(files: &[(String, String)]) -> Result<Sorted, HelmError> {
+    let mut sorted = Sorted::default();
+    for (path, text) in files {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        if base.starts_with('_') || text.trim().is_empty() {
+            continue;
+        }
+        for (doc, line) in split_manifests(text) {
+            let object = match kiln_yaml::from_str(&doc) {
+                Ok(v) => crate::yamlvalues::to_float_numbers(v),
+                Err(e) => {
+                    let msg = format!(
+                        "YAML parse error on {path}: error converting YAML to JSON: yaml: {}",
+                        e.message
+                    );
+                    let mut err = HelmError::msg(msg);
+                    if let Some(l) = e.line {
+                        err = err.at(path, &doc, l, e.column.unwrap_or(1), "invalid YAML here");
+                        err.line = Some(l + line - 1);
+                    }
+                    return Err(err.with_help("the template produced text that is not valid YAML"));
+                }
+            };
+            let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+            let hook = object
+                .pointer("/metadata/annotations/helm.sh~1hook")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            let m = Manifest {
+                path: path.clone(),
+                content: doc,
+                object,
+                kind,
+                line,
+            };
+            match hook {
+                None => sorted.manifests.push(m),
+                Some(h) => {
+                    let known = h
+                        .split(',')
+                        .all(|t| HOOK_EVENTS.contains(&t.trim().to_lowercase().as_str()));
+                    if known {
+                        sorted.hooks.push(m);
+                    } else {
+                        eprintln!("info: skipping unknown hook: {h:?}");
+                    }
+                }
+            }
+        }
+    }
+    sort_by_kind(&mut sorted.manifests);
+    sort_by_kind(&mut sorted.hooks);
+    Ok(sorted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_on_separators_and_drops_empty_documents() {
+        let docs = split_manifests("\n---\na: 1\n---   \n\n---\nb: 2\n---\n");
+        let texts: Vec<&str> = docs.iter().map(|(d, _)| d.as_str()).collect();
+        assert_eq!(texts, vec!["a: 1", "b: 2"]);
+        assert_eq!(docs[0].1, 3);
+    }
+
+    #[test]
+    fn orders_by_kind_then_file_order_and_separates_hooks() {
+        let files = vec![
+            ("c/templates/a.yaml".to_string(), "kind: Deployment\nmetadata: {name: d}\n---\nkind: Service\nmetadata: {name: s}".to_string()),
+            ("c/templates/b.yaml".to_string(), "kind: Pod\nmetadata:\n  name: t\n  annotations:\n    helm.sh/hook: test\n---\nkind: Pod\nmetadata:\n  name: u\n  annotations:\n    helm.sh/hook: nonsense\n".to_string()),
+            ("c/templates/c.yaml".to_string(), "kind: Foo\n---\nkind: ConfigMap".to_string()),
+        ];
+        let s = sort_manifests(&files).unwrap();
+        let kinds: Vec<&str> = s.manifests.iter().map(|m| m.kind.as_str()).collect();
+        assert_eq!(kinds, vec!["ConfigMap", "Service", "Deployment", "Foo"]);
+        assert_eq!(s.hooks.len(), 1);
+    }
+
+    #[test]
+    fn invalid_yaml_names_the_template() {
+        let files = vec![("c/templates/a.yaml".to_string(), "a: b\n c: d\n".to_string())];
+        let e = sort_manifests(&files).unwrap_err();
+        assert!(e.message().starts_with("YAML parse error on c/templates/a.yaml"), "{}", e.message());
+    }
+}
