@@ -32,8 +32,15 @@ impl Ctx<'_> {
     }
 
     /// Turns a gix error into a diagnostic, recognizing network failures.
-    fn transport(&self, e: impl std::fmt::Display) -> SourceError {
-        let detail = e.to_string();
+    fn transport(&self, e: gix::Error) -> SourceError {
+        let mut parts: Vec<String> = Vec::new();
+        for err in e.iter_errors() {
+            let text = err.to_string();
+            if !parts.iter().any(|p| p.contains(&text)) {
+                parts.push(text);
+            }
+        }
+        let detail = parts.join(": ");
         let lower = detail.to_lowercase();
         if [
             "connection refused",
@@ -56,6 +63,12 @@ impl Ctx<'_> {
                 detail,
                 cause: None,
             };
+        }
+        if lower.contains("clear text") {
+            return self.err(
+                detail,
+                "credentials are only sent over https://; use the https URL of the repository",
+            );
         }
         self.err(detail, "check the repository URL, that it exists and that you may read it (credentials: KILN_AUTH_<HOST> or ~/.netrc)")
     }

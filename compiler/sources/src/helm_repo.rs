@@ -51,12 +51,20 @@ pub(crate) async fn resolve(
     )
     .await?;
     let text = String::from_utf8_lossy(&bytes);
-    let index: Index = serde_saphyr::from_str(&text).map_err(|e| SourceError::NotFound {
-        source_name: source_name.into(),
-        url: redact_url(&url),
-        what: "a valid index.yaml".into(),
-        hint: format!("the file is not a Helm repository index: {e}"),
-    })?;
+    // Public indexes (bitnami, …) hold tens of thousands of chart versions.
+    let options = serde_saphyr::options! {
+        budget: serde_saphyr::budget! {
+            max_events: 100_000_000,
+            max_nodes: 50_000_000,
+        },
+    };
+    let index: Index =
+        serde_saphyr::from_str_with_options(&text, options).map_err(|e| SourceError::NotFound {
+            source_name: source_name.into(),
+            url: redact_url(&url),
+            what: "a valid index.yaml".into(),
+            hint: format!("the file is not a Helm repository index: {e}"),
+        })?;
     let Some(versions) = index.entries.get(&spec.chart) else {
         let mut names: Vec<&String> = index.entries.keys().collect();
         names.truncate(20);

@@ -68,7 +68,7 @@ pub use cache::{Cache, GcReport, tree_digest};
 pub use error::{LockParseError, ResolveError, SourceError};
 pub use lock::{Lock, LockEntry, Pin};
 pub use resolve::{Change, Mode, Resolution, Sources, Which, diff};
-pub use settings::Settings;
+pub use settings::{Progress, Settings, Stage};
 pub use spec::{
     GitSelect, GitSpec, HelmRepoSpec, OciSelect, OciSpec, SourceKind, SourceSpec, redact_url,
 };

@@ -11,7 +11,7 @@ use futures::StreamExt as _;
 use crate::cache::Cache;
 use crate::error::{ResolveError, SourceError};
 use crate::lock::{Lock, LockEntry, Pin};
-use crate::settings::Settings;
+use crate::settings::{Settings, Stage};
 use crate::spec::{SourceKind, SourceSpec};
 
 /// How [`Sources::resolve`] may change the lock.
@@ -130,11 +130,11 @@ impl Sources {
             }
         }
         let offline = matches!(mode, Mode::Offline);
-        let clients = if offline { None } else { Some(self.clients()?) };
+        let net = Net::new(&self.settings, offline);
         let results = block_on(async {
             futures::stream::iter(specs.iter().map(|spec| {
                 let old = lock.sources.get(&spec.name);
-                self.resolve_one(clients.as_ref(), spec, old, mode)
+                self.resolve_one(&net, spec, old, mode)
             }))
             .buffered(self.settings.jobs.max(1))
             .collect::<Vec<_>>()
@@ -163,21 +163,9 @@ impl Sources {
         })
     }
 
-    fn clients(&self) -> Result<Clients, SourceError> {
-        let invalid = |reason: String| SourceError::InvalidSpec {
-            source_name: "(settings)".into(),
-            reason,
-            hint: "check KILN_CA_CERTIFICATES".into(),
-        };
-        Ok(Clients {
-            http: crate::http::client(&self.settings).map_err(invalid)?,
-            oci: crate::oci::client(&self.settings).map_err(invalid)?,
-        })
-    }
-
     async fn resolve_one(
         &self,
-        clients: Option<&Clients>,
+        net: &Net<'_>,
         spec: &SourceSpec,
         old: Option<&LockEntry>,
         mode: &Mode,
@@ -190,7 +178,8 @@ impl Sources {
             _ => false,
         };
         if let Some(entry) = fresh.filter(|_| !force) {
-            let path = self.fetch_with(clients, name, entry).await?;
+            let path = self.fetch_with(net, name, entry).await?;
+            self.settings.report(name, Stage::Ready);
             return Ok((entry.clone(), path));
         }
         match (mode, old) {
@@ -207,8 +196,8 @@ impl Sources {
             }
             _ => {}
         }
-        let clients = clients.expect("online modes have clients");
-        let pin = self.pin(clients, spec).await?;
+        self.settings.report(name, Stage::Resolving);
+        let pin = self.pin(net.clients()?, spec).await?;
         // Same identity as before: keep the recorded content digest (and check it).
         let expected = old
             .filter(|e| e.pin == pin && e.matches(spec))
@@ -220,8 +209,9 @@ impl Sources {
             content: expected.clone().unwrap_or_default(),
         };
         let (content, path) = self
-            .materialize(Some(clients), spec, &probe, expected.as_deref(), false)
+            .materialize(net, spec, &probe, expected.as_deref())
             .await?;
+        self.settings.report(name, Stage::Ready);
         Ok((
             LockEntry {
                 spec: kind,
@@ -259,14 +249,14 @@ impl Sources {
 
     async fn fetch_with(
         &self,
-        clients: Option<&Clients>,
+        net: &Net<'_>,
         name: &str,
         entry: &LockEntry,
     ) -> Result<PathBuf, SourceError> {
         if let Some(path) = self.cache.get(&entry.content)? {
             return Ok(path);
         }
-        let offline = clients.is_none();
+        let offline = net.offline;
         // Offline, only Git can rebuild content: from the commits its cached repository holds.
         if offline && !matches!(entry.spec, SourceKind::Git(_)) {
             return Err(SourceError::NotCached {
@@ -278,20 +268,21 @@ impl Sources {
             kind: entry.spec.clone(),
         };
         let (_, path) = self
-            .materialize(clients, &spec, entry, Some(&entry.content), offline)
+            .materialize(net, &spec, entry, Some(&entry.content))
             .await?;
         Ok(path)
     }
 
     async fn materialize(
         &self,
-        clients: Option<&Clients>,
+        net: &Net<'_>,
         spec: &SourceSpec,
         entry: &LockEntry,
         expected: Option<&str>,
-        offline: bool,
     ) -> Result<(String, PathBuf), SourceError> {
         let name = spec.name.clone();
+        let offline = net.offline;
+        self.settings.report(&name, Stage::Fetching);
         match (&spec.kind, &entry.pin) {
             (SourceKind::Git(g), Pin::Git { commit }) => {
                 let cache = self.cache.clone();
@@ -306,9 +297,7 @@ impl Sources {
                 .await
             }
             (SourceKind::HelmRepo(h), Pin::HelmRepo { url, digest, .. }) => {
-                let clients = clients.ok_or_else(|| SourceError::NotCached {
-                    source_name: name.clone(),
-                })?;
+                let clients = net.clients_for(&name)?;
                 crate::helm_repo::fetch(
                     &clients.http,
                     &self.settings,
@@ -321,9 +310,7 @@ impl Sources {
                 .await
             }
             (SourceKind::Oci(o), Pin::Oci { digest, .. }) => {
-                let clients = clients.ok_or_else(|| SourceError::NotCached {
-                    source_name: name.clone(),
-                })?;
+                let clients = net.clients_for(&name)?;
                 crate::oci::fetch(
                     &clients.oci,
                     &self.settings,
@@ -350,8 +337,8 @@ impl Sources {
         entry: &LockEntry,
         offline: bool,
     ) -> Result<PathBuf, SourceError> {
-        let clients = if offline { None } else { Some(self.clients()?) };
-        block_on(self.fetch_with(clients.as_ref(), name, entry))
+        let net = Net::new(&self.settings, offline);
+        block_on(self.fetch_with(&net, name, entry))
     }
 
     /// Pushes a directory as a Flux-compatible OCI artifact; see [`crate::oci::push_artifact_async`].
@@ -367,6 +354,47 @@ impl Sources {
             target,
             annotations,
         ))
+    }
+}
+
+/// Network clients, built on first use (a fully cached resolution never builds them).
+struct Net<'a> {
+    settings: &'a Settings,
+    offline: bool,
+    clients: std::sync::OnceLock<Result<Clients, String>>,
+}
+
+impl<'a> Net<'a> {
+    fn new(settings: &'a Settings, offline: bool) -> Self {
+        Net {
+            settings,
+            offline,
+            clients: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn clients(&self) -> Result<&Clients, SourceError> {
+        let built = self.clients.get_or_init(|| {
+            Ok(Clients {
+                http: crate::http::client(self.settings)?,
+                oci: crate::oci::client(self.settings)?,
+            })
+        });
+        built.as_ref().map_err(|reason| SourceError::InvalidSpec {
+            source_name: "(settings)".into(),
+            reason: reason.clone(),
+            hint: "check KILN_CA_CERTIFICATES".into(),
+        })
+    }
+
+    /// The clients, unless offline (then the source is reported as not cached).
+    fn clients_for(&self, source_name: &str) -> Result<&Clients, SourceError> {
+        if self.offline {
+            return Err(SourceError::NotCached {
+                source_name: source_name.into(),
+            });
+        }
+        self.clients()
     }
 }
 

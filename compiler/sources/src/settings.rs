@@ -1,7 +1,32 @@
 //! Knobs of fetching: concurrency, timeouts, retries, TLS roots, plain-HTTP registries.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// What happens to one source, reported to [`Settings::progress`] (for progress bars).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Asking the server which version/commit/digest the declaration selects.
+    Resolving,
+    /// Downloading the content of a pinned identity.
+    Fetching,
+    /// The content is in the cache and verified.
+    Ready,
+}
+
+/// The function behind [`Progress`].
+pub type ProgressFn = dyn Fn(&str, Stage) + Send + Sync;
+
+/// A callback receiving `(source name, stage)`; called from the fetching threads.
+#[derive(Clone)]
+pub struct Progress(pub Arc<ProgressFn>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
 
 /// How sources are fetched. `Settings::default()` suits interactive and CI use.
 #[derive(Debug, Clone)]
@@ -22,6 +47,8 @@ pub struct Settings {
     pub ca_certificates: Vec<PathBuf>,
     /// Registries (`host[:port]`) spoken to over plain HTTP.
     pub insecure_registries: Vec<String>,
+    /// Receives progress events, if set.
+    pub progress: Option<Progress>,
 }
 
 impl Default for Settings {
@@ -35,11 +62,18 @@ impl Default for Settings {
             backoff: Duration::from_millis(300),
             ca_certificates: Vec::new(),
             insecure_registries: Vec::new(),
+            progress: None,
         }
     }
 }
 
 impl Settings {
+    pub(crate) fn report(&self, source_name: &str, stage: Stage) {
+        if let Some(p) = &self.progress {
+            (p.0)(source_name, stage);
+        }
+    }
+
     /// Reads the environment: `KILN_INSECURE_REGISTRIES` (comma separated `host[:port]`) and
     /// `KILN_CA_CERTIFICATES` (paths separated like `PATH`), on top of the defaults.
     pub fn from_env() -> Self {

@@ -20,6 +20,7 @@ fn settings(insecure: &[u16]) -> Settings {
         backoff: Duration::from_millis(20),
         ca_certificates: vec![],
         insecure_registries: insecure.iter().map(|p| format!("127.0.0.1:{p}")).collect(),
+        progress: None,
     }
 }
 
@@ -151,6 +152,116 @@ mod git {
     }
 
     #[test]
+    fn credentials_are_never_sent_over_plain_http() {
+        let t = tempfile::tempdir().unwrap();
+        let repos = t.path().join("repos");
+        std::fs::create_dir(&repos).unwrap();
+        make_repo(&repos, "app");
+        let http = git_http_auth(&repos, Some("git-user:git-token"));
+        let spec = [SourceSpec::git(
+            "private",
+            &format!("{}/app.git", http.url()),
+            GitSelect::Ref("main".into()),
+        )];
+        let cache = t.path().join("cache");
+        let e = only_error(
+            engine(&cache, &[])
+                .resolve(&spec, &Lock::default(), &Mode::Lock)
+                .unwrap_err(),
+        );
+        assert!(matches!(&e, SourceError::Git { .. }), "{e:?}");
+        // SAFETY: the variable name is unique to this test's port.
+        unsafe {
+            std::env::set_var(
+                credentials::env_var_for(&format!("127.0.0.1:{}", http.port)),
+                "git-user:git-token",
+            )
+        };
+        let e = only_error(
+            engine(&cache, &[])
+                .resolve(&spec, &Lock::default(), &Mode::Lock)
+                .unwrap_err(),
+        );
+        use miette::Diagnostic as _;
+        assert!(e.help().unwrap().to_string().contains("https://"), "{e:?}");
+        assert!(!format!("{e:?}").contains("git-token"));
+    }
+
+    #[test]
+    fn concurrent_builds_share_the_cache() {
+        let t = tempfile::tempdir().unwrap();
+        let repos = t.path().join("repos");
+        std::fs::create_dir(&repos).unwrap();
+        make_repo(&repos, "app");
+        let daemon = git_daemon(&repos);
+        let specs = vec![
+            SourceSpec::git(
+                "a",
+                &format!("git://127.0.0.1:{}/app.git", daemon.port),
+                GitSelect::Ref("main".into()),
+            ),
+            SourceSpec::git(
+                "b",
+                &format!("git://127.0.0.1:{}/app.git", daemon.port),
+                GitSelect::Ref("v1.0.0".into()),
+            ),
+        ];
+        let cache = t.path().join("cache");
+        let results: Vec<Lock> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    s.spawn(|| {
+                        engine(&cache, &[])
+                            .resolve(&specs, &Lock::default(), &Mode::Lock)
+                            .unwrap()
+                            .lock
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(results.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(content_entries(&cache), 2);
+        assert_eq!(staging_left(&cache), 0);
+    }
+
+    #[test]
+    fn hanging_git_server_times_out() {
+        let t = tempfile::tempdir().unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Accepts connections and never answers.
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for c in listener.incoming().take(4) {
+                held.push(c);
+            }
+            std::thread::sleep(Duration::from_secs(30));
+        });
+        let mut s = settings(&[]);
+        s.git_timeout = Duration::from_millis(700);
+        let started = std::time::Instant::now();
+        let e = only_error(
+            Sources::new(Cache::open(t.path()).unwrap(), s)
+                .resolve(
+                    &[SourceSpec::git(
+                        "slow",
+                        &format!("git://127.0.0.1:{port}/app.git"),
+                        GitSelect::Ref("main".into()),
+                    )],
+                    &Lock::default(),
+                    &Mode::Lock,
+                )
+                .unwrap_err(),
+        );
+        assert!(
+            matches!(&e, SourceError::Timeout { source_name, .. } if source_name == "slow"),
+            "{e:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
     fn missing_ref_and_unmatched_semver_are_diagnosed() {
         let t = tempfile::tempdir().unwrap();
         let repos = t.path().join("repos");
@@ -203,10 +314,24 @@ mod git {
             SourceSpec::git("a", &url, GitSelect::Semver("1.x".into())),
             SourceSpec::git("b", &url, GitSelect::Semver("1.x".into())),
         ];
-        let sources = engine(&t.path().join("cache"), &[]);
+        let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = events.clone();
+        let mut s = settings(&[]);
+        s.progress = Some(Progress(Arc::new(move |name: &str, stage| {
+            sink.lock().unwrap().push((name.to_string(), stage))
+        })));
+        let sources = Sources::new(Cache::open(t.path().join("cache")).unwrap(), s);
         let first = sources
             .resolve(&specs, &Lock::default(), &Mode::Lock)
             .unwrap();
+        let seen: Vec<Stage> = events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(n, _)| n == "a")
+            .map(|(_, s)| *s)
+            .collect();
+        assert_eq!(seen, [Stage::Resolving, Stage::Fetching, Stage::Ready]);
         let new_commit = add_release(&repos, "app", "v1.2.0");
         let again = sources.resolve(&specs, &first.lock, &Mode::Lock).unwrap();
         assert!(again.changes.is_empty(), "`kiln lock` keeps fresh entries");
@@ -295,6 +420,34 @@ mod helm {
         assert_eq!(url, &format!("{}/demo-1.2.0.tgz", r.server.url()));
         let index = std::fs::read_to_string(r.dir.join("index.yaml")).unwrap();
         assert!(index.contains(digest.trim_start_matches("sha256:")));
+    }
+
+    #[test]
+    fn corrupted_cache_entry_is_fetched_again() {
+        let Some(r) = repo(&["1.0.0"]) else { return };
+        let spec = [SourceSpec::helm_repo("c", &r.server.url(), "demo", None)];
+        let first = engine(&r.cache, &[])
+            .resolve(&spec, &Lock::default(), &Mode::Lock)
+            .unwrap();
+        let values = first.paths["c"].join("values.yaml");
+        std::fs::write(&values, "message: tampered\n").unwrap();
+        let hits = r.faults.hits.load(Ordering::SeqCst);
+        let again = engine(&r.cache, &[])
+            .resolve(&spec, &first.lock, &Mode::Locked)
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(again.paths["c"].join("values.yaml")).unwrap(),
+            "message: hello\n"
+        );
+        assert_eq!(
+            r.faults.hits.load(Ordering::SeqCst),
+            hits + 1,
+            "only the chart was downloaded again"
+        );
+        assert_eq!(
+            tree_digest(&again.paths["c"]).unwrap(),
+            first.lock.sources["c"].content
+        );
     }
 
     #[test]
@@ -808,6 +961,42 @@ mod e2e {
             .fetch("app", &lock.sources["app"], true)
             .unwrap();
         assert_eq!(tree_digest(&app).unwrap(), lock.sources["app"].content);
+    }
+
+    #[test]
+    fn unreachable_hosts_for_every_kind() {
+        let t = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let e = engine(t.path(), &[port])
+            .resolve(
+                &[
+                    SourceSpec::git(
+                        "g",
+                        &format!("git://127.0.0.1:{port}/a.git"),
+                        GitSelect::Ref("main".into()),
+                    ),
+                    SourceSpec::git(
+                        "h",
+                        &format!("http://127.0.0.1:{port}/a.git"),
+                        GitSelect::Ref("main".into()),
+                    ),
+                    SourceSpec::oci(
+                        "o",
+                        &format!("oci://127.0.0.1:{port}/a/b"),
+                        OciSelect::Tag("1".into()),
+                    ),
+                ],
+                &Lock::default(),
+                &Mode::Lock,
+            )
+            .unwrap_err();
+        assert_eq!(e.errors.len(), 3);
+        for err in &e.errors {
+            assert!(
+                matches!(err, SourceError::Unreachable { url, .. } if url.contains(&port.to_string())),
+                "{err:?}"
+            );
+        }
     }
 
     #[test]

@@ -301,8 +301,29 @@ fn percent_decode(s: &str) -> String {
 
 /// `git http-backend` (smart HTTP) serving the repositories below `root`.
 pub fn git_http(root: &Path) -> HttpServer {
+    git_http_auth(root, None)
+}
+
+/// Like [`git_http`], requiring basic auth `user:password` when given.
+pub fn git_http_auth(root: &Path, basic: Option<&str>) -> HttpServer {
     let root = root.to_path_buf();
+    let want = basic.map(|b| {
+        use base64::Engine as _;
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(b)
+        )
+    });
     HttpServer::start(move |req| {
+        if let Some(w) = &want
+            && req.headers.get("authorization") != Some(w)
+        {
+            return Reply {
+                status: 401,
+                headers: vec![("WWW-Authenticate".into(), "Basic realm=\"git\"".into())],
+                body: vec![],
+            };
+        }
         let mut cmd = Command::new("git");
         cmd.arg("http-backend")
             .env("GIT_PROJECT_ROOT", &root)
