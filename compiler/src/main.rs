@@ -11,12 +11,24 @@ use clap::{Parser, Subcommand};
     about = "A declarative GitOps config compiler for Kubernetes"
 )]
 struct Cli {
+    #[command(flatten)]
+    global: kiln::cli::Global,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Compile a project into one bundle per target.
+    Build(kiln::cli::build::Args),
+    /// Compare two bundles object by object (exit 0 when equal, 1 when different).
+    Diff(kiln::cli::diff::Args),
+    /// Show a bundle's objects, digests, provenance and waves.
+    Inspect(kiln::cli::inspect::Args),
+    /// Show the components of a project in dependency waves.
+    Graph(kiln::cli::graph::Args),
+    /// Recompute every digest of a bundle (exit 1 when anything was tampered with).
+    Verify(kiln::cli::verify::Args),
     /// Render a kustomization like `kubectl kustomize DIR`.
     Kustomize(kiln_kustomize::cli::Args),
     /// Helm-compatible commands (`kiln helm template`).
@@ -26,8 +38,15 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match &cli.command {
-        Command::Kustomize(args) => kiln_kustomize::cli::run(args),
-        Command::Helm(cmd) => kiln_helm::cli::run(cmd),
-    }
+    kiln::cli::init_logging(&cli.global);
+    let result = match &cli.command {
+        Command::Build(args) => kiln::cli::build::run(&cli.global, args),
+        Command::Diff(args) => kiln::cli::diff::run(&cli.global, args),
+        Command::Inspect(args) => kiln::cli::inspect::run(&cli.global, args),
+        Command::Graph(args) => kiln::cli::graph::run(&cli.global, args),
+        Command::Verify(args) => kiln::cli::verify::run(&cli.global, args),
+        Command::Kustomize(args) => return kiln_kustomize::cli::run(args),
+        Command::Helm(cmd) => return kiln_helm::cli::run(cmd),
+    };
+    kiln::cli::finish(result)
 }

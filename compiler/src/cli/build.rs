@@ -1,0 +1,123 @@
+//! `kiln build`: compiles a project into one bundle per target, written atomically.
+//!
+//! Every selected target is compiled before anything is written, so a failure in one target
+//! leaves every previous bundle untouched.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use super::{Failure, Global, Outcome, Progress};
+use crate::build::{Options, compile};
+use crate::cache::Cache;
+use crate::diag::{Error, suggestion};
+use crate::graph::Graph;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The project directory (holding kiln.kdl) or file.
+    #[arg(default_value = ".")]
+    pub project: PathBuf,
+    /// The target to build (needed when the project has several).
+    #[arg(long, short, conflicts_with = "all_targets")]
+    pub target: Option<String>,
+    /// Build every target, each into OUT/TARGET.
+    #[arg(long)]
+    pub all_targets: bool,
+    /// Where to write: the bundle itself for one target, a directory of bundles for several
+    /// [default: PROJECT/build/TARGET, or PROJECT/build with --all-targets].
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// A directory for review, or a single tar file (same digest).
+    #[arg(long, value_enum, default_value_t = Format::Dir)]
+    pub format: Format,
+    /// The render cache [default: $KILN_CACHE_DIR, else the user cache directory].
+    #[arg(long, env = "KILN_CACHE_DIR", hide_env_values = true)]
+    pub cache_dir: Option<PathBuf>,
+    /// Render everything again without reading or writing the cache.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Components rendered at once [default: the number of CPUs].
+    #[arg(long, short, env = "KILN_JOBS")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Dir,
+    Tar,
+}
+
+pub fn run(global: &Global, args: &Args) -> Outcome {
+    let started = Instant::now();
+    let progress = Progress::new(global);
+    let project = crate::project::load(&args.project)?;
+    let graph = Graph::build(&project)?;
+    let targets: Vec<&crate::model::Target> = match (&args.target, args.all_targets) {
+        (_, true) => project.targets.values().collect(),
+        (Some(name), false) => match project.targets.get(name) {
+            Some(t) => vec![t],
+            None => {
+                let names: Vec<&str> = project.targets.keys().map(String::as_str).collect();
+                return Err(Error::input("kiln::cli::unknown-target", format!("project `{}` has no target `{name}`", project.name.value))
+                    .help(suggestion(name, &names))
+                    .into());
+            }
+        },
+        (None, false) if project.targets.len() == 1 => project.targets.values().collect(),
+        (None, false) => {
+            let names: Vec<String> = project.targets.keys().map(|n| format!("`{n}`")).collect();
+            return Err(Error::input("kiln::cli::choose-target", format!("project `{}` has {} targets", project.name.value, names.len()))
+                .help(format!("choose one with `--target` ({}) or build them all with `--all-targets`", names.join(", ")))
+                .into());
+        }
+    };
+    let cache = if args.no_cache {
+        None
+    } else {
+        args.cache_dir.clone().or_else(Cache::default_dir).map(Cache::new)
+    };
+    let options = Options {
+        cache,
+        threads: args.jobs.unwrap_or_else(|| Options::default().threads).max(1),
+    };
+    let mut specs = Vec::new();
+    for target in &targets {
+        progress.status("Compiling", &format!("{} for target {} ({} components)", project.name.value, target.name.value, project.components.len()));
+        specs.push(compile(&project, &graph, target, &options)?);
+    }
+    let several = args.all_targets;
+    let base = args.out.clone().unwrap_or_else(|| {
+        let build = project.root.join("build");
+        if several { build } else { build.join(&targets[0].name.value) }
+    });
+    for spec in &specs {
+        let mut out = if several { base.join(&spec.target) } else { base.clone() };
+        if several && args.format == Format::Tar {
+            out.set_extension("tar");
+        }
+        progress.status("Writing", &out.display().to_string());
+        let written = match args.format {
+            Format::Dir => kiln_bundle::write_dir(spec, &out),
+            Format::Tar => kiln_bundle::write_tar(spec, &out),
+        };
+        let digest = written.map_err(|e| write_failure(e, &out))?;
+        if !global.quiet {
+            let objects: usize = spec.components.iter().map(|c| c.objects.len()).sum();
+            println!(
+                "{}: {objects} objects in {} components, {} waves -> {} ({digest})",
+                spec.target,
+                spec.components.len(),
+                spec.waves.len(),
+                out.display()
+            );
+        }
+    }
+    progress.status("Finished", &format!("in {:.2}s", started.elapsed().as_secs_f64()));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writing the output: a path the user chose that cannot be written is bad input (exit 2).
+fn write_failure(e: kiln_bundle::BundleError, _out: &Path) -> Failure {
+    Failure::Bundle(e, 2)
+}
