@@ -27,6 +27,54 @@ pub(crate) fn text(value: &Value) -> String {
     }
 }
 
+/// Whether a node's text equals `expected`, without building the text.
+pub(crate) fn text_eq(value: &Value, expected: &str) -> bool {
+    match value {
+        Value::String(s) => s == expected,
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                let mut buffer = itoa_buffer();
+                write_i64(&mut buffer, i) == expected
+            } else {
+                n.to_string() == expected
+            }
+        }
+        Value::Bool(b) => (if *b { "true" } else { "false" }) == expected,
+        Value::Null | Value::Object(_) | Value::Array(_) => expected.is_empty(),
+    }
+}
+
+fn itoa_buffer() -> [u8; 20] {
+    [0; 20]
+}
+
+fn write_i64(buffer: &mut [u8; 20], value: i64) -> &str {
+    let mut n = value.unsigned_abs();
+    let mut at = buffer.len();
+    loop {
+        at -= 1;
+        buffer[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if value < 0 {
+        at -= 1;
+        buffer[at] = b'-';
+    }
+    std::str::from_utf8(&buffer[at..]).expect("ASCII digits")
+}
+
+/// A map field, found by a scan for the small maps list items are.
+pub(crate) fn get_field<'m>(map: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
+    if map.len() <= 8 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
 /// A scalar written from its text, typed as a YAML reader would type a plain scalar.
 pub(crate) fn scalar_from_text(text: &str) -> Value {
     if let Ok(n) = text.parse::<i64>() {
@@ -67,7 +115,7 @@ pub(crate) fn element_values_list(list: &[Value], keys: &[String]) -> Vec<Vec<St
         .map(|element| {
             keys.iter()
                 .map(|key| {
-                    let field = element.as_object().and_then(|map| map.get(key));
+                    let field = element.as_object().and_then(|map| get_field(map, key));
                     if field_is_empty(field) {
                         String::new()
                     } else {
@@ -93,7 +141,7 @@ fn field_matches(element: &Value, name: &str, value: &str, path: &str) -> Result
                 found: shape(element),
             });
         }
-        return Ok(text(element) == value);
+        return Ok(text_eq(element, value));
     }
     let Value::Object(map) = element else {
         return Err(SmpError::KindMismatch {
@@ -102,9 +150,9 @@ fn field_matches(element: &Value, name: &str, value: &str, path: &str) -> Result
             found: shape(element),
         });
     };
-    Ok(match map.get(name) {
+    Ok(match get_field(map, name) {
         None => false,
-        Some(field) => value.is_empty() || text(field) == value,
+        Some(field) => value.is_empty() || text_eq(field, value),
     })
 }
 
@@ -112,7 +160,9 @@ fn field_matches(element: &Value, name: &str, value: &str, path: &str) -> Result
 pub(crate) fn element_list(list: &[Value], keys: &[String], values: &[String]) -> Option<usize> {
     let first_value = values.first().map(String::as_str).unwrap_or("");
     if keys.first().is_none_or(|key| key.is_empty()) {
-        return list.iter().position(|element| text(element) == first_value);
+        return list
+            .iter()
+            .position(|element| text_eq(element, first_value));
     }
     if keys.len() != values.len() {
         return None;
@@ -122,8 +172,7 @@ pub(crate) fn element_list(list: &[Value], keys: &[String], values: &[String]) -
             return false;
         };
         keys.iter().zip(values).all(|(key, value)| {
-            map.get(key)
-                .is_some_and(|field| !field.is_null() && text(field) == *value)
+            get_field(map, key).is_some_and(|field| !field.is_null() && text_eq(field, value))
         })
     })
 }
@@ -132,7 +181,7 @@ pub(crate) fn element_list(list: &[Value], keys: &[String], values: &[String]) -
 /// dropping null and empty-map elements on the way (kyaml's `ElementSetter`).
 pub(crate) fn element_setter(
     list: &mut Vec<Value>,
-    element: Option<&Value>,
+    element: Option<Value>,
     keys: &[String],
     values: &[String],
     path: &str,
@@ -145,7 +194,7 @@ pub(crate) fn element_setter(
     };
     let mapping_setter = !keys[0].is_empty() && values.first().is_some_and(|v| !v.is_empty());
     let mut kept = Vec::with_capacity(list.len() + 1);
-    let mut matched = false;
+    let mut matches: Vec<usize> = Vec::new();
     for current in list.drain(..) {
         if is_empty_map(Some(&current)) {
             continue;
@@ -171,17 +220,24 @@ pub(crate) fn element_setter(
             }
             continue;
         }
-        matched = true;
-        if let Some(element) = element {
-            kept.push(element.clone());
+        if element.is_some() {
+            matches.push(kept.len());
+            kept.push(Value::Null);
         }
     }
     *list = kept;
-    if let Some(element) = element
-        && !element.is_null()
-        && !matched
-    {
-        list.push(element.clone());
+    let Some(element) = element else {
+        return Ok(());
+    };
+    match matches.split_last() {
+        None if element.is_null() => {}
+        None => list.push(element),
+        Some((last, rest)) => {
+            for index in rest {
+                list[*index] = element.clone();
+            }
+            list[*last] = element;
+        }
     }
     Ok(())
 }
@@ -190,20 +246,21 @@ pub(crate) fn element_setter(
 /// place, others appended (kyaml's `appendListNode`).
 pub(crate) fn append_list_node(
     dst: &mut Vec<Value>,
-    src: &[Value],
+    src: Vec<Value>,
     keys: &[String],
     path: &str,
 ) -> Result<(), SmpError> {
     for element in src {
         if keys.first().is_none_or(|key| key.is_empty()) {
-            element_setter(dst, Some(element), &[String::new()], &[text(element)], path)?;
+            let value = text(&element);
+            element_setter(dst, Some(element), &[String::new()], &[value], path)?;
             continue;
         }
         let mut values = Vec::with_capacity(keys.len());
         for key in keys {
-            match element {
+            match &element {
                 Value::Null => dst.push(Value::Null),
-                Value::Object(map) => match map.get(key) {
+                Value::Object(map) => match get_field(map, key) {
                     Some(field) => values.push(text(field)),
                     None => dst.push(element.clone()),
                 },
@@ -259,38 +316,51 @@ fn match_values(a: &[String], b: &[String]) -> Option<Vec<String>> {
     common.then_some(merged)
 }
 
-/// Restricts the merge keys to those some element sets (kyaml's `validateKeys`).
+/// Positions of the merge keys that some entry of `values_list` sets.
+pub(crate) fn set_keys(values_list: &[Vec<String>], keys: &[String]) -> Vec<bool> {
+    let mut set = vec![false; keys.len()];
+    for entry in values_list {
+        for (i, value) in entry.iter().enumerate() {
+            if !value.is_empty() && i < set.len() {
+                set[i] = true;
+            }
+        }
+    }
+    set
+}
+
+/// Restricts the merge keys to those some element sets, given by [`set_keys`]
+/// (kyaml's `validateKeys`); when none is set, all keys stay.
+pub(crate) fn restrict_keys(
+    set: &[bool],
+    values: &[String],
+    keys: &[String],
+) -> (Vec<String>, Vec<String>) {
+    if !set.iter().any(|s| *s) {
+        return (keys.to_vec(), values.to_vec());
+    }
+    let valid_keys = keys
+        .iter()
+        .zip(set)
+        .filter(|(_, set)| **set)
+        .map(|(key, _)| key.clone())
+        .collect();
+    let valid_values = values
+        .iter()
+        .enumerate()
+        .filter(|(i, value)| !value.is_empty() || set.get(*i).copied().unwrap_or(false))
+        .map(|(_, value)| value.clone())
+        .collect();
+    (valid_keys, valid_values)
+}
+
+/// [`restrict_keys`] with the keys set in `values_list`.
 pub(crate) fn validate_keys(
     values_list: &[Vec<String>],
     values: &[String],
     keys: &[String],
 ) -> (Vec<String>, Vec<String>) {
-    let mut valid: Vec<&String> = Vec::new();
-    for entry in values_list {
-        for (i, value) in entry.iter().enumerate() {
-            if !value.is_empty()
-                && let Some(key) = keys.get(i)
-                && !valid.contains(&key)
-            {
-                valid.push(key);
-            }
-        }
-    }
-    if valid.is_empty() {
-        return (keys.to_vec(), values.to_vec());
-    }
-    let valid_keys = keys
-        .iter()
-        .filter(|key| valid.contains(key))
-        .cloned()
-        .collect();
-    let valid_values = values
-        .iter()
-        .enumerate()
-        .filter(|(i, value)| !value.is_empty() || keys.get(*i).is_some_and(|k| valid.contains(&k)))
-        .map(|(_, value)| value.clone())
-        .collect();
-    (valid_keys, valid_values)
+    restrict_keys(&set_keys(values_list, keys), values, keys)
 }
 
 /// Sets a key field on a merged element when the element lacks it.
@@ -314,7 +384,7 @@ mod tests {
         let mut list = vec![json!({"name": "a", "v": 1}), json!({"name": "b"})];
         element_setter(
             &mut list,
-            Some(&json!({"name": "a", "v": 2})),
+            Some(json!({"name": "a", "v": 2})),
             &strings(&["name"]),
             &strings(&["a"]),
             "",
@@ -322,7 +392,7 @@ mod tests {
         .unwrap();
         element_setter(
             &mut list,
-            Some(&json!({"name": "c"})),
+            Some(json!({"name": "c"})),
             &strings(&["name"]),
             &strings(&["c"]),
             "",

@@ -30,3 +30,20 @@ pub enum SmpError {
         reason: String,
     },
 }
+
+impl SmpError {
+    /// The same error, located one step further from the root (`segment` is a field name or
+    /// a `[key=value]` list item).
+    pub(crate) fn within(mut self, segment: &str) -> SmpError {
+        if let SmpError::KindMismatch { path, .. } | SmpError::UnknownDirective { path, .. } =
+            &mut self
+        {
+            *path = match path.as_str() {
+                "" => segment.to_string(),
+                rest if rest.starts_with('[') => format!("{segment}{rest}"),
+                rest => format!("{segment}.{rest}"),
+            };
+        }
+        self
+    }
+}

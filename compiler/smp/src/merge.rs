@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::elements::{
     append_list_node, element_list, element_setter, element_values_list, ensure_key, is_empty_map,
-    is_null, merge_values, shape, text, validate_keys,
+    is_null, merge_values, restrict_keys, set_keys, shape, text, validate_keys,
 };
 use crate::error::SmpError;
 use crate::schema::{NodeId, Schema};
@@ -56,16 +56,12 @@ pub fn merge_owned(
     patch: Value,
     schema: &Schema,
 ) -> Result<Option<Value>, SmpError> {
-    let mut walker = Walker {
-        schema,
-        path: Vec::new(),
-    };
-    walker.walk(Some(original), Some(patch), None, false)
+    let mut walker = Walker { schema };
+    walker.walk(Sides::Pair(Some(original), Some(patch)), None)
 }
 
 struct Walker<'s> {
     schema: &'s Schema,
-    path: Vec<String>,
 }
 
 /// Which side of the merge a visit kept as the node to continue with.
@@ -75,72 +71,100 @@ enum Kept {
     Origin,
 }
 
+/// The two sides of a node. `Same` is a node the patch adds or replaces: kyaml then merges
+/// the patch's node with itself, so directives removed from one side are gone from both, and
+/// one value stands for the two.
+enum Sides {
+    Pair(Option<Value>, Option<Value>),
+    Same(Value),
+}
+
+impl Sides {
+    fn dest(&self) -> Option<&Value> {
+        match self {
+            Sides::Pair(dest, _) => dest.as_ref(),
+            Sides::Same(value) => Some(value),
+        }
+    }
+
+    fn origin(&self) -> Option<&Value> {
+        match self {
+            Sides::Pair(_, origin) => origin.as_ref(),
+            Sides::Same(value) => Some(value),
+        }
+    }
+}
+
+/// What a map visit decided (kyaml's `VisitMap`).
+enum MapVisit {
+    Remove,
+    /// A null the object already had, which stays.
+    KeepNull,
+    Walk {
+        map: Map<String, Value>,
+        children: Children,
+        kept: Kept,
+    },
+}
+
+/// How the fields of a walked map pair up.
+enum Children {
+    /// Object fields with the patch's fields (the patch map, possibly empty).
+    Pair(Map<String, Value>),
+    /// The map is the patch's own: each field stands for both sides.
+    Same,
+}
+
 impl Walker<'_> {
-    fn path(&self) -> String {
-        self.path.join(".")
+    fn type_schema(&self, sides: &Sides) -> Option<NodeId> {
+        [sides.dest(), sides.origin()]
+            .into_iter()
+            .flatten()
+            .find_map(|source| {
+                let map = source.as_object()?;
+                let kind = map.get("kind")?.as_str().filter(|k| !k.is_empty())?;
+                let api_version = map.get("apiVersion")?.as_str().filter(|v| !v.is_empty())?;
+                self.schema.for_type(api_version, kind)
+            })
     }
 
-    fn type_schema(&self, sources: [Option<&Value>; 2]) -> Option<NodeId> {
-        sources.into_iter().flatten().find_map(|source| {
-            let map = source.as_object()?;
-            let kind = map.get("kind")?.as_str().filter(|k| !k.is_empty())?;
-            let api_version = map.get("apiVersion")?.as_str().filter(|v| !v.is_empty())?;
-            self.schema.for_type(api_version, kind)
-        })
-    }
-
-    /// Walks one node. `aliased` marks a walk where the object side is the patch's own node
-    /// (a subtree the patch adds or replaces): directives removed from the patch side are
-    /// then gone from the object side too. Returns `None` when the node is to be removed.
-    fn walk(
-        &mut self,
-        dest: Option<Value>,
-        origin: Option<Value>,
-        schema: Option<NodeId>,
-        aliased: bool,
-    ) -> Result<Option<Value>, SmpError> {
-        Ok(self.walk_kept(dest, origin, schema, aliased)?.0)
+    /// Walks one node; `None` when the node is to be removed.
+    fn walk(&mut self, sides: Sides, schema: Option<NodeId>) -> Result<Option<Value>, SmpError> {
+        Ok(self.walk_kept(sides, schema)?.0)
     }
 
     fn walk_kept(
         &mut self,
-        dest: Option<Value>,
-        origin: Option<Value>,
+        sides: Sides,
         schema: Option<NodeId>,
-        aliased: bool,
     ) -> Result<(Option<Value>, Kept), SmpError> {
-        let schema = schema.or_else(|| self.type_schema([dest.as_ref(), origin.as_ref()]));
-        let first = [dest.as_ref(), origin.as_ref()]
+        let schema = schema.or_else(|| self.type_schema(&sides));
+        let first = [sides.dest(), sides.origin()]
             .into_iter()
             .flatten()
             .find(|v| !v.is_null());
         let Some(first) = first else {
-            return self.walk_map(dest, origin, schema, aliased);
+            return self.walk_map(sides, schema);
         };
         let expected = shape(first);
-        for side in [dest.as_ref(), origin.as_ref()].into_iter().flatten() {
+        for side in [sides.dest(), sides.origin()].into_iter().flatten() {
             if !side.is_null() && shape(side) != expected {
                 return Err(SmpError::KindMismatch {
-                    path: self.path(),
+                    path: String::new(),
                     expected,
                     found: shape(side),
                 });
             }
         }
         match first {
-            Value::Object(_) => self.walk_map(dest, origin, schema, aliased),
-            Value::Array(_) => {
-                if schema.is_some_and(|s| self.schema.merges(s)) {
-                    let schema = schema.expect("checked above");
-                    Ok((
-                        self.walk_associative(dest, origin, schema, aliased)?,
-                        Kept::Dest,
-                    ))
-                } else {
-                    Ok(keep_origin_or_dest(dest, origin))
+            Value::Object(_) => self.walk_map(sides, schema),
+            Value::Array(_) => match schema {
+                Some(schema) if self.schema.merges(schema) => {
+                    Ok((self.walk_associative(sides, schema)?, Kept::Dest))
                 }
-            }
-            _ => Ok(keep_origin_or_dest(dest, origin)),
+                _ => Ok(keep_origin_or_dest(sides)),
+            },
+            _ => Ok(keep_origin_or_dest(sides)),
         }
     }
 
@@ -156,7 +180,7 @@ impl Walker<'_> {
         };
         let value = text(value);
         let directive = Directive::parse(&value).ok_or_else(|| SmpError::UnknownDirective {
-            path: self.path(),
+            path: String::new(),
             value: value.clone(),
         })?;
         map.shift_remove(DIRECTIVE);
@@ -179,205 +203,258 @@ impl Walker<'_> {
         }
         let value = text(&item[DIRECTIVE]);
         let directive = Directive::parse(&value).ok_or_else(|| SmpError::UnknownDirective {
-            path: self.path(),
+            path: String::new(),
             value: value.clone(),
         })?;
-        let path = self.path();
-        element_setter(list, None, &[DIRECTIVE.to_string()], &[value], &path)?;
+        element_setter(list, None, &[DIRECTIVE.to_string()], &[value], "")?;
         Ok(directive)
     }
 
-    fn walk_map(
-        &mut self,
-        dest: Option<Value>,
-        mut origin: Option<Value>,
-        schema: Option<NodeId>,
-        aliased: bool,
-    ) -> Result<(Option<Value>, Kept), SmpError> {
-        let (mut dest, kept, children_aliased) = if is_null(dest.as_ref()) {
+    fn visit_map(&mut self, sides: Sides) -> Result<MapVisit, SmpError> {
+        let (dest, mut origin) = match sides {
+            Sides::Same(value) => {
+                if value.is_null() {
+                    return Ok(MapVisit::Remove);
+                }
+                let mut origin = Some(value);
+                if self.map_directive(&mut origin)? == Directive::Delete {
+                    return Ok(MapVisit::Remove);
+                }
+                return Ok(match origin {
+                    Some(Value::Object(map)) => MapVisit::Walk {
+                        map,
+                        children: Children::Same,
+                        kept: Kept::Dest,
+                    },
+                    _ => MapVisit::Remove,
+                });
+            }
+            Sides::Pair(dest, origin) => (dest, origin),
+        };
+        if is_null(dest.as_ref()) {
             let directive = self
                 .map_directive(&mut origin)
                 .unwrap_or(Directive::Unknown);
             if directive == Directive::Delete {
-                return Ok((None, Kept::Origin));
+                return Ok(MapVisit::Remove);
             }
             if origin.is_none() && dest.is_some() {
-                // A null the object already had stays.
-                return Ok((Some(Value::Null), Kept::Dest));
+                return Ok(MapVisit::KeepNull);
             }
-            match &origin {
-                Some(Value::Object(map)) => (map.clone(), Kept::Origin, true),
-                _ => return Ok((None, Kept::Origin)),
-            }
-        } else {
-            if matches!(origin, Some(Value::Null)) {
-                return Ok((None, Kept::Origin));
-            }
-            match self.map_directive(&mut origin)? {
-                Directive::Delete => return Ok((None, Kept::Origin)),
-                Directive::Replace => match &origin {
-                    Some(Value::Object(map)) => (map.clone(), Kept::Origin, true),
-                    _ => return Ok((None, Kept::Origin)),
+            return Ok(match origin {
+                Some(Value::Object(map)) => MapVisit::Walk {
+                    map,
+                    children: Children::Same,
+                    kept: Kept::Origin,
                 },
-                _ if aliased => match &origin {
-                    Some(Value::Object(map)) => (map.clone(), Kept::Dest, true),
-                    _ => return Ok((None, Kept::Dest)),
-                },
-                _ => match dest {
-                    Some(Value::Object(map)) => (map, Kept::Dest, false),
-                    _ => return Ok((None, Kept::Dest)),
-                },
-            }
+                _ => MapVisit::Remove,
+            });
+        }
+        if matches!(origin, Some(Value::Null)) {
+            return Ok(MapVisit::Remove);
+        }
+        let directive = self.map_directive(&mut origin)?;
+        let origin = match origin {
+            Some(Value::Object(map)) => Some(map),
+            _ => None,
         };
-        let mut origin = match origin {
-            Some(Value::Object(map)) => map,
-            _ => Map::new(),
+        Ok(match (directive, origin, dest) {
+            (Directive::Delete, _, _) => MapVisit::Remove,
+            (Directive::Replace, Some(map), _) => MapVisit::Walk {
+                map,
+                children: Children::Same,
+                kept: Kept::Origin,
+            },
+            (Directive::Replace, None, _) => MapVisit::Remove,
+            (_, origin, Some(Value::Object(map))) => MapVisit::Walk {
+                map,
+                children: Children::Pair(origin.unwrap_or_default()),
+                kept: Kept::Dest,
+            },
+            _ => MapVisit::Remove,
+        })
+    }
+
+    fn walk_map(
+        &mut self,
+        sides: Sides,
+        schema: Option<NodeId>,
+    ) -> Result<(Option<Value>, Kept), SmpError> {
+        let (mut map, children, kept) = match self.visit_map(sides)? {
+            MapVisit::Remove => return Ok((None, Kept::Origin)),
+            MapVisit::KeepNull => return Ok((Some(Value::Null), Kept::Dest)),
+            MapVisit::Walk {
+                map,
+                children,
+                kept,
+            } => (map, children, kept),
         };
-        let mut names: Vec<String> = dest.keys().chain(origin.keys()).cloned().collect();
-        names.sort_unstable();
-        names.dedup();
-        for name in names {
-            let child_schema = schema.and_then(|s| self.schema.field(s, &name));
-            let child_dest = dest.get_mut(&name).map(std::mem::take);
-            let child_origin = origin.get_mut(&name).map(std::mem::take);
-            self.path.push(name.clone());
-            let merged = self.walk(child_dest, child_origin, child_schema, children_aliased)?;
-            self.path.pop();
+        let mut removed: Vec<String> = Vec::new();
+        let mut patch = match children {
+            Children::Pair(patch) => Some(patch),
+            Children::Same => None,
+        };
+        for (name, value) in map.iter_mut() {
+            let child_schema = schema.and_then(|s| self.schema.field(s, name));
+            let current = std::mem::take(value);
+            let sides = match &mut patch {
+                Some(patch) => Sides::Pair(Some(current), patch.swap_remove(name)),
+                None => Sides::Same(current),
+            };
+            let merged = self.walk(sides, child_schema).map_err(|e| e.within(name))?;
             match merged {
-                Some(value) => {
-                    dest.insert(name, value);
-                }
-                None => {
-                    dest.shift_remove(&name);
+                Some(merged) => *value = merged,
+                None => removed.push(name.clone()),
+            }
+        }
+        for name in &removed {
+            map.shift_remove(name);
+        }
+        if let Some(patch) = patch {
+            let mut added: Vec<(String, Value)> = patch.into_iter().collect();
+            added.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            for (name, value) in added {
+                let child_schema = schema.and_then(|s| self.schema.field(s, &name));
+                let merged = self
+                    .walk(Sides::Pair(None, Some(value)), child_schema)
+                    .map_err(|e| e.within(&name))?;
+                if let Some(merged) = merged {
+                    map.insert(name, merged);
                 }
             }
         }
-        Ok((Some(Value::Object(dest)), kept))
+        Ok((Some(Value::Object(map)), kept))
     }
 
     fn walk_associative(
         &mut self,
-        dest: Option<Value>,
-        mut origin: Option<Value>,
+        sides: Sides,
         schema: NodeId,
-        aliased: bool,
     ) -> Result<Option<Value>, SmpError> {
-        let (dest, aliased) = if is_null(dest.as_ref()) {
-            match &origin {
-                Some(Value::Array(list)) => (list.clone(), true),
-                _ => return Ok(None),
+        // `same`: the object's list is the patch's own (added, replaced or inside an added
+        // subtree), so lookups on "both sides" see the same, progressively merged, list.
+        let (dest, origin, same) = match sides {
+            Sides::Same(value) => {
+                if value.is_null() {
+                    return Ok(None);
+                }
+                let mut origin = Some(value);
+                if self.list_directive(&mut origin)? == Directive::Delete {
+                    return Ok(None);
+                }
+                match origin {
+                    Some(Value::Array(list)) => (list, Vec::new(), true),
+                    _ => return Ok(None),
+                }
             }
-        } else {
-            if matches!(origin, Some(Value::Null)) {
-                return Ok(None);
-            }
-            match self.list_directive(&mut origin)? {
-                Directive::Delete => return Ok(None),
-                Directive::Replace => match &origin {
-                    Some(Value::Array(list)) => (list.clone(), true),
-                    _ => return Ok(None),
-                },
-                _ if aliased => match &origin {
-                    Some(Value::Array(list)) => (list.clone(), true),
-                    _ => return Ok(None),
-                },
-                _ => match dest {
-                    Some(Value::Array(list)) => (list, false),
-                    _ => return Ok(None),
-                },
+            Sides::Pair(dest, mut origin) => {
+                if is_null(dest.as_ref()) {
+                    match origin {
+                        Some(Value::Array(list)) => (list, Vec::new(), true),
+                        _ => return Ok(None),
+                    }
+                } else {
+                    if matches!(origin, Some(Value::Null)) {
+                        return Ok(None);
+                    }
+                    match (self.list_directive(&mut origin)?, origin, dest) {
+                        (Directive::Delete, _, _) => return Ok(None),
+                        (Directive::Replace, Some(Value::Array(list)), _) => {
+                            (list, Vec::new(), true)
+                        }
+                        (Directive::Replace, _, _) => return Ok(None),
+                        (_, origin, Some(Value::Array(dest))) => {
+                            let origin = match origin {
+                                Some(Value::Array(list)) => list,
+                                _ => Vec::new(),
+                            };
+                            (dest, origin, false)
+                        }
+                        _ => return Ok(None),
+                    }
+                }
             }
         };
-        let origin: Vec<Value> = match origin {
-            Some(Value::Array(list)) => list,
-            _ => Vec::new(),
-        };
-        let keys = self
-            .schema
-            .list_strategy(schema)
-            .map(|s| s.keys)
-            .unwrap_or_default();
-        let sources: [&[Value]; 2] = [&origin, &dest];
+        let keys = self.schema.merge_keys(schema).to_vec();
         let mut values_list: Vec<Vec<String>> = Vec::new();
-        for source in sources {
+        for source in [&origin, &dest] {
             for values in element_values_list(source, &keys) {
                 if !values.is_empty() && !values_list.contains(&values) {
                     values_list.push(values);
                 }
             }
         }
-        let element_schema = self.schema.elements(schema);
-        if !values_list.is_empty() || !keys.is_empty() {
-            return self.set_elements(values_list, &keys, dest, &origin, element_schema, aliased);
-        }
-        let mut primitive: Vec<Vec<String>> = Vec::new();
-        for source in sources {
-            for item in source {
-                let value = vec![text(item)];
-                if !primitive.contains(&value) {
-                    primitive.push(value);
+        let keys = if values_list.is_empty() && keys.is_empty() {
+            for source in [&origin, &dest] {
+                for item in source {
+                    let value = vec![text(item)];
+                    if !values_list.contains(&value) {
+                        values_list.push(value);
+                    }
                 }
             }
-        }
-        self.set_elements(
-            primitive,
-            &[String::new()],
+            vec![String::new()]
+        } else {
+            keys
+        };
+        let list = List {
             dest,
-            &origin,
-            element_schema,
-            aliased,
-        )
+            origin: &origin,
+            same,
+            element_schema: self.schema.elements(schema),
+        };
+        self.set_elements(values_list, &keys, list)
     }
 
+    /// Merges list items by key (kyaml's `setAssociativeSequenceElements`).
     fn set_elements(
         &mut self,
         mut values_list: Vec<Vec<String>>,
         keys: &[String],
-        mut dest: Vec<Value>,
-        origin: &[Value],
-        element_schema: Option<NodeId>,
-        aliased: bool,
+        list: List<'_>,
     ) -> Result<Option<Value>, SmpError> {
-        let path = self.path();
+        let List {
+            mut dest,
+            origin,
+            same,
+            element_schema,
+        } = list;
+        let path = "";
         let mut added: Vec<Value> = Vec::new();
         if keys.len() > 1 {
             merge_values(&mut values_list);
         }
+        let set = set_keys(&values_list, keys);
         let mut valid_keys: Vec<String> = Vec::new();
         for values in &values_list {
             if values.is_empty() {
                 continue;
             }
             let valid_values;
-            (valid_keys, valid_values) = validate_keys(&values_list, values, keys);
+            (valid_keys, valid_values) = restrict_keys(&set, values, keys);
             let (match_keys, match_values) = validate_keys(
                 std::slice::from_ref(&valid_values),
                 &valid_values,
                 &valid_keys,
             );
             let dest_index = element_list(&dest, &match_keys, &match_values);
-            let origin_element =
-                element_list(origin, &match_keys, &match_values).map(|i| origin[i].clone());
-            let dest_element = dest_index.map(|i| dest[i].clone());
-            let label = match_keys
-                .iter()
-                .zip(&match_values)
-                .map(|(k, v)| {
-                    if k.is_empty() {
-                        v.clone()
-                    } else {
-                        format!("{k}={v}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(",");
-            self.path.push(format!("[{label}]"));
-            let (merged, kept) =
-                self.walk_kept(dest_element, origin_element, element_schema, aliased)?;
-            self.path.pop();
+            let sides = if same {
+                match dest_index {
+                    Some(i) => Sides::Same(dest[i].clone()),
+                    None => Sides::Pair(None, None),
+                }
+            } else {
+                let origin_element =
+                    element_list(origin, &match_keys, &match_values).map(|i| origin[i].clone());
+                Sides::Pair(dest_index.map(|i| dest[i].clone()), origin_element)
+            };
+            let (merged, kept) = self
+                .walk_kept(sides, element_schema)
+                .map_err(|e| e.within(&item_label(&match_keys, &match_values)))?;
             let mut merged = match merged {
                 Some(value) if !is_empty_map(Some(&value)) => value,
                 _ => {
-                    element_setter(&mut dest, None, &valid_keys, &valid_values, &path)?;
+                    element_setter(&mut dest, None, &valid_keys, &valid_values, path)?;
                     continue;
                 }
             };
@@ -390,27 +467,50 @@ impl Walker<'_> {
             }
             if let Some(index) = dest_index
                 && merged.is_object()
-                && (kept == Kept::Dest || aliased)
+                && (kept == Kept::Dest || same)
             {
                 // kyaml merges an item into the object's own node, which the final pass
                 // below re-reads: keep the merged item there too.
                 dest[index] = merged.clone();
             }
-            element_setter(&mut added, Some(&merged), &valid_keys, &valid_values, &path)?;
+            element_setter(&mut added, Some(merged), &valid_keys, &valid_values, path)?;
         }
         if !values_list.is_empty() {
-            append_list_node(&mut added, &dest, &valid_keys, &path)?;
+            append_list_node(&mut added, dest, &valid_keys, path)?;
             dest = added;
         }
         Ok(Some(Value::Array(dest)))
     }
 }
 
-fn keep_origin_or_dest(dest: Option<Value>, origin: Option<Value>) -> (Option<Value>, Kept) {
-    match origin {
-        Some(Value::Null) => (None, Kept::Origin),
-        Some(value) => (Some(value), Kept::Origin),
-        None => (dest, Kept::Dest),
+/// A keyed list being merged.
+struct List<'o> {
+    dest: Vec<Value>,
+    origin: &'o [Value],
+    same: bool,
+    element_schema: Option<NodeId>,
+}
+
+fn item_label(keys: &[String], values: &[String]) -> String {
+    let parts: Vec<String> = keys
+        .iter()
+        .zip(values)
+        .map(|(k, v)| {
+            if k.is_empty() {
+                v.clone()
+            } else {
+                format!("{k}={v}")
+            }
+        })
+        .collect();
+    format!("[{}]", parts.join(","))
+}
+
+fn keep_origin_or_dest(sides: Sides) -> (Option<Value>, Kept) {
+    match sides {
+        Sides::Same(Value::Null) | Sides::Pair(_, Some(Value::Null)) => (None, Kept::Origin),
+        Sides::Same(value) | Sides::Pair(_, Some(value)) => (Some(value), Kept::Origin),
+        Sides::Pair(dest, None) => (dest, Kept::Dest),
     }
 }
 

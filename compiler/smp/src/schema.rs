@@ -28,6 +28,8 @@ struct Node {
     strategy: Option<String>,
     merge_key: Option<String>,
     list_map_keys: Option<Vec<String>>,
+    /// Merge keys as [`Schema::merge_keys`] returns them.
+    keys: Vec<String>,
 }
 
 /// A parsed set of OpenAPI definitions indexed for strategic merge.
@@ -122,12 +124,16 @@ impl Schema {
     pub fn list_strategy(&self, node: NodeId) -> Option<ListStrategy> {
         let node = &self.nodes[node];
         let strategy = node.strategy.clone()?;
-        let keys = match (&node.list_map_keys, &node.merge_key) {
-            (Some(keys), _) => keys.clone(),
-            (None, Some(key)) => vec![key.clone()],
-            (None, None) => Vec::new(),
-        };
-        Some(ListStrategy { strategy, keys })
+        Some(ListStrategy {
+            strategy,
+            keys: node.keys.clone(),
+        })
+    }
+
+    /// Merge keys of a list field: `x-kubernetes-list-map-keys` when present, else the patch
+    /// merge key; none when the field declares no patch strategy.
+    pub fn merge_keys(&self, node: NodeId) -> &[String] {
+        &self.nodes[node].keys
     }
 
     /// Whether a list with this schema merges (its patch strategy includes `merge`).
@@ -226,6 +232,13 @@ impl Builder {
                 }),
             ..Node::default()
         };
+        if node.strategy.is_some() {
+            node.keys = match (&node.list_map_keys, &node.merge_key) {
+                (Some(keys), _) => keys.clone(),
+                (None, Some(key)) => vec![key.clone()],
+                (None, None) => Vec::new(),
+            };
+        }
         if let Some(properties) = object.get("properties").and_then(Value::as_object) {
             for (name, prop) in properties {
                 let child = self.parse_child(prop, &format!("{at}.{name}"))?;
