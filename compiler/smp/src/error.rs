@@ -1,12 +1,19 @@
 //! Errors of a strategic merge: malformed patches and unreadable OpenAPI documents.
 
+use miette::Diagnostic;
 use thiserror::Error;
 
 /// Why a strategic merge patch could not be applied.
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[derive(Debug, Error, Diagnostic, Clone, PartialEq, Eq)]
 pub enum SmpError {
     /// The patch and the object disagree on the shape of a field (map, list or scalar).
     #[error("wrong node kind at `{path}`: expected {expected} but got {found}")]
+    #[diagnostic(
+        code(kiln::smp::kind_mismatch),
+        help(
+            "a patch must give a field the same shape (map, list or scalar) as the object, or null to delete it"
+        )
+    )]
     KindMismatch {
         /// Dotted path of the field.
         path: String,
@@ -17,6 +24,10 @@ pub enum SmpError {
     },
     /// A `$patch` directive with a value other than `delete`, `replace` or `merge`.
     #[error("unknown patch strategy '{value}' at `{path}`")]
+    #[diagnostic(
+        code(kiln::smp::unknown_directive),
+        help("`$patch` takes `delete`, `replace` or `merge`")
+    )]
     UnknownDirective {
         /// Dotted path of the map or list holding the directive.
         path: String,
@@ -25,6 +36,12 @@ pub enum SmpError {
     },
     /// A custom OpenAPI document that cannot serve as merge schema.
     #[error("invalid OpenAPI document: {reason}")]
+    #[diagnostic(
+        code(kiln::smp::invalid_openapi),
+        help(
+            "the document needs a `definitions` map of OpenAPI v2 schemas, as `kubectl get --raw /openapi/v2` prints"
+        )
+    )]
     InvalidOpenApi {
         /// What is wrong with it.
         reason: String,

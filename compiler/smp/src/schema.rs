@@ -331,6 +331,44 @@ mod tests {
     }
 
     #[test]
+    fn custom_document_resolves_refs_aliases_and_map_values() {
+        let doc = serde_json::json!({"definitions": {
+            "a.Widget": {
+                "x-kubernetes-group-version-kind": [{"group": "", "version": "v1", "kind": "Widget"}],
+                "properties": {
+                    "spec": {"$ref": "#/definitions/a.Alias"},
+                    "byName": {"type": "object", "additionalProperties": {"$ref": "#/definitions/a.Spec"}}
+                }
+            },
+            "a.Alias": {"$ref": "#/definitions/a.Spec"},
+            "a.Spec": {"properties": {"parts": {
+                "type": "array",
+                "items": {"$ref": "#/definitions/a.Part"},
+                "x-kubernetes-patch-strategy": "merge",
+                "x-kubernetes-patch-merge-key": "id"
+            }}},
+            "a.Part": {"properties": {"id": {"type": "string"}}}
+        }});
+        let schema = Schema::with_openapi(&doc).unwrap();
+        let widget = schema.for_type("v1", "Widget").unwrap();
+        let parts = schema.lookup(widget, &["spec", "parts"]).unwrap();
+        assert_eq!(schema.merge_keys(parts), ["id"]);
+        assert!(schema.elements(parts).is_some());
+        let by_name = schema
+            .lookup(widget, &["byName", "anything", "parts"])
+            .unwrap();
+        assert!(schema.merges(by_name));
+        assert!(schema.for_type("apps/v1", "Deployment").is_none());
+    }
+
+    #[test]
+    fn dangling_refs_are_errors() {
+        let doc = serde_json::json!({"definitions": {"a": {"properties": {"b": {"$ref": "#/definitions/missing"}}}}});
+        let err = Schema::with_openapi(&doc).unwrap_err();
+        insta::assert_snapshot!(err.to_string(), @"invalid OpenAPI document: definitions.a.b: $ref `#/definitions/missing` names no definition");
+    }
+
+    #[test]
     fn custom_document_without_definitions_is_an_error() {
         let err = Schema::with_openapi(&serde_json::json!({"paths": {}})).unwrap_err();
         assert!(err.to_string().contains("definitions"), "{err}");
