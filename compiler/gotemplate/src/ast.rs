@@ -18,6 +18,8 @@ pub(crate) struct Tree {
     /// The whole text of that file, for error locations.
     pub text: Arc<str>,
     pub root: Vec<Node>,
+    /// Whether nesting is deep enough that dropping recursively could overflow the stack.
+    pub deep: bool,
 }
 
 impl Tree {
@@ -255,6 +257,9 @@ impl fmt::Display for Arg {
 /// Dropping a deeply nested tree recursively could overflow the stack; take it apart iteratively.
 impl Drop for Tree {
     fn drop(&mut self) {
+        if !self.deep {
+            return;
+        }
         enum Part {
             Node(Node),
             Pipe(Pipe),

@@ -642,10 +642,12 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             return Err(self.error(format!("nil pointer evaluating interface {{}}.{name}")));
         }
         let has_args = args.len() > 1 || final_.is_some();
-        let type_name = if receiver.iface {
-            "interface {}".to_string()
-        } else {
-            receiver.v.type_name()
+        let type_name = || {
+            if receiver.iface {
+                "interface {}".to_string()
+            } else {
+                receiver.v.type_name()
+            }
         };
         match &receiver.v {
             Value::Map(m) => {
@@ -680,9 +682,15 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
                     }
                     return self.map_index(&m, name);
                 }
-                Err(self.error(format!("can't evaluate field {name} in type {type_name}")))
+                Err(self.error(format!(
+                    "can't evaluate field {name} in type {}",
+                    type_name()
+                )))
             }
-            _ => Err(self.error(format!("can't evaluate field {name} in type {type_name}"))),
+            _ => Err(self.error(format!(
+                "can't evaluate field {name} in type {}",
+                type_name()
+            ))),
         }
     }
 

@@ -81,12 +81,13 @@ fn keyword(word: &str) -> Option<ItemType> {
     })
 }
 
-/// A token: its type, byte offset, text (or error message) and line.
-#[derive(Debug, Clone)]
+/// A token: its type, byte offset, text and line. An error token's message is kept by the lexer
+/// ([`Lexer::error_message`]) so that tokens stay `Copy`.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Item<'a> {
     pub typ: ItemType,
     pub pos: usize,
-    pub val: std::borrow::Cow<'a, str>,
+    pub val: &'a str,
     pub line: usize,
 }
 
@@ -95,13 +96,13 @@ impl std::fmt::Display for Item<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.typ {
             ItemType::Eof => f.write_str("EOF"),
-            ItemType::Error => f.write_str(&self.val),
+            ItemType::Error => f.write_str(self.val),
             t if t.is_keyword() => write!(f, "<{}>", self.val),
             _ if self.val.chars().count() > 10 => {
                 let head: String = self.val.chars().take(10).collect();
                 write!(f, "{}...", gofmt::quote(&head))
             }
-            _ => f.write_str(&gofmt::quote(&self.val)),
+            _ => f.write_str(&gofmt::quote(self.val)),
         }
     }
 }
@@ -142,6 +143,7 @@ pub(crate) struct Lexer<'a> {
     break_ok: bool,
     continue_ok: bool,
     done: bool,
+    error: Option<String>,
 }
 
 fn is_space(r: Option<char>) -> bool {
@@ -171,6 +173,25 @@ fn is_nd(c: char) -> bool {
     ];
     let u = c as u32;
     ND_STARTS.iter().any(|&s| u >= s && u < s + 10)
+}
+
+/// `hay.find(delim)`, searching for the delimiter's first byte with `memchr` first.
+fn find_delim(hay: &str, delim: &str) -> Option<usize> {
+    let first = *delim.as_bytes().first()?;
+    let bytes = hay.as_bytes();
+    let mut from = 0;
+    while let Some(i) = bytes[from..].iter().position(|&b| b == first) {
+        let at = from + i;
+        if bytes[at..].starts_with(delim.as_bytes()) {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+fn count_newlines(s: &str) -> usize {
+    s.bytes().filter(|&b| b == b'\n').count()
 }
 
 fn is_printable_ascii(c: char) -> bool {
@@ -209,6 +230,7 @@ impl<'a> Lexer<'a> {
             break_ok,
             continue_ok,
             done: false,
+            error: None,
         }
     }
 
@@ -248,7 +270,7 @@ impl<'a> Lexer<'a> {
         let i = Item {
             typ,
             pos: self.start,
-            val: self.input[self.start..self.pos].into(),
+            val: &self.input[self.start..self.pos],
             line: self.start_line,
         };
         self.start = self.pos;
@@ -257,7 +279,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn ignore(&mut self) {
-        self.line += self.input[self.start..self.pos].matches('\n').count();
+        self.line += count_newlines(&self.input[self.start..self.pos]);
         self.start = self.pos;
         self.start_line = self.line;
     }
@@ -281,11 +303,17 @@ impl<'a> Lexer<'a> {
         let i = Item {
             typ: ItemType::Error,
             pos: self.start,
-            val: msg.into(),
+            val: "",
             line: self.start_line,
         };
+        self.error = Some(msg);
         self.done = true;
         i
+    }
+
+    /// The message of the error token, once one was returned.
+    pub(crate) fn error_message(&self) -> &str {
+        self.error.as_deref().unwrap_or_default()
     }
 
     fn at_right_delim(&self) -> (bool, bool) {
@@ -316,7 +344,7 @@ impl<'a> Lexer<'a> {
             return Item {
                 typ: ItemType::Eof,
                 pos: self.pos,
-                val: "EOF".into(),
+                val: "EOF",
                 line: self.start_line,
             };
         }
@@ -354,7 +382,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_text(&mut self) -> Result<Item<'a>, State> {
-        if let Some(x) = self.input[self.pos..].find(self.left) {
+        if let Some(x) = find_delim(&self.input[self.pos..], self.left) {
             if x > 0 {
                 self.pos += x;
                 let mut trim = 0;
@@ -364,7 +392,7 @@ impl<'a> Lexer<'a> {
                     trim = s.len() - s.trim_end_matches(SPACE_CHARS).len();
                 }
                 self.pos -= trim;
-                self.line += self.input[self.start..self.pos].matches('\n').count();
+                self.line += count_newlines(&self.input[self.start..self.pos]);
                 let i = self.this_item(ItemType::Text);
                 self.pos += trim;
                 self.ignore();
@@ -376,7 +404,7 @@ impl<'a> Lexer<'a> {
         }
         self.pos = self.input.len();
         if self.pos > self.start {
-            self.line += self.input[self.start..self.pos].matches('\n').count();
+            self.line += count_newlines(&self.input[self.start..self.pos]);
             return Ok(self.this_item(ItemType::Text));
         }
         Ok(self.this_item(ItemType::Eof))
@@ -409,7 +437,7 @@ impl<'a> Lexer<'a> {
         if !delim {
             return Ok(self.errorf("comment ends before closing delimiter".into()));
         }
-        self.line += self.input[self.start..self.pos].matches('\n').count();
+        self.line += count_newlines(&self.input[self.start..self.pos]);
         let _comment = self.this_item(ItemType::Comment);
         if trim {
             self.pos += TRIM_MARKER_LEN;
@@ -692,7 +720,12 @@ mod tests {
         loop {
             let i = l.next_item();
             let done = matches!(i.typ, ItemType::Eof | ItemType::Error);
-            v.push((i.typ, i.val.to_string()));
+            let val = if i.typ == ItemType::Error {
+                l.error_message().to_string()
+            } else {
+                i.val.to_string()
+            };
+            v.push((i.typ, val));
             if done {
                 return v;
             }

@@ -44,6 +44,8 @@ pub(crate) fn parse(
         parse_name: parse_name.clone(),
         text: text.clone(),
         trees: Vec::new(),
+        nest: 0,
+        max_nest: 0,
     };
     let root = p.parse_top().map_err(|message| {
         let line = p.token[0].line;
@@ -95,7 +97,13 @@ struct Parser<'a> {
     parse_name: Arc<str>,
     text: Arc<str>,
     trees: Vec<Tree>,
+    /// Current and deepest nesting of control structures and parentheses.
+    nest: usize,
+    max_nest: usize,
 }
+
+/// Nesting beyond which a tree is dropped iteratively.
+const DEEP_NESTING: usize = 200;
 
 /// What ends an item list.
 enum End {
@@ -110,7 +118,7 @@ impl<'a> Parser<'a> {
         } else {
             self.token[0] = self.lex.next_item();
         }
-        self.token[self.peek_count].clone()
+        self.token[self.peek_count]
     }
 
     fn backup(&mut self) {
@@ -130,11 +138,11 @@ impl<'a> Parser<'a> {
 
     fn peek(&mut self) -> Item<'a> {
         if self.peek_count > 0 {
-            return self.token[self.peek_count - 1].clone();
+            return self.token[self.peek_count - 1];
         }
         self.peek_count = 1;
         self.token[0] = self.lex.next_item();
-        self.token[0].clone()
+        self.token[0]
     }
 
     fn next_non_space(&mut self) -> Item<'a> {
@@ -172,7 +180,7 @@ impl<'a> Parser<'a> {
                     extra = extra[" in action".len()..].to_string();
                 }
             }
-            return format!("{token}{extra}");
+            return format!("{}{extra}", self.lex.error_message());
         }
         format!("unexpected {token} in {context}")
     }
@@ -184,6 +192,7 @@ impl<'a> Parser<'a> {
             parse_name: self.parse_name.clone(),
             text: self.text.clone(),
             root,
+            deep: self.max_nest > DEEP_NESTING,
         };
         if let Some(i) = self.trees.iter().position(|t| t.name == tree.name) {
             if self.trees[i].is_empty_tree() {
@@ -239,7 +248,7 @@ impl<'a> Parser<'a> {
             if tok.typ != ItemType::String && tok.typ != ItemType::RawString {
                 return Err(p.unexpected(&tok, CONTEXT));
             }
-            let name = strconv::unquote(&tok.val).map_err(|e| e.to_string())?;
+            let name = strconv::unquote(tok.val).map_err(|e| e.to_string())?;
             p.expect(ItemType::RightDelim, CONTEXT)?;
             let (list, end) = p.item_list()?;
             if let End::Else = end {
@@ -266,7 +275,7 @@ impl<'a> Parser<'a> {
     fn text_or_action(&mut self) -> PResult<Parsed> {
         let token = self.next_non_space();
         match token.typ {
-            ItemType::Text => Ok(Parsed::Node(Node::Text(Arc::from(&*token.val)))),
+            ItemType::Text => Ok(Parsed::Node(Node::Text(Arc::from(token.val)))),
             ItemType::LeftDelim => {
                 self.action_line = token.line;
                 let r = self.action();
@@ -352,12 +361,12 @@ impl<'a> Parser<'a> {
             if next.typ == ItemType::Assign || next.typ == ItemType::Declare {
                 pipe.is_assign = next.typ == ItemType::Assign;
                 self.next_non_space();
-                let name: Arc<str> = Arc::from(&*v.val);
+                let name: Arc<str> = Arc::from(v.val);
                 pipe.decl.push((v.pos, name.clone()));
                 self.vars.push(name);
             } else if next.typ == ItemType::Char && next.val == "," {
                 self.next_non_space();
-                let name: Arc<str> = Arc::from(&*v.val);
+                let name: Arc<str> = Arc::from(v.val);
                 pipe.decl.push((v.pos, name.clone()));
                 self.vars.push(name);
                 if context == "range" && pipe.decl.len() < 2 {
@@ -427,7 +436,10 @@ impl<'a> Parser<'a> {
 
     fn control(&mut self, context: &str) -> PResult<Node> {
         let mark = self.vars.len();
+        self.nest += 1;
+        self.max_nest = self.max_nest.max(self.nest);
         let r = stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || self.control_inner(context));
+        self.nest -= 1;
         self.vars.truncate(mark);
         let b = Box::new(r?);
         Ok(match context {
@@ -507,7 +519,7 @@ impl<'a> Parser<'a> {
     fn template_name(&self, token: &Item<'_>, context: &str) -> PResult<String> {
         match token.typ {
             ItemType::String | ItemType::RawString => {
-                strconv::unquote(&token.val).map_err(|e| e.to_string())
+                strconv::unquote(token.val).map_err(|e| e.to_string())
             }
             _ => Err(self.unexpected(token, context)),
         }
@@ -577,7 +589,7 @@ impl<'a> Parser<'a> {
         let pos = token.pos;
         Ok(Some(match token.typ {
             ItemType::Identifier => {
-                let name: &str = &token.val;
+                let name: &str = token.val;
                 let func = match self.funcs.get(name) {
                     Some(f) => Func::User(f.clone()),
                     None => match Builtin::from_name(name) {
@@ -596,7 +608,7 @@ impl<'a> Parser<'a> {
             ItemType::Dot => Arg::Dot(pos),
             ItemType::Nil => Arg::Nil(pos),
             ItemType::Variable => {
-                let name: &str = &token.val;
+                let name: &str = token.val;
                 let idents: Vec<Arc<str>> = name.split('.').map(Arc::from).collect();
                 if !self.vars.iter().any(|v| **v == *idents[0]) {
                     return Err(format!("undefined variable {}", gofmt::quote(&idents[0])));
@@ -609,13 +621,14 @@ impl<'a> Parser<'a> {
             },
             ItemType::Bool => Arg::Bool(pos, token.val == "true"),
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
-                Arg::Number(Box::new(parse_number(pos, &token.val, token.typ)?))
+                Arg::Number(Box::new(parse_number(pos, token.val, token.typ)?))
             }
             ItemType::LeftParen => {
                 if self.stack_depth >= MAX_STACK_DEPTH {
                     return Err("max expression depth exceeded".into());
                 }
                 self.stack_depth += 1;
+                self.max_nest = self.max_nest.max(self.nest + self.stack_depth);
                 let r = stacker::maybe_grow(RED_ZONE, STACK_GROWTH, || {
                     self.pipeline("parenthesized pipeline", ItemType::RightParen)
                 });
@@ -623,10 +636,10 @@ impl<'a> Parser<'a> {
                 Arg::Pipe(Box::new(r?))
             }
             ItemType::String | ItemType::RawString => {
-                let value = strconv::unquote(&token.val).map_err(|e| e.to_string())?;
+                let value = strconv::unquote(token.val).map_err(|e| e.to_string())?;
                 Arg::String {
                     pos,
-                    quoted: Arc::from(&*token.val),
+                    quoted: Arc::from(token.val),
                     value: Arc::from(value),
                 }
             }
