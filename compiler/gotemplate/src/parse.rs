@@ -78,7 +78,7 @@ fn eof_item() -> Item<'static> {
     Item {
         typ: ItemType::Eof,
         pos: 0,
-        val: "EOF".into(),
+        val: "EOF",
         line: 1,
     }
 }
