@@ -33,7 +33,9 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             cache: None,
-            threads: std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            threads: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
         }
     }
 }
@@ -44,7 +46,12 @@ pub fn compiler_version() -> String {
 }
 
 /// Compiles `target` of `project` into a bundle spec.
-pub fn compile(project: &Project, graph: &Graph, target: &Target, options: &Options) -> Result<BundleSpec> {
+pub fn compile(
+    project: &Project,
+    graph: &Graph,
+    target: &Target,
+    options: &Options,
+) -> Result<BundleSpec> {
     let planned = plan(project, target)?;
     let cx = RenderContext {
         project_file: &project.file,
@@ -71,8 +78,13 @@ pub fn compile(project: &Project, graph: &Graph, target: &Target, options: &Opti
     })
 }
 
-fn render_all(planned: &[Planned], cx: &RenderContext<'_>, threads: usize) -> Vec<Result<Vec<Object>>> {
-    let slots: Vec<Mutex<Option<Result<Vec<Object>>>>> = planned.iter().map(|_| Mutex::new(None)).collect();
+fn render_all(
+    planned: &[Planned],
+    cx: &RenderContext<'_>,
+    threads: usize,
+) -> Vec<Result<Vec<Object>>> {
+    let slots: Vec<Mutex<Option<Result<Vec<Object>>>>> =
+        planned.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let work = || {
         loop {
@@ -97,26 +109,49 @@ fn render_all(planned: &[Planned], cx: &RenderContext<'_>, threads: usize) -> Ve
         .map(|s| {
             s.into_inner()
                 .unwrap_or_else(|e| e.into_inner())
-                .unwrap_or_else(|| Err(Error::failure("kiln::build::internal", "a render worker stopped before finishing")))
+                .unwrap_or_else(|| {
+                    Err(Error::failure(
+                        "kiln::build::internal",
+                        "a render worker stopped before finishing",
+                    ))
+                })
         })
         .collect()
 }
 
 /// Fails when two objects of the target have the same group, kind, namespace and name, showing
 /// both places they came from.
-fn check_duplicates(project: &Project, planned: &[Planned], components: &[ComponentSpec]) -> Result<()> {
+fn check_duplicates(
+    project: &Project,
+    planned: &[Planned],
+    components: &[ComponentSpec],
+) -> Result<()> {
     let total = components.iter().map(|c| c.objects.len()).sum();
     let mut seen: HashMap<ObjectKey, (usize, usize)> = HashMap::with_capacity(total);
     for (ci, c) in components.iter().enumerate() {
         for (oi, (object, _)) in c.objects.iter().enumerate() {
-            let id = ObjectId::of(object).map_err(|problem| Error::failure("kiln::build::internal", format!("an unchecked object {problem}")))?;
+            let id = ObjectId::of(object).map_err(|problem| {
+                Error::failure(
+                    "kiln::build::internal",
+                    format!("an unchecked object {problem}"),
+                )
+            })?;
             if let Some(&(fc, fo)) = seen.get(&id.key()) {
                 let first = &components[fc].objects[fo].1;
                 let second = &c.objects[oi].1;
                 let message = format!("{} is defined twice in target objects", id.key());
                 let second_err = locate(project, &planned[ci], second, Error::input("kiln::build::duplicate", message), "defined again here")
                     .help("an object may appear once per target; remove one, or change its name or namespace");
-                let first_err = locate(project, &planned[fc], first, Error::input("kiln::build::duplicate", format!("first definition of {}", id.key())), "first defined here");
+                let first_err = locate(
+                    project,
+                    &planned[fc],
+                    first,
+                    Error::input(
+                        "kiln::build::duplicate",
+                        format!("first definition of {}", id.key()),
+                    ),
+                    "first defined here",
+                );
                 return Err(second_err.related(first_err));
             }
             seen.insert(id.key(), (ci, oi));
@@ -131,17 +166,30 @@ fn locate(project: &Project, planned: &Planned, p: &Provenance, err: Error, labe
         let root: Option<PathBuf> = match &p.source {
             None => Some(project.root.clone()),
             Some(s) => match project.sources.get(s).map(|s| &s.kind) {
-                Some(SourceKind::Path { path }) => Some(project.root.join(path.value.trim_start_matches("./"))),
+                Some(SourceKind::Path { path }) => {
+                    Some(project.root.join(path.value.trim_start_matches("./")))
+                }
                 _ => None,
             },
         };
-        if let Some(path) = root.map(|r| r.join(&p.file)) {
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                let file = SourceFile::new(display_name(&path, &project.root), path, text);
-                let span = file.line_span(p.line);
-                return err.at(&file, span, format!("{label} (component `{}`)", p.component));
-            }
+        if let Some(path) = root.map(|r| r.join(&p.file))
+            && let Ok(text) = std::fs::read_to_string(&path)
+        {
+            let file = SourceFile::new(display_name(&path, &project.root), path, text);
+            let span = file.line_span(p.line);
+            return err.at(
+                &file,
+                span,
+                format!("{label} (component `{}`)", p.component),
+            );
         }
     }
-    err.at(&project.file, planned.span, format!("{label} (component `{}`, {}:{})", p.component, p.file, p.line))
+    err.at(
+        &project.file,
+        planned.span,
+        format!(
+            "{label} (component `{}`, {}:{})",
+            p.component, p.file, p.line
+        ),
+    )
 }

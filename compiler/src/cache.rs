@@ -64,7 +64,10 @@ impl Cache {
     }
 
     fn path(&self, key: &str) -> PathBuf {
-        self.dir.join("render").join(&key[..2]).join(format!("{key}.json"))
+        self.dir
+            .join("render")
+            .join(&key[..2])
+            .join(format!("{key}.json"))
     }
 
     /// The cached objects for `key`, if present and readable.
@@ -104,12 +107,24 @@ mod tests {
 
     #[test]
     fn keys_separate_fields() {
-        let a = KeyBuilder::new("manifests").field(b"ab").field(b"c").finish();
-        let b = KeyBuilder::new("manifests").field(b"a").field(b"bc").finish();
+        let a = KeyBuilder::new("manifests")
+            .field(b"ab")
+            .field(b"c")
+            .finish();
+        let b = KeyBuilder::new("manifests")
+            .field(b"a")
+            .field(b"bc")
+            .finish();
         let c = KeyBuilder::new("helm").field(b"ab").field(b"c").finish();
         assert_ne!(a, b);
         assert_ne!(a, c);
-        assert_eq!(a, KeyBuilder::new("manifests").field(b"ab").field(b"c").finish());
+        assert_eq!(
+            a,
+            KeyBuilder::new("manifests")
+                .field(b"ab")
+                .field(b"c")
+                .finish()
+        );
     }
 
     #[test]
@@ -118,7 +133,13 @@ mod tests {
         let cache = Cache::new(dir.path());
         let key = KeyBuilder::new("x").finish();
         assert!(cache.get(&key).is_none());
-        let prov = Provenance { component: "c".into(), source: None, file: "f.yaml".into(), line: 3, producer: "manifests".into() };
+        let prov = Provenance {
+            component: "c".into(),
+            source: None,
+            file: "f.yaml".into(),
+            line: 3,
+            producer: "manifests".into(),
+        };
         let objs = vec![(serde_json::json!({"kind": "A"}), prov)];
         cache.put(&key, &objs);
         assert_eq!(cache.get(&key).unwrap(), objs);

@@ -21,7 +21,11 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
-    pub fn new(name: impl Into<String>, path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
+    pub fn new(
+        name: impl Into<String>,
+        path: impl Into<PathBuf>,
+        text: impl Into<Arc<str>>,
+    ) -> Self {
         SourceFile {
             name: name.into(),
             path: path.into(),
@@ -67,12 +71,17 @@ pub enum Kind {
     Failure,
 }
 
-/// A compiler diagnostic.
+/// A compiler diagnostic. The details are boxed so `Result<T, Error>` stays small.
 #[derive(Debug)]
 pub struct Error {
     pub code: &'static str,
-    pub message: String,
     pub kind: Kind,
+    detail: Box<Detail>,
+}
+
+#[derive(Debug)]
+struct Detail {
+    message: String,
     source_code: Option<NamedSource<Arc<str>>>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
@@ -88,52 +97,54 @@ impl Error {
     pub fn input(code: &'static str, message: impl Into<String>) -> Self {
         Error {
             code,
-            message: message.into(),
             kind: Kind::Input,
-            source_code: None,
-            labels: Vec::new(),
-            help: None,
-            related: Vec::new(),
-            cause: None,
+            detail: Box::new(Detail {
+                message: message.into(),
+                source_code: None,
+                labels: Vec::new(),
+                help: None,
+                related: Vec::new(),
+                cause: None,
+            }),
         }
     }
 
     /// A failure to carry out the work (exit code 1).
     pub fn failure(code: &'static str, message: impl Into<String>) -> Self {
-        Error {
-            kind: Kind::Failure,
-            ..Error::input(code, message)
-        }
+        let mut e = Error::input(code, message);
+        e.kind = Kind::Failure;
+        e
     }
 
     /// Points the diagnostic at `span` of `file` with `label`.
     pub fn at(mut self, file: &SourceFile, span: SourceSpan, label: impl Into<String>) -> Self {
-        self.source_code = Some(file.named());
-        self.labels = vec![LabeledSpan::new_with_span(Some(label.into()), span)];
+        self.detail.source_code = Some(file.named());
+        self.detail.labels = vec![LabeledSpan::new_with_span(Some(label.into()), span)];
         self
     }
 
     /// Adds one more label in the same file.
     pub fn and_label(mut self, span: SourceSpan, label: impl Into<String>) -> Self {
-        self.labels
+        self.detail
+            .labels
             .push(LabeledSpan::new_with_span(Some(label.into()), span));
         self
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.detail.help = Some(help.into());
         self
     }
 
     /// Attaches a related diagnostic, shown after this one (a second location, an inner error).
     pub fn related(mut self, other: Error) -> Self {
-        self.related.push(other);
+        self.detail.related.push(other);
         self
     }
 
     /// Records the underlying error (I/O, engine) in the cause chain.
     pub fn caused_by(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.cause = Some(Box::new(cause));
+        self.detail.cause = Some(Box::new(cause));
         self
     }
 
@@ -152,15 +163,20 @@ impl Error {
 
     /// An I/O error on a path the user named (a file or directory to read).
     pub fn io_input(what: &str, path: &Path, err: std::io::Error) -> Self {
-        Error::input("kiln::io", format!("cannot read {what} `{}`", path.display()))
-            .help(io_hint(&err))
-            .caused_by(err)
+        Error::input(
+            "kiln::io",
+            format!("cannot read {what} `{}`", path.display()),
+        )
+        .help(io_hint(&err))
+        .caused_by(err)
     }
 }
 
 fn io_hint(err: &std::io::Error) -> String {
     match err.kind() {
-        std::io::ErrorKind::NotFound => "check the path; paths are relative to the source they name".into(),
+        std::io::ErrorKind::NotFound => {
+            "check the path; paths are relative to the source they name".into()
+        }
         std::io::ErrorKind::PermissionDenied => "check the permissions of the path".into(),
         _ => format!("the operating system said: {err}"),
     }
@@ -169,9 +185,10 @@ fn io_hint(err: &std::io::Error) -> String {
 /// Renders any diagnostic the way the CLI prints it to a non-terminal.
 pub fn render_plain(diagnostic: &dyn Diagnostic) -> String {
     let mut out = String::new();
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-        .with_width(100)
-        .with_links(false);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_width(100)
+            .with_links(false);
     if handler.render_report(&mut out, diagnostic).is_err() {
         out = diagnostic.to_string();
     }
@@ -180,13 +197,14 @@ pub fn render_plain(diagnostic: &dyn Diagnostic) -> String {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.detail.message)
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.cause
+        self.detail
+            .cause
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
@@ -198,36 +216,43 @@ impl Diagnostic for Error {
     }
 
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
-        self.help
+        self.detail
+            .help
             .as_ref()
             .map(|h| Box::new(h) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        self.source_code
+        self.detail
+            .source_code
             .as_ref()
             .map(|s| s as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        if self.labels.is_empty() {
+        if self.detail.labels.is_empty() {
             None
         } else {
-            Some(Box::new(self.labels.iter().cloned()))
+            Some(Box::new(self.detail.labels.iter().cloned()))
         }
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
-        if self.related.is_empty() {
+        if self.detail.related.is_empty() {
             None
         } else {
-            Some(Box::new(self.related.iter().map(|e| e as &dyn Diagnostic)))
+            Some(Box::new(
+                self.detail.related.iter().map(|e| e as &dyn Diagnostic),
+            ))
         }
     }
 }
 
 /// The closest candidate to `word` among `candidates`, when it is close enough to suggest.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(word, c), c))
@@ -241,7 +266,14 @@ pub fn suggestion(word: &str, candidates: &[&str]) -> String {
     match did_you_mean(word, candidates.iter().copied()) {
         Some(c) => format!("did you mean `{c}`?"),
         None if candidates.is_empty() => "nothing is defined here".into(),
-        None => format!("expected one of: {}", candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")),
+        None => format!(
+            "expected one of: {}",
+            candidates
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -251,7 +283,10 @@ mod tests {
 
     #[test]
     fn suggests_the_closest_name() {
-        assert_eq!(did_you_mean("depend-on", ["depends-on", "manifests"]), Some("depends-on"));
+        assert_eq!(
+            did_you_mean("depend-on", ["depends-on", "manifests"]),
+            Some("depends-on")
+        );
         assert_eq!(did_you_mean("zzz", ["depends-on"]), None);
         assert_eq!(suggestion("zzz", &["a", "b"]), "expected one of: `a`, `b`");
     }

@@ -30,29 +30,58 @@ impl Graph {
         for (i, component) in project.components.values().enumerate() {
             for dep in &component.depends_on {
                 let Some(j) = project.components.get_index_of(&dep.value) else {
-                    let candidates: Vec<&str> = names.iter().map(String::as_str).filter(|n| *n != component.name.value).collect();
-                    return Err(Error::input("kiln::graph::undefined-component", format!("component `{}` depends on `{}`, which is not defined", component.name.value, dep.value))
-                        .at(&project.file, dep.span, "no component has this name")
-                        .help(suggestion(&dep.value, &candidates)));
+                    let candidates: Vec<&str> = names
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|n| *n != component.name.value)
+                        .collect();
+                    return Err(Error::input(
+                        "kiln::graph::undefined-component",
+                        format!(
+                            "component `{}` depends on `{}`, which is not defined",
+                            component.name.value, dep.value
+                        ),
+                    )
+                    .at(&project.file, dep.span, "no component has this name")
+                    .help(suggestion(&dep.value, &candidates)));
                 };
                 graph.add_edge(nodes[j], nodes[i], ());
             }
         }
         if let Some(cycle) = find_cycle(&graph) {
-            let path: Vec<&str> = cycle.iter().chain(cycle.first()).map(|&i| names[i].as_str()).collect();
+            let path: Vec<&str> = cycle
+                .iter()
+                .chain(cycle.first())
+                .map(|&i| names[i].as_str())
+                .collect();
             let first = &project.components[cycle[0]];
-            let mut err = Error::input("kiln::graph::cycle", format!("dependency cycle: {}", path.join(" -> ")))
-                .at(&project.file, first.name.span, "this component depends on itself through the cycle");
-            for w in cycle.windows(2).chain(std::iter::once(&[cycle[cycle.len() - 1], cycle[0]][..])) {
+            let mut err = Error::input(
+                "kiln::graph::cycle",
+                format!("dependency cycle: {}", path.join(" -> ")),
+            )
+            .at(
+                &project.file,
+                first.name.span,
+                "this component depends on itself through the cycle",
+            );
+            for w in cycle
+                .windows(2)
+                .chain(std::iter::once(&[cycle[cycle.len() - 1], cycle[0]][..]))
+            {
                 let (from, to) = (&project.components[w[0]], &names[w[1]]);
                 if let Some(dep) = from.depends_on.iter().find(|d| &d.value == to) {
-                    err = err.and_label(dep.span, format!("`{}` depends on `{to}`", from.name.value));
+                    err =
+                        err.and_label(dep.span, format!("`{}` depends on `{to}`", from.name.value));
                 }
             }
             return Err(err.help("components are applied after their dependencies; remove one `depends-on` to break the cycle"));
         }
         let waves = waves(&graph, &names);
-        Ok(Graph { graph, names, waves })
+        Ok(Graph {
+            graph,
+            names,
+            waves,
+        })
     }
 
     /// The waves, as indexes into `Project::components`.
@@ -62,14 +91,22 @@ impl Graph {
 
     /// The waves, as component names.
     pub fn wave_names(&self) -> Vec<Vec<String>> {
-        self.waves.iter().map(|w| w.iter().map(|&i| self.names[i].clone()).collect()).collect()
+        self.waves
+            .iter()
+            .map(|w| w.iter().map(|&i| self.names[i].clone()).collect())
+            .collect()
     }
 
     /// Graphviz DOT text of the graph, one cluster per wave.
     pub fn to_dot(&self, project: &str) -> String {
-        let mut out = format!("digraph {} {{\n  rankdir=LR;\n  node [shape=box];\n", quote(project));
+        let mut out = format!(
+            "digraph {} {{\n  rankdir=LR;\n  node [shape=box];\n",
+            quote(project)
+        );
         for (w, wave) in self.waves.iter().enumerate() {
-            out.push_str(&format!("  subgraph cluster_wave{w} {{\n    label=\"wave {w}\";\n"));
+            out.push_str(&format!(
+                "  subgraph cluster_wave{w} {{\n    label=\"wave {w}\";\n"
+            ));
             for &i in wave {
                 out.push_str(&format!("    {};\n", quote(&self.names[i])));
             }
@@ -79,11 +116,20 @@ impl Graph {
             .graph
             .edge_indices()
             .filter_map(|e| self.graph.edge_endpoints(e))
-            .map(|(a, b)| (self.names[self.graph[b]].as_str(), self.names[self.graph[a]].as_str()))
+            .map(|(a, b)| {
+                (
+                    self.names[self.graph[b]].as_str(),
+                    self.names[self.graph[a]].as_str(),
+                )
+            })
             .collect();
         edges.sort();
         for (dependent, dependency) in edges {
-            out.push_str(&format!("  {} -> {};\n", quote(dependent), quote(dependency)));
+            out.push_str(&format!(
+                "  {} -> {};\n",
+                quote(dependent),
+                quote(dependency)
+            ));
         }
         out.push_str("}\n");
         out
@@ -110,14 +156,22 @@ fn find_cycle(graph: &DiGraph<usize, ()>) -> Option<Vec<usize>> {
     let mut path = vec![start];
     let mut current = start;
     loop {
-        let mut next: Vec<NodeIndex> = graph.neighbors(current).filter(|n| scc.contains(n)).collect();
+        let mut next: Vec<NodeIndex> = graph
+            .neighbors(current)
+            .filter(|n| scc.contains(n))
+            .collect();
         next.sort_by_key(|n| graph[*n]);
         let n = *next.first()?;
         if let Some(pos) = path.iter().position(|p| *p == n) {
             // Edges go dependency -> dependent; report as "a depends on b" order.
             let mut cycle: Vec<usize> = path[pos..].iter().map(|p| graph[*p]).collect();
             cycle.reverse();
-            let min = cycle.iter().enumerate().min_by_key(|(_, v)| **v).map(|(i, _)| i).unwrap_or(0);
+            let min = cycle
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, v)| **v)
+                .map(|(i, _)| i)
+                .unwrap_or(0);
             cycle.rotate_left(min);
             return Some(cycle);
         }
@@ -180,14 +234,19 @@ mod tests {
              component \"c\" { depends-on \"b\"; manifests \"x\" }\n",
         );
         let e = Graph::build(&p).unwrap_err();
-        assert_eq!(e.message, "dependency cycle: a -> c -> b -> a");
+        assert_eq!(e.to_string(), "dependency cycle: a -> c -> b -> a");
         let p = project("component \"a\" { depends-on \"a\"; manifests \"x\" }\n");
-        assert_eq!(Graph::build(&p).unwrap_err().message, "dependency cycle: a -> a");
+        assert_eq!(
+            Graph::build(&p).unwrap_err().to_string(),
+            "dependency cycle: a -> a"
+        );
     }
 
     #[test]
     fn undefined_dependencies_suggest_a_name() {
-        let p = project("component \"web\" { depends-on \"dbb\"; manifests \"x\" }\ncomponent \"db\" { manifests \"x\" }\n");
+        let p = project(
+            "component \"web\" { depends-on \"dbb\"; manifests \"x\" }\ncomponent \"db\" { manifests \"x\" }\n",
+        );
         let e = Graph::build(&p).unwrap_err();
         assert_eq!(e.code, "kiln::graph::undefined-component");
         assert!(e.render_plain().contains("did you mean `db`?"));

@@ -17,4 +17,3 @@ pub mod render;
 pub mod resolve;
 pub mod stdlib;
 pub mod template;
-

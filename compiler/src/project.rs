@@ -74,23 +74,51 @@ pub fn parse(file: SourceFile, root: PathBuf) -> Result<Project> {
             }
             "source" => {
                 let source = d.source(node)?;
-                insert_unique(&d, &mut sources, source.name.clone(), source, "source", |s| s.name.span)?;
+                insert_unique(
+                    &d,
+                    &mut sources,
+                    source.name.clone(),
+                    source,
+                    "source",
+                    |s| s.name.span,
+                )?;
             }
             "target" => {
                 let target = d.target(node)?;
-                insert_unique(&d, &mut targets, target.name.clone(), target, "target", |t| t.name.span)?;
+                insert_unique(
+                    &d,
+                    &mut targets,
+                    target.name.clone(),
+                    target,
+                    "target",
+                    |t| t.name.span,
+                )?;
             }
             "component" => {
                 let component = d.component(node)?;
-                insert_unique(&d, &mut components, component.name.clone(), component, "component", |c| c.name.span)?;
+                insert_unique(
+                    &d,
+                    &mut components,
+                    component.name.clone(),
+                    component,
+                    "component",
+                    |c| c.name.span,
+                )?;
             }
             other => return Err(d.unknown_node(node, other, TOP_NODES, "at the top level")),
         }
     }
     let Some(name) = name else {
-        return Err(Error::input("kiln::project::no-name", "the project has no `project` node")
-            .at(&file, SourceSpan::new(0.into(), 0), "expected `project \"name\"` in this file")
-            .help("add a line such as `project \"shop\"` at the top of the file"));
+        return Err(Error::input(
+            "kiln::project::no-name",
+            "the project has no `project` node",
+        )
+        .at(
+            &file,
+            SourceSpan::new(0.into(), 0),
+            "expected `project \"name\"` in this file",
+        )
+        .help("add a line such as `project \"shop\"` at the top of the file"));
     };
     if targets.is_empty() {
         return Err(Error::input("kiln::project::no-target", "the project declares no target")
@@ -116,7 +144,12 @@ fn insert_unique<T>(
     span_of: impl Fn(&T) -> SourceSpan,
 ) -> Result<()> {
     if let Some(first) = map.get(&name.value) {
-        return Err(d.duplicate(what, &format!("{what} `{}`", name.value), span_of(first), name.span));
+        return Err(d.duplicate(
+            what,
+            &format!("{what} `{}`", name.value),
+            span_of(first),
+            name.span,
+        ));
     }
     map.insert(name.value, item);
     Ok(())
@@ -158,7 +191,13 @@ pub(crate) struct Decoder<'a> {
 }
 
 impl Decoder<'_> {
-    fn err(&self, code: &'static str, message: impl Into<String>, span: SourceSpan, label: impl Into<String>) -> Error {
+    fn err(
+        &self,
+        code: &'static str,
+        message: impl Into<String>,
+        span: SourceSpan,
+        label: impl Into<String>,
+    ) -> Error {
         Error::input(code, message).at(self.file, span, label)
     }
 
@@ -180,7 +219,9 @@ impl Decoder<'_> {
             "declared again here",
         )
         .and_label(first, "first declared here")
-        .help(format!("every {what} needs a unique name; rename or remove one of them"))
+        .help(format!(
+            "every {what} needs a unique name; rename or remove one of them"
+        ))
     }
 
     /// Fails on properties not in `allowed` (with a suggestion) and on repeated properties.
@@ -205,7 +246,12 @@ impl Decoder<'_> {
                     .help(help));
             }
             if let Some((_, first)) = seen.iter().find(|(s, _)| *s == k) {
-                return Err(self.duplicate("property", &format!("property `{k}`"), *first, key.span()));
+                return Err(self.duplicate(
+                    "property",
+                    &format!("property `{k}`"),
+                    *first,
+                    key.span(),
+                ));
             }
             seen.push((k, key.span()));
         }
@@ -227,7 +273,10 @@ impl Decoder<'_> {
     }
 
     fn args<'n>(&self, node: &'n KdlNode) -> Vec<&'n KdlEntry> {
-        node.entries().iter().filter(|e| e.name().is_none()).collect()
+        node.entries()
+            .iter()
+            .filter(|e| e.name().is_none())
+            .collect()
     }
 
     fn string_of(&self, entry: &KdlEntry, what: &str) -> Result<Spanned<String>> {
@@ -263,7 +312,10 @@ impl Decoder<'_> {
                     node.span(),
                     format!("missing {what}"),
                 )
-                .help(format!("write it after the node name: `{} \"…\"`", node.name().value()))),
+                .help(format!(
+                    "write it after the node name: `{} \"…\"`",
+                    node.name().value()
+                ))),
             [_, extra, ..] => Err(self
                 .err(
                     "kiln::kdl::extra-argument",
@@ -286,7 +338,10 @@ impl Decoder<'_> {
                     node.span(),
                     format!("missing {what}"),
                 )
-                .help(format!("write it after the node name: `{} \"…\"`", node.name().value())));
+                .help(format!(
+                    "write it after the node name: `{} \"…\"`",
+                    node.name().value()
+                )));
         }
         args.into_iter().map(|a| self.string_of(a, what)).collect()
     }
@@ -307,11 +362,16 @@ impl Decoder<'_> {
         let name = self.single_string_arg(node, "a source name")?;
         self.check_name(&name, "source")?;
         let has = |k: &str| node.entry(k).is_some();
-        let kinds: Vec<&str> = ["path", "git", "helm-repo", "oci"].into_iter().filter(|k| has(k)).collect();
+        let kinds: Vec<&str> = ["path", "git", "helm-repo", "oci"]
+            .into_iter()
+            .filter(|k| has(k))
+            .collect();
         let kind = match kinds.as_slice() {
             ["path"] => {
                 self.check_props(node, &["path"])?;
-                SourceKind::Path { path: self.string_prop(node, "path")?.expect("checked") }
+                SourceKind::Path {
+                    path: self.string_prop(node, "path")?.expect("checked"),
+                }
             }
             ["git"] => {
                 self.check_props(node, &["git", "ref", "semver"])?;
@@ -321,15 +381,29 @@ impl Decoder<'_> {
                     (Some(r), None) => Some(GitRef::Ref(r)),
                     (None, Some(s)) => Some(GitRef::Semver(s)),
                     (None, None) => None,
-                    (Some(_), Some(s)) => return Err(self.conflict(s.span, "`ref` and `semver`", "a Git source follows either a ref or a semver range")),
+                    (Some(_), Some(s)) => {
+                        return Err(self.conflict(
+                            s.span,
+                            "`ref` and `semver`",
+                            "a Git source follows either a ref or a semver range",
+                        ));
+                    }
                 };
-                SourceKind::Git { url: self.string_prop(node, "git")?.expect("checked"), reference }
+                SourceKind::Git {
+                    url: self.string_prop(node, "git")?.expect("checked"),
+                    reference,
+                }
             }
             ["helm-repo"] => {
                 self.check_props(node, &["helm-repo", "chart", "version"])?;
                 let Some(chart) = self.string_prop(node, "chart")? else {
                     return Err(self
-                        .err("kiln::kdl::missing-property", "a Helm repository source needs `chart`", node.span(), "missing `chart=`")
+                        .err(
+                            "kiln::kdl::missing-property",
+                            "a Helm repository source needs `chart`",
+                            node.span(),
+                            "missing `chart=`",
+                        )
                         .help("name the chart, e.g. `chart=\"podinfo\"`"));
                 };
                 SourceKind::HelmRepo {
@@ -349,34 +423,87 @@ impl Decoder<'_> {
                 .flatten()
                 .collect();
                 if refs.len() > 1 {
-                    return Err(self.conflict(node.span(), "`tag`, `digest` and `version`", "an OCI source names one of a tag, a digest or a semver range"));
+                    return Err(self.conflict(
+                        node.span(),
+                        "`tag`, `digest` and `version`",
+                        "an OCI source names one of a tag, a digest or a semver range",
+                    ));
                 }
-                SourceKind::Oci { url: self.string_prop(node, "oci")?.expect("checked"), reference: refs.into_iter().next() }
+                SourceKind::Oci {
+                    url: self.string_prop(node, "oci")?.expect("checked"),
+                    reference: refs.into_iter().next(),
+                }
             }
             [] => {
-                self.check_props(node, &["path", "git", "ref", "semver", "helm-repo", "chart", "version", "oci", "tag", "digest"])?;
+                self.check_props(
+                    node,
+                    &[
+                        "path",
+                        "git",
+                        "ref",
+                        "semver",
+                        "helm-repo",
+                        "chart",
+                        "version",
+                        "oci",
+                        "tag",
+                        "digest",
+                    ],
+                )?;
                 return Err(self
-                    .err("kiln::kdl::missing-property", format!("source `{}` says nothing about where its files are", name.value), node.span(), "needs `path=`, `git=`, `helm-repo=` or `oci=`")
+                    .err(
+                        "kiln::kdl::missing-property",
+                        format!(
+                            "source `{}` says nothing about where its files are",
+                            name.value
+                        ),
+                        node.span(),
+                        "needs `path=`, `git=`, `helm-repo=` or `oci=`",
+                    )
                     .help("e.g. `source \"app\" path=\"./deploy\"`"));
             }
-            _ => return Err(self.conflict(node.span(), "`path`, `git`, `helm-repo` and `oci`", "a source has exactly one kind")),
+            _ => {
+                return Err(self.conflict(
+                    node.span(),
+                    "`path`, `git`, `helm-repo` and `oci`",
+                    "a source has exactly one kind",
+                ));
+            }
         };
-        Ok(Source { name, span: node.span(), kind })
+        Ok(Source {
+            name,
+            span: node.span(),
+            kind,
+        })
     }
 
     fn conflict(&self, span: SourceSpan, what: &str, hint: &str) -> Error {
-        self.err("kiln::kdl::conflict", format!("{what} cannot be combined"), span, "conflicting properties").help(hint.to_string())
+        self.err(
+            "kiln::kdl::conflict",
+            format!("{what} cannot be combined"),
+            span,
+            "conflicting properties",
+        )
+        .help(hint.to_string())
     }
 
     fn check_name(&self, name: &Spanned<String>, what: &str) -> Result<()> {
         let ok = !name.value.is_empty()
-            && name.value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && name
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             && !name.value.starts_with('.');
         if ok {
             Ok(())
         } else {
             Err(self
-                .err("kiln::kdl::invalid-name", format!("invalid {what} name `{}`", name.value), name.span, "not a valid name")
+                .err(
+                    "kiln::kdl::invalid-name",
+                    format!("invalid {what} name `{}`", name.value),
+                    name.span,
+                    "not a valid name",
+                )
                 .help("names use letters, digits, `-`, `_` and `.` (and do not start with `.`)"))
         }
     }
@@ -391,7 +518,12 @@ impl Decoder<'_> {
         for child in self.block(node) {
             let n = child.name().value();
             if let Some((_, first)) = seen.iter().find(|(s, _)| *s == n) {
-                return Err(self.duplicate(n, &format!("`{n}` in target `{}`", name.value), *first, child.span()));
+                return Err(self.duplicate(
+                    n,
+                    &format!("`{n}` in target `{}`", name.value),
+                    *first,
+                    child.span(),
+                ));
             }
             match n {
                 "cluster" => {
@@ -399,7 +531,12 @@ impl Decoder<'_> {
                     self.no_children(child)?;
                     if let Some(extra) = self.args(child).first() {
                         return Err(self
-                            .err("kiln::kdl::extra-argument", "`cluster` takes no arguments", extra.span(), "unexpected argument")
+                            .err(
+                                "kiln::kdl::extra-argument",
+                                "`cluster` takes no arguments",
+                                extra.span(),
+                                "unexpected argument",
+                            )
                             .help("write the kubeconfig context as `cluster context=\"name\"`"));
                     }
                     context = self.string_prop(child, "context")?;
@@ -408,16 +545,33 @@ impl Decoder<'_> {
                     self.check_props(child, &[])?;
                     if let Some(extra) = self.args(child).first() {
                         return Err(self
-                            .err("kiln::kdl::extra-argument", "`vars` takes no arguments", extra.span(), "unexpected argument")
+                            .err(
+                                "kiln::kdl::extra-argument",
+                                "`vars` takes no arguments",
+                                extra.span(),
+                                "unexpected argument",
+                            )
                             .help("write variables as child nodes: `vars { replicas 3 }`"));
                     }
                     vars = Some(self.map_block(child)?);
                 }
-                other => return Err(self.unknown_node(child, other, &["cluster", "vars"], "in a target")),
+                other => {
+                    return Err(self.unknown_node(
+                        child,
+                        other,
+                        &["cluster", "vars"],
+                        "in a target",
+                    ));
+                }
             }
             seen.push((n, child.span()));
         }
-        Ok(Target { vars: vars.unwrap_or_else(|| Val::empty_map(node.span())), name, span: node.span(), context })
+        Ok(Target {
+            vars: vars.unwrap_or_else(|| Val::empty_map(node.span())),
+            name,
+            span: node.span(),
+            context,
+        })
     }
 
     fn component(&self, node: &KdlNode) -> Result<Component> {
@@ -434,7 +588,12 @@ impl Decoder<'_> {
                     self.no_children(child)?;
                     for dep in self.string_args(child, "a component name")? {
                         if let Some(first) = depends_on.iter().find(|d| d.value == dep.value) {
-                            return Err(self.duplicate("dependency", &format!("dependency `{}`", dep.value), first.span, dep.span));
+                            return Err(self.duplicate(
+                                "dependency",
+                                &format!("dependency `{}`", dep.value),
+                                first.span,
+                                dep.span,
+                            ));
                         }
                         depends_on.push(dep);
                     }
@@ -443,21 +602,50 @@ impl Decoder<'_> {
                     let r = self.renderer(child)?;
                     if let Some(first) = &renderer {
                         return Err(self
-                            .err("kiln::component::renderers", format!("component `{}` has more than one renderer", name.value), child.span(), "second renderer")
+                            .err(
+                                "kiln::component::renderers",
+                                format!("component `{}` has more than one renderer", name.value),
+                                child.span(),
+                                "second renderer",
+                            )
                             .and_label(first.span(), "first renderer")
                             .help("a component renders one way; split it into two components"));
                     }
                     renderer = Some(r);
                 }
-                other => return Err(self.unknown_node(child, other, &["depends-on", "manifests", "kustomize", "helm", "use"], "in a component")),
+                other => {
+                    return Err(self.unknown_node(
+                        child,
+                        other,
+                        &["depends-on", "manifests", "kustomize", "helm", "use"],
+                        "in a component",
+                    ));
+                }
             }
         }
         let Some(renderer) = renderer else {
             return Err(self
-                .err("kiln::component::no-renderer", format!("component `{}` has no renderer", name.value), name.span, "renders nothing")
-                .help(format!("add one of {}, e.g. `manifests \"app:deploy\"`", RENDERERS.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", "))));
+                .err(
+                    "kiln::component::no-renderer",
+                    format!("component `{}` has no renderer", name.value),
+                    name.span,
+                    "renders nothing",
+                )
+                .help(format!(
+                    "add one of {}, e.g. `manifests \"app:deploy\"`",
+                    RENDERERS
+                        .iter()
+                        .map(|r| format!("`{r}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
         };
-        Ok(Component { name, span: node.span(), depends_on, renderer })
+        Ok(Component {
+            name,
+            span: node.span(),
+            depends_on,
+            renderer,
+        })
     }
 
     fn renderer(&self, node: &KdlNode) -> Result<Renderer> {
@@ -466,12 +654,19 @@ impl Decoder<'_> {
             "manifests" => {
                 self.check_props(node, &[])?;
                 self.no_children(node)?;
-                Ok(Renderer::Manifests { span, paths: self.string_args(node, "a `source:path` (file, directory or glob)")? })
+                Ok(Renderer::Manifests {
+                    span,
+                    paths: self.string_args(node, "a `source:path` (file, directory or glob)")?,
+                })
             }
             "kustomize" => {
                 self.check_props(node, &[])?;
                 self.no_children(node)?;
-                Ok(Renderer::Kustomize { span, path: self.single_string_arg(node, "a `source:path` of a kustomization directory")? })
+                Ok(Renderer::Kustomize {
+                    span,
+                    path: self
+                        .single_string_arg(node, "a `source:path` of a kustomization directory")?,
+                })
             }
             "helm" => {
                 self.check_props(node, &["release", "namespace"])?;
@@ -483,16 +678,30 @@ impl Decoder<'_> {
                         "values-file" => {
                             self.check_props(child, &[])?;
                             self.no_children(child)?;
-                            values_files.extend(self.string_args(child, "a `source:path` of a values file")?);
+                            values_files.extend(
+                                self.string_args(child, "a `source:path` of a values file")?,
+                            );
                         }
                         "values" => {
                             self.check_props(child, &[])?;
                             if let Some(first) = &values {
-                                return Err(self.duplicate("values block", "`values` block", first.span, child.span()));
+                                return Err(self.duplicate(
+                                    "values block",
+                                    "`values` block",
+                                    first.span,
+                                    child.span(),
+                                ));
                             }
                             values = Some(self.map_block(child)?);
                         }
-                        other => return Err(self.unknown_node(child, other, &["values-file", "values"], "in `helm`")),
+                        other => {
+                            return Err(self.unknown_node(
+                                child,
+                                other,
+                                &["values-file", "values"],
+                                "in `helm`",
+                            ));
+                        }
                     }
                 }
                 Ok(Renderer::Helm {
@@ -511,7 +720,12 @@ impl Decoder<'_> {
                 for entry in node.entries() {
                     let Some(key) = entry.name() else { continue };
                     if let Some(first) = params.iter().find(|p| p.key.value == key.value()) {
-                        return Err(self.duplicate("parameter", &format!("parameter `{}`", key.value()), first.key.span, key.span()));
+                        return Err(self.duplicate(
+                            "parameter",
+                            &format!("parameter `{}`", key.value()),
+                            first.key.span,
+                            key.span(),
+                        ));
                     }
                     params.push(Param {
                         key: Spanned::new(key.value().to_string(), key.span()),
@@ -532,7 +746,12 @@ impl Decoder<'_> {
                 Ok(i) => ValKind::Int(i),
                 Err(_) => {
                     return Err(self
-                        .err("kiln::kdl::wrong-type", "integer out of range", span, "does not fit in 64 bits")
+                        .err(
+                            "kiln::kdl::wrong-type",
+                            "integer out of range",
+                            span,
+                            "does not fit in 64 bits",
+                        )
                         .help("write a smaller number, or quote it as a string"));
                 }
             },
@@ -555,10 +774,19 @@ impl Decoder<'_> {
             let value = self.value_node(child)?;
             self.insert_key(&mut map, child.name().value(), child.name().span(), value)?;
         }
-        Ok(Val { kind: ValKind::Map(map), span: node.span() })
+        Ok(Val {
+            kind: ValKind::Map(map),
+            span: node.span(),
+        })
     }
 
-    fn insert_key(&self, map: &mut IndexMap<String, Val>, key: &str, span: SourceSpan, value: Val) -> Result<()> {
+    fn insert_key(
+        &self,
+        map: &mut IndexMap<String, Val>,
+        key: &str,
+        span: SourceSpan,
+        value: Val,
+    ) -> Result<()> {
         if let Some(first) = map.get(key) {
             return Err(self.duplicate("key", &format!("key `{key}`"), first.span, span));
         }
@@ -581,16 +809,31 @@ impl Decoder<'_> {
             [one] => return self.scalar(one),
             [] => {}
             many => {
-                let items = many.iter().map(|e| self.scalar(e)).collect::<Result<Vec<_>>>()?;
-                return Ok(Val { kind: ValKind::List(items), span: node.span() });
+                let items = many
+                    .iter()
+                    .map(|e| self.scalar(e))
+                    .collect::<Result<Vec<_>>>()?;
+                return Ok(Val {
+                    kind: ValKind::List(items),
+                    span: node.span(),
+                });
             }
         }
         if !children.is_empty() && children.iter().all(|c| c.name().value() == "-") {
-            let items = children.iter().map(|c| self.value_node(c)).collect::<Result<Vec<_>>>()?;
-            return Ok(Val { kind: ValKind::List(items), span: node.span() });
+            let items = children
+                .iter()
+                .map(|c| self.value_node(c))
+                .collect::<Result<Vec<_>>>()?;
+            return Ok(Val {
+                kind: ValKind::List(items),
+                span: node.span(),
+            });
         }
         if !has_props && children.is_empty() && node.children().is_none() {
-            return Ok(Val { kind: ValKind::Null, span: node.span() });
+            return Ok(Val {
+                kind: ValKind::Null,
+                span: node.span(),
+            });
         }
         self.map_block(node)
     }
@@ -611,7 +854,10 @@ mod tests {
     use super::*;
 
     fn parse_str(text: &str) -> Result<Project> {
-        parse(SourceFile::new("kiln.kdl", "kiln.kdl", text), PathBuf::from("."))
+        parse(
+            SourceFile::new("kiln.kdl", "kiln.kdl", text),
+            PathBuf::from("."),
+        )
     }
 
     #[test]
@@ -637,19 +883,46 @@ component "team" { use "tenant" namespace="team-a" cpu=4 }
         )
         .unwrap();
         assert_eq!(p.name.value, "shop");
-        assert!(matches!(p.sources["repo"].kind, SourceKind::Git { reference: Some(GitRef::Semver(_)), .. }));
-        assert!(matches!(p.sources["redis"].kind, SourceKind::Oci { reference: Some(OciRef::Digest(_)), .. }));
+        assert!(matches!(
+            p.sources["repo"].kind,
+            SourceKind::Git {
+                reference: Some(GitRef::Semver(_)),
+                ..
+            }
+        ));
+        assert!(matches!(
+            p.sources["redis"].kind,
+            SourceKind::Oci {
+                reference: Some(OciRef::Digest(_)),
+                ..
+            }
+        ));
         let t = &p.targets["staging"];
         assert_eq!(t.context.as_ref().unwrap().value, "kind-staging");
-        let ValKind::Map(vars) = &t.vars.kind else { panic!() };
+        let ValKind::Map(vars) = &t.vars.kind else {
+            panic!()
+        };
         assert!(matches!(vars["hosts"].kind, ValKind::List(ref l) if l.len() == 2));
-        assert!(matches!(vars["db"].kind, ValKind::Map(ref m) if m["port"].kind == ValKind::Int(5432)));
-        let Renderer::Helm { values: Some(values), release, .. } = &p.components["web"].renderer else { panic!() };
+        assert!(
+            matches!(vars["db"].kind, ValKind::Map(ref m) if m["port"].kind == ValKind::Int(5432))
+        );
+        let Renderer::Helm {
+            values: Some(values),
+            release,
+            ..
+        } = &p.components["web"].renderer
+        else {
+            panic!()
+        };
         assert_eq!(release.as_ref().unwrap().value, "web");
-        let ValKind::Map(values) = &values.kind else { panic!() };
+        let ValKind::Map(values) = &values.kind else {
+            panic!()
+        };
         assert!(matches!(values["list"].kind, ValKind::List(ref l) if l.len() == 2));
         assert_eq!(p.components["web"].depends_on[0].value, "crds");
-        let Renderer::Use { params, .. } = &p.components["team"].renderer else { panic!() };
+        let Renderer::Use { params, .. } = &p.components["team"].renderer else {
+            panic!()
+        };
         assert_eq!(params[1].value.kind, ValKind::Int(4));
     }
 
@@ -661,21 +934,48 @@ component "team" { use "tenant" namespace="team-a" cpu=4 }
     fn rejects_bad_input_with_specific_codes() {
         let t = "project \"p\"\ntarget \"t\"\n";
         assert_eq!(code("project \"p\"\ntarget \"t\" {"), "kiln::kdl::syntax");
-        assert_eq!(code(&format!("{t}componnet \"a\"")), "kiln::kdl::unknown-node");
-        assert_eq!(code(&format!("{t}source \"a\" path=\"x\" pth=\"y\"")), "kiln::kdl::unknown-property");
-        assert_eq!(code(&format!("{t}source \"a\" path=1")), "kiln::kdl::wrong-type");
+        assert_eq!(
+            code(&format!("{t}componnet \"a\"")),
+            "kiln::kdl::unknown-node"
+        );
+        assert_eq!(
+            code(&format!("{t}source \"a\" path=\"x\" pth=\"y\"")),
+            "kiln::kdl::unknown-property"
+        );
+        assert_eq!(
+            code(&format!("{t}source \"a\" path=1")),
+            "kiln::kdl::wrong-type"
+        );
         assert_eq!(code(&format!("{t}target \"t\"")), "kiln::kdl::duplicate");
-        assert_eq!(code(&format!("{t}component \"a\" {{ }}")), "kiln::component::no-renderer");
-        assert_eq!(code(&format!("{t}component \"a\" {{ manifests \"x\"; kustomize \"y\" }}")), "kiln::component::renderers");
+        assert_eq!(
+            code(&format!("{t}component \"a\" {{ }}")),
+            "kiln::component::no-renderer"
+        );
+        assert_eq!(
+            code(&format!(
+                "{t}component \"a\" {{ manifests \"x\"; kustomize \"y\" }}"
+            )),
+            "kiln::component::renderers"
+        );
         assert_eq!(code("target \"t\""), "kiln::project::no-name");
         assert_eq!(code("project \"p\""), "kiln::project::no-target");
-        assert_eq!(code(&format!("{t}component \"a/b\" {{ manifests \"x\" }}")), "kiln::kdl::invalid-name");
-        assert_eq!(code(&format!("{t}source \"a\" git=\"u\" ref=\"m\" semver=\"1\"")), "kiln::kdl::conflict");
+        assert_eq!(
+            code(&format!("{t}component \"a/b\" {{ manifests \"x\" }}")),
+            "kiln::kdl::invalid-name"
+        );
+        assert_eq!(
+            code(&format!("{t}source \"a\" git=\"u\" ref=\"m\" semver=\"1\"")),
+            "kiln::kdl::conflict"
+        );
     }
 
     #[test]
     fn unknown_property_suggests_the_close_one() {
         let e = parse_str("project \"p\"\ntarget \"t\" { cluster contxt=\"x\" }").unwrap_err();
-        assert!(e.render_plain().contains("did you mean `context`?"), "{}", e.render_plain());
+        assert!(
+            e.render_plain().contains("did you mean `context`?"),
+            "{}",
+            e.render_plain()
+        );
     }
 }

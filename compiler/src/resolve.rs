@@ -104,14 +104,26 @@ pub fn plan(project: &Project, target: &Target) -> Result<Vec<Planned>> {
         .collect()
 }
 
-fn plan_component(project: &Project, component: &Component, t: &Templater<'_>, ctx: &Value) -> Result<Planned> {
+fn plan_component(
+    project: &Project,
+    component: &Component,
+    t: &Templater<'_>,
+    ctx: &Value,
+) -> Result<Planned> {
     let locate = |s: &Spanned<String>| -> Result<Location> { locate(project, s, &t.string(s)?) };
     let job = match &component.renderer {
         Renderer::Manifests { paths, .. } => Job::Manifests {
             inputs: paths.iter().map(locate).collect::<Result<_>>()?,
         },
         Renderer::Kustomize { path, .. } => Job::Kustomize { dir: locate(path)? },
-        Renderer::Helm { chart, release, namespace, values_files, values, .. } => Job::Helm {
+        Renderer::Helm {
+            chart,
+            release,
+            namespace,
+            values_files,
+            values,
+            ..
+        } => Job::Helm {
             chart: locate(chart)?,
             release: match release {
                 Some(r) => t.string(r)?,
@@ -140,7 +152,11 @@ fn plan_component(project: &Project, component: &Component, t: &Templater<'_>, c
     };
     Ok(Planned {
         name: component.name.value.clone(),
-        depends_on: component.depends_on.iter().map(|d| d.value.clone()).collect(),
+        depends_on: component
+            .depends_on
+            .iter()
+            .map(|d| d.value.clone())
+            .collect(),
         span: component.renderer.span(),
         job,
     })
@@ -159,13 +175,25 @@ fn locate(project: &Project, written: &Spanned<String>, value: &str) -> Result<L
             .help("paths are relative to their source (or the project directory) and stay inside it, so builds do not depend on where they run"));
     }
     let Some(name) = source else {
-        return Ok(Location { source: None, root: project.root.clone(), path, span: written.span });
+        return Ok(Location {
+            source: None,
+            root: project.root.clone(),
+            path,
+            span: written.span,
+        });
     };
     let Some(src) = project.sources.get(name) else {
         let names: Vec<&str> = project.sources.keys().map(String::as_str).collect();
-        return Err(Error::input("kiln::source::undefined", format!("`{value}` refers to source `{name}`, which is not defined"))
-            .at(&project.file, written.span, "undefined source")
-            .help(if names.is_empty() { format!("declare it, e.g. `source \"{name}\" path=\"./{name}\"`") } else { suggestion(name, &names) }));
+        return Err(Error::input(
+            "kiln::source::undefined",
+            format!("`{value}` refers to source `{name}`, which is not defined"),
+        )
+        .at(&project.file, written.span, "undefined source")
+        .help(if names.is_empty() {
+            format!("declare it, e.g. `source \"{name}\" path=\"./{name}\"`")
+        } else {
+            suggestion(name, &names)
+        }));
     };
     match &src.kind {
         SourceKind::Path { path: root } => {

@@ -17,12 +17,30 @@ use crate::template::{Templater, environment};
 
 /// Every file of `stdlib/`, embedded. A unit test checks this list against the directory.
 const FILES: &[(&str, &str)] = &[
-    ("cron-job/component.kdl", include_str!("../../stdlib/cron-job/component.kdl")),
-    ("cron-job/cron-job.yaml.j2", include_str!("../../stdlib/cron-job/cron-job.yaml.j2")),
-    ("tenant/component.kdl", include_str!("../../stdlib/tenant/component.kdl")),
-    ("tenant/tenant.yaml.j2", include_str!("../../stdlib/tenant/tenant.yaml.j2")),
-    ("web-service/component.kdl", include_str!("../../stdlib/web-service/component.kdl")),
-    ("web-service/web-service.yaml.j2", include_str!("../../stdlib/web-service/web-service.yaml.j2")),
+    (
+        "cron-job/component.kdl",
+        include_str!("../../stdlib/cron-job/component.kdl"),
+    ),
+    (
+        "cron-job/cron-job.yaml.j2",
+        include_str!("../../stdlib/cron-job/cron-job.yaml.j2"),
+    ),
+    (
+        "tenant/component.kdl",
+        include_str!("../../stdlib/tenant/component.kdl"),
+    ),
+    (
+        "tenant/tenant.yaml.j2",
+        include_str!("../../stdlib/tenant/tenant.yaml.j2"),
+    ),
+    (
+        "web-service/component.kdl",
+        include_str!("../../stdlib/web-service/component.kdl"),
+    ),
+    (
+        "web-service/web-service.yaml.j2",
+        include_str!("../../stdlib/web-service/web-service.yaml.j2"),
+    ),
 ];
 
 /// The type of a stdlib parameter.
@@ -70,10 +88,12 @@ pub struct StdComponent {
 /// All stdlib components, sorted by name.
 pub fn components() -> Result<&'static [StdComponent]> {
     static LOADED: OnceLock<std::result::Result<Vec<StdComponent>, String>> = OnceLock::new();
-    LOADED
-        .get_or_init(load_all)
-        .as_deref()
-        .map_err(|e| Error::failure("kiln::stdlib::broken", format!("the embedded stdlib is broken: {e}")))
+    LOADED.get_or_init(load_all).as_deref().map_err(|e| {
+        Error::failure(
+            "kiln::stdlib::broken",
+            format!("the embedded stdlib is broken: {e}"),
+        )
+    })
 }
 
 /// The stdlib component called `name`.
@@ -84,7 +104,9 @@ pub fn get(name: &str) -> Result<Option<&'static StdComponent>> {
 fn load_all() -> std::result::Result<Vec<StdComponent>, String> {
     let mut out = Vec::new();
     for (path, text) in FILES {
-        let Some(dir) = path.strip_suffix("/component.kdl") else { continue };
+        let Some(dir) = path.strip_suffix("/component.kdl") else {
+            continue;
+        };
         let file = SourceFile::new(format!("stdlib/{path}"), format!("stdlib/{path}"), *text);
         out.push(load_component(dir, &file).map_err(|e| e.render_plain())?);
     }
@@ -103,16 +125,26 @@ fn load_component(dir: &str, file: &SourceFile) -> Result<StdComponent> {
     };
     for node in doc.nodes() {
         match node.name().value() {
-            "description" => component.description = d.single_string_arg(node, "a description")?.value,
+            "description" => {
+                component.description = d.single_string_arg(node, "a description")?.value
+            }
             "param" => {
-                d.check_props(node, &["type", "required", "default", "one-of", "description"])?;
+                d.check_props(
+                    node,
+                    &["type", "required", "default", "one-of", "description"],
+                )?;
                 let name = d.single_string_arg(node, "a parameter name")?.value;
                 let ty = match d.string_prop(node, "type")?.map(|t| t.value).as_deref() {
                     Some("string") => ParamType::String,
                     Some("integer") => ParamType::Integer,
                     Some("boolean") => ParamType::Boolean,
                     Some("list") => ParamType::List,
-                    other => return Err(Error::failure("kiln::stdlib::broken", format!("parameter `{name}` has type {other:?}"))),
+                    other => {
+                        return Err(Error::failure(
+                            "kiln::stdlib::broken",
+                            format!("parameter `{name}` has type {other:?}"),
+                        ));
+                    }
                 };
                 let required = matches!(node.get("required"), Some(KdlValue::Bool(true)));
                 let default = match node.get("default") {
@@ -125,8 +157,18 @@ fn load_component(dir: &str, file: &SourceFile) -> Result<StdComponent> {
                     .string_prop(node, "one-of")?
                     .map(|s| s.value.split(',').map(|s| s.trim().to_string()).collect())
                     .unwrap_or_default();
-                let description = d.string_prop(node, "description")?.map(|s| s.value).unwrap_or_default();
-                component.params.push(ParamSpec { name, ty, required, default, one_of, description });
+                let description = d
+                    .string_prop(node, "description")?
+                    .map(|s| s.value)
+                    .unwrap_or_default();
+                component.params.push(ParamSpec {
+                    name,
+                    ty,
+                    required,
+                    default,
+                    one_of,
+                    description,
+                });
             }
             "template" => {
                 let name = d.single_string_arg(node, "a template file")?.value;
@@ -135,10 +177,22 @@ fn load_component(dir: &str, file: &SourceFile) -> Result<StdComponent> {
                     .iter()
                     .find(|(p, _)| *p == path)
                     .map(|(_, t)| *t)
-                    .ok_or_else(|| Error::failure("kiln::stdlib::broken", format!("template `{path}` is not embedded")))?;
+                    .ok_or_else(|| {
+                        Error::failure(
+                            "kiln::stdlib::broken",
+                            format!("template `{path}` is not embedded"),
+                        )
+                    })?;
                 component.templates.push((name, text));
             }
-            other => return Err(d.unknown_node(node, other, &["description", "param", "template"], "in a stdlib component")),
+            other => {
+                return Err(d.unknown_node(
+                    node,
+                    other,
+                    &["description", "param", "template"],
+                    "in a stdlib component",
+                ));
+            }
         }
     }
     Ok(component)
@@ -147,20 +201,39 @@ fn load_component(dir: &str, file: &SourceFile) -> Result<StdComponent> {
 impl StdComponent {
     /// Checks `use` parameters against the declared ones and evaluates them (templates first,
     /// then types and defaults). Keys in the result use `_` for `-`, as templates see them.
-    pub fn bind(&self, file: &SourceFile, use_span: miette::SourceSpan, params: &[Param], templater: &Templater<'_>) -> Result<Map<String, Value>> {
+    pub fn bind(
+        &self,
+        file: &SourceFile,
+        use_span: miette::SourceSpan,
+        params: &[Param],
+        templater: &Templater<'_>,
+    ) -> Result<Map<String, Value>> {
         let names: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
         let mut out = Map::new();
         for param in params {
             let Some(spec) = self.params.iter().find(|p| p.name == param.key.value) else {
-                return Err(Error::input("kiln::stdlib::unknown-param", format!("`{}` has no parameter `{}`", self.name, param.key.value))
-                    .at(file, param.key.span, "unknown parameter")
-                    .help(suggestion(&param.key.value, &names)));
+                return Err(Error::input(
+                    "kiln::stdlib::unknown-param",
+                    format!("`{}` has no parameter `{}`", self.name, param.key.value),
+                )
+                .at(file, param.key.span, "unknown parameter")
+                .help(suggestion(&param.key.value, &names)));
             };
             let value = templater.value(&param.value)?;
             let value = coerce(spec, value).map_err(|expected| {
-                Error::input("kiln::stdlib::param-type", format!("parameter `{}` of `{}` must be {expected}", spec.name, self.name))
-                    .at(file, param.value.span, format!("expected {expected}"))
-                    .help(if spec.description.is_empty() { format!("`{}` is a {}", spec.name, spec.ty.name()) } else { format!("`{}`: {}", spec.name, spec.description) })
+                Error::input(
+                    "kiln::stdlib::param-type",
+                    format!(
+                        "parameter `{}` of `{}` must be {expected}",
+                        spec.name, self.name
+                    ),
+                )
+                .at(file, param.value.span, format!("expected {expected}"))
+                .help(if spec.description.is_empty() {
+                    format!("`{}` is a {}", spec.name, spec.ty.name())
+                } else {
+                    format!("`{}`: {}", spec.name, spec.description)
+                })
             })?;
             out.insert(spec.name.replace('-', "_"), value);
         }
@@ -171,13 +244,30 @@ impl StdComponent {
             }
             match &spec.default {
                 Some(d) if !spec.required => {
-                    let v = coerce(spec, d.clone()).map_err(|e| Error::failure("kiln::stdlib::broken", format!("default of `{}`: expected {e}", spec.name)))?;
+                    let v = coerce(spec, d.clone()).map_err(|e| {
+                        Error::failure(
+                            "kiln::stdlib::broken",
+                            format!("default of `{}`: expected {e}", spec.name),
+                        )
+                    })?;
                     out.insert(key, v);
                 }
                 _ => {
-                    return Err(Error::input("kiln::stdlib::missing-param", format!("`{}` needs the parameter `{}`", self.name, spec.name))
-                        .at(file, use_span, format!("missing `{}=`", spec.name))
-                        .help(format!("add `{}=…` ({}{})", spec.name, spec.ty.name(), if spec.description.is_empty() { String::new() } else { format!(": {}", spec.description) })));
+                    return Err(Error::input(
+                        "kiln::stdlib::missing-param",
+                        format!("`{}` needs the parameter `{}`", self.name, spec.name),
+                    )
+                    .at(file, use_span, format!("missing `{}=`", spec.name))
+                    .help(format!(
+                        "add `{}=…` ({}{})",
+                        spec.name,
+                        spec.ty.name(),
+                        if spec.description.is_empty() {
+                            String::new()
+                        } else {
+                            format!(": {}", spec.description)
+                        }
+                    )));
                 }
             }
         }
@@ -186,7 +276,12 @@ impl StdComponent {
 
     /// Renders the templates with `context` (which gets `params` and `component` added) and
     /// returns each template's name and output.
-    pub fn render(&self, component: &str, params: Map<String, Value>, mut context: Value) -> Result<Vec<(String, String)>> {
+    pub fn render(
+        &self,
+        component: &str,
+        params: Map<String, Value>,
+        mut context: Value,
+    ) -> Result<Vec<(String, String)>> {
         context["params"] = Value::Object(params);
         context["component"] = Value::String(component.to_string());
         let env = environment();
@@ -194,10 +289,15 @@ impl StdComponent {
         self.templates
             .iter()
             .map(|(name, text)| {
-                env.render_str(text, &ctx).map(|out| (name.clone(), out)).map_err(|e| {
-                    Error::failure("kiln::stdlib::render", format!("stdlib template `{}/{name}` failed: {e}", self.name))
+                env.render_str(text, &ctx)
+                    .map(|out| (name.clone(), out))
+                    .map_err(|e| {
+                        Error::failure(
+                            "kiln::stdlib::render",
+                            format!("stdlib template `{}/{name}` failed: {e}", self.name),
+                        )
                         .help("this is a bug in the stdlib component; please report it")
-                })
+                    })
             })
             .collect()
     }
@@ -208,10 +308,20 @@ fn coerce(spec: &ParamSpec, value: Value) -> std::result::Result<Value, String> 
     let v = match (spec.ty, value) {
         (ParamType::String, Value::String(s)) => Value::String(s),
         (ParamType::Integer, Value::Number(n)) if n.is_i64() => Value::Number(n),
-        (ParamType::Integer, Value::String(s)) if s.trim().parse::<i64>().is_ok() => Value::from(s.trim().parse::<i64>().unwrap_or_default()),
+        (ParamType::Integer, Value::String(s)) if s.trim().parse::<i64>().is_ok() => {
+            Value::from(s.trim().parse::<i64>().unwrap_or_default())
+        }
         (ParamType::Boolean, Value::Bool(b)) => Value::Bool(b),
-        (ParamType::List, Value::String(s)) => Value::Array(s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Value::String(s.into())).collect()),
-        (ParamType::List, Value::Array(items)) if items.iter().all(Value::is_string) => Value::Array(items),
+        (ParamType::List, Value::String(s)) => Value::Array(
+            s.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| Value::String(s.into()))
+                .collect(),
+        ),
+        (ParamType::List, Value::Array(items)) if items.iter().all(Value::is_string) => {
+            Value::Array(items)
+        }
         (ty, _) => {
             return Err(match ty {
                 ParamType::String => "a string".into(),
@@ -222,7 +332,14 @@ fn coerce(spec: &ParamSpec, value: Value) -> std::result::Result<Value, String> 
         }
     };
     if !spec.one_of.is_empty() && !spec.one_of.iter().any(|c| v.as_str() == Some(c)) {
-        return Err(format!("one of {}", spec.one_of.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")));
+        return Err(format!(
+            "one of {}",
+            spec.one_of
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
     }
     Ok(v)
 }
@@ -230,9 +347,12 @@ fn coerce(spec: &ParamSpec, value: Value) -> std::result::Result<Value, String> 
 /// Helps `use` of an unknown name: the closest stdlib names.
 pub fn unknown(file: &SourceFile, name: &Spanned<String>) -> Result<Error> {
     let names: Vec<&str> = components()?.iter().map(|c| c.name.as_str()).collect();
-    Ok(Error::input("kiln::stdlib::unknown", format!("no stdlib component is called `{}`", name.value))
-        .at(file, name.span, "unknown stdlib component")
-        .help(suggestion(&name.value, &names)))
+    Ok(Error::input(
+        "kiln::stdlib::unknown",
+        format!("no stdlib component is called `{}`", name.value),
+    )
+    .at(file, name.span, "unknown stdlib component")
+    .help(suggestion(&name.value, &names)))
 }
 
 #[cfg(test)]
@@ -248,7 +368,11 @@ mod tests {
             if dir.file_type().unwrap().is_dir() {
                 for f in std::fs::read_dir(dir.path()).unwrap() {
                     let f = f.unwrap();
-                    on_disk.push(format!("{}/{}", dir.file_name().to_string_lossy(), f.file_name().to_string_lossy()));
+                    on_disk.push(format!(
+                        "{}/{}",
+                        dir.file_name().to_string_lossy(),
+                        f.file_name().to_string_lossy()
+                    ));
                 }
             }
         }
@@ -259,19 +383,33 @@ mod tests {
 
     #[test]
     fn components_load_with_typed_params() {
-        let names: Vec<&str> = components().unwrap().iter().map(|c| c.name.as_str()).collect();
+        let names: Vec<&str> = components()
+            .unwrap()
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
         assert_eq!(names, ["cron-job", "tenant", "web-service"]);
         let web = get("web-service").unwrap().unwrap();
         let port = web.params.iter().find(|p| p.name == "port").unwrap();
-        assert_eq!((port.ty, port.default.clone()), (ParamType::Integer, Some(Value::from(8080))));
+        assert_eq!(
+            (port.ty, port.default.clone()),
+            (ParamType::Integer, Some(Value::from(8080)))
+        );
     }
 
     #[test]
     fn coercion_checks_types_and_choices() {
         let cron = get("cron-job").unwrap().unwrap();
-        let spec = cron.params.iter().find(|p| p.name == "concurrency").unwrap();
+        let spec = cron
+            .params
+            .iter()
+            .find(|p| p.name == "concurrency")
+            .unwrap();
         assert!(coerce(spec, Value::from("Forbid")).is_ok());
-        assert_eq!(coerce(spec, Value::from("Never")).unwrap_err(), "one of `Allow`, `Forbid`, `Replace`");
+        assert_eq!(
+            coerce(spec, Value::from("Never")).unwrap_err(),
+            "one of `Allow`, `Forbid`, `Replace`"
+        );
         let retries = cron.params.iter().find(|p| p.name == "retries").unwrap();
         assert_eq!(coerce(retries, Value::from("3")).unwrap(), Value::from(3));
         assert!(coerce(retries, Value::from(true)).is_err());

@@ -54,9 +54,13 @@ impl<'a> Templater<'a> {
             ValKind::Null => Value::Null,
             ValKind::Bool(b) => Value::Bool(*b),
             ValKind::Int(i) => Value::from(*i),
-            ValKind::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+            ValKind::Float(f) => serde_json::Number::from_f64(*f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null),
             ValKind::Str(s) => self.eval(s, v.span)?,
-            ValKind::List(items) => Value::Array(items.iter().map(|i| self.value(i)).collect::<Result<_>>()?),
+            ValKind::List(items) => {
+                Value::Array(items.iter().map(|i| self.value(i)).collect::<Result<_>>()?)
+            }
             ValKind::Map(map) => Value::Object(
                 map.iter()
                     .map(|(k, v)| Ok((k.clone(), self.value(v)?)))
@@ -77,10 +81,18 @@ impl<'a> Templater<'a> {
                 .compile_expression(expr)
                 .and_then(|e| e.eval(&ctx))
                 .map_err(|e| self.error(e, text, span, offset))?;
+            if value.is_undefined() {
+                let label_span =
+                    sub_span(self.file, span, text, offset..offset + expr.len()).unwrap_or(span);
+                return Err(self.undefined(expr, label_span));
+            }
             return serde_json::to_value(&value).map_err(|e| {
-                Error::input("kiln::template::value", format!("`{expr}` gives a value that is not data: {e}"))
-                    .at(self.file, span, "here")
-                    .help("templates may produce strings, numbers, booleans, lists and maps")
+                Error::input(
+                    "kiln::template::value",
+                    format!("`{expr}` gives a value that is not data: {e}"),
+                )
+                .at(self.file, span, "here")
+                .help("templates may produce strings, numbers, booleans, lists and maps")
             });
         }
         self.env
@@ -97,21 +109,40 @@ impl<'a> Templater<'a> {
             .unwrap_or(span);
         let snippet = inner.and_then(|r| text.get(r)).unwrap_or(text).trim();
         if err.kind() == minijinja::ErrorKind::UndefinedError {
-            let names = available(&self.context);
-            let hint = match did_you_mean(snippet, names.iter().map(String::as_str)) {
-                Some(c) => format!("did you mean `{c}`?"),
-                None if names.is_empty() => "no variables are defined".into(),
-                None => format!("defined here: {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")),
-            };
-            Error::input("kiln::template::undefined", format!("undefined template variable `{snippet}`"))
-                .at(self.file, label_span, "undefined")
-                .help(hint)
+            self.undefined(snippet, label_span)
         } else {
-            let detail = err.detail().map(str::to_string).unwrap_or_else(|| err.kind().to_string());
+            let detail = err
+                .detail()
+                .map(str::to_string)
+                .unwrap_or_else(|| err.kind().to_string());
             Error::input("kiln::template::error", format!("template error: {detail}"))
                 .at(self.file, label_span, err.kind().to_string())
                 .help("templates use minijinja (Jinja2) syntax: `{{ vars.name }}`")
         }
+    }
+}
+
+impl Templater<'_> {
+    fn undefined(&self, snippet: &str, label_span: SourceSpan) -> Error {
+        let names = available(&self.context);
+        let hint = match did_you_mean(snippet, names.iter().map(String::as_str)) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None if names.is_empty() => "no variables are defined".into(),
+            None => format!(
+                "defined here: {}",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        Error::input(
+            "kiln::template::undefined",
+            format!("undefined template variable `{snippet}`"),
+        )
+        .at(self.file, label_span, "undefined")
+        .help(hint)
     }
 }
 
@@ -126,7 +157,12 @@ fn whole_expression(text: &str) -> Option<&str> {
 
 /// The span of bytes `range` of a string value when the KDL text holds it verbatim (a plain
 /// quoted string without escapes), so labels can point inside the string.
-fn sub_span(file: &SourceFile, span: SourceSpan, text: &str, range: std::ops::Range<usize>) -> Option<SourceSpan> {
+fn sub_span(
+    file: &SourceFile,
+    span: SourceSpan,
+    text: &str,
+    range: std::ops::Range<usize>,
+) -> Option<SourceSpan> {
     let source = file.text.get(span.offset()..span.offset() + span.len())?;
     let quoted = format!("{text}\"");
     if !source.ends_with(&quoted) {
@@ -141,7 +177,11 @@ fn available(context: &Value) -> Vec<String> {
     fn walk(prefix: &str, v: &Value, out: &mut Vec<String>) {
         if let Value::Object(map) = v {
             for (k, v) in map {
-                let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let name = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 out.push(name.clone());
                 walk(&name, v, out);
             }
@@ -156,7 +196,12 @@ fn available(context: &Value) -> Vec<String> {
 pub fn target_context(project: &str, target: &str, context: Option<&str>, vars: Value) -> Value {
     let mut t = IndexMap::new();
     t.insert("name", Value::String(target.to_string()));
-    t.insert("context", context.map(|c| Value::String(c.to_string())).unwrap_or(Value::Null));
+    t.insert(
+        "context",
+        context
+            .map(|c| Value::String(c.to_string()))
+            .unwrap_or(Value::Null),
+    );
     serde_json::json!({
         "project": { "name": project },
         "target": t,
@@ -173,16 +218,27 @@ mod tests {
     }
 
     fn ctx() -> Value {
-        target_context("shop", "staging", Some("kind"), serde_json::json!({"replicas": 2, "domain": "x.dev"}))
+        target_context(
+            "shop",
+            "staging",
+            Some("kind"),
+            serde_json::json!({"replicas": 2, "domain": "x.dev"}),
+        )
     }
 
     #[test]
     fn whole_expressions_keep_their_type() {
         let f = file("a \"{{ vars.replicas }}\"");
         let t = Templater::new(&f, ctx());
-        let v = Val { kind: ValKind::Str("{{ vars.replicas }}".into()), span: SourceSpan::new(2.into(), 21) };
+        let v = Val {
+            kind: ValKind::Str("{{ vars.replicas }}".into()),
+            span: SourceSpan::new(2.into(), 21),
+        };
         assert_eq!(t.value(&v).unwrap(), serde_json::json!(2));
-        let s = Spanned::new("web.{{ target.name }}.{{ vars.domain }}".to_string(), SourceSpan::new(0.into(), 0));
+        let s = Spanned::new(
+            "web.{{ target.name }}.{{ vars.domain }}".to_string(),
+            SourceSpan::new(0.into(), 0),
+        );
         assert_eq!(t.string(&s).unwrap(), "web.staging.x.dev");
     }
 
@@ -191,7 +247,10 @@ mod tests {
         let text = "a \"{{ vars.replicsa }}\"";
         let f = file(text);
         let t = Templater::new(&f, ctx());
-        let s = Spanned::new("{{ vars.replicsa }}".to_string(), SourceSpan::new(2.into(), 21));
+        let s = Spanned::new(
+            "{{ vars.replicsa }}".to_string(),
+            SourceSpan::new(2.into(), 21),
+        );
         let e = t.string(&s).unwrap_err();
         assert_eq!(e.code, "kiln::template::undefined");
         let out = e.render_plain();
@@ -202,7 +261,10 @@ mod tests {
     fn plain_strings_pass_through() {
         let f = file("");
         let t = Templater::new(&f, ctx());
-        let s = Spanned::new("plain {not} a template".to_string(), SourceSpan::new(0.into(), 0));
+        let s = Spanned::new(
+            "plain {not} a template".to_string(),
+            SourceSpan::new(0.into(), 0),
+        );
         assert_eq!(t.string(&s).unwrap(), "plain {not} a template");
     }
 }

@@ -59,40 +59,75 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             Some(t) => vec![t],
             None => {
                 let names: Vec<&str> = project.targets.keys().map(String::as_str).collect();
-                return Err(Error::input("kiln::cli::unknown-target", format!("project `{}` has no target `{name}`", project.name.value))
-                    .help(suggestion(name, &names))
-                    .into());
+                return Err(Error::input(
+                    "kiln::cli::unknown-target",
+                    format!("project `{}` has no target `{name}`", project.name.value),
+                )
+                .help(suggestion(name, &names))
+                .into());
             }
         },
         (None, false) if project.targets.len() == 1 => project.targets.values().collect(),
         (None, false) => {
             let names: Vec<String> = project.targets.keys().map(|n| format!("`{n}`")).collect();
-            return Err(Error::input("kiln::cli::choose-target", format!("project `{}` has {} targets", project.name.value, names.len()))
-                .help(format!("choose one with `--target` ({}) or build them all with `--all-targets`", names.join(", ")))
-                .into());
+            return Err(Error::input(
+                "kiln::cli::choose-target",
+                format!(
+                    "project `{}` has {} targets",
+                    project.name.value,
+                    names.len()
+                ),
+            )
+            .help(format!(
+                "choose one with `--target` ({}) or build them all with `--all-targets`",
+                names.join(", ")
+            ))
+            .into());
         }
     };
     let cache = if args.no_cache {
         None
     } else {
-        args.cache_dir.clone().or_else(Cache::default_dir).map(Cache::new)
+        args.cache_dir
+            .clone()
+            .or_else(Cache::default_dir)
+            .map(Cache::new)
     };
     let options = Options {
         cache,
-        threads: args.jobs.unwrap_or_else(|| Options::default().threads).max(1),
+        threads: args
+            .jobs
+            .unwrap_or_else(|| Options::default().threads)
+            .max(1),
     };
     let mut specs = Vec::new();
     for target in &targets {
-        progress.status("Compiling", &format!("{} for target {} ({} components)", project.name.value, target.name.value, project.components.len()));
+        progress.status(
+            "Compiling",
+            &format!(
+                "{} for target {} ({} components)",
+                project.name.value,
+                target.name.value,
+                project.components.len()
+            ),
+        );
         specs.push(compile(&project, &graph, target, &options)?);
     }
     let several = args.all_targets;
     let base = args.out.clone().unwrap_or_else(|| {
         let build = project.root.join("build");
-        if several { build } else { build.join(&targets[0].name.value) }
+        if several {
+            build
+        } else {
+            build.join(&targets[0].name.value)
+        }
     });
     for spec in &specs {
-        let mut out = if several { base.join(&spec.target) } else { base.clone() };
+        let mut out = if several {
+            base.join(&spec.target)
+        } else {
+            base.clone()
+        };
         if several && args.format == Format::Tar {
             out.set_extension("tar");
         }
@@ -113,11 +148,26 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             );
         }
     }
-    progress.status("Finished", &format!("in {:.2}s", started.elapsed().as_secs_f64()));
+    progress.status(
+        "Finished",
+        &format!("in {:.2}s", started.elapsed().as_secs_f64()),
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 /// Writing the output: a path the user chose that cannot be written is bad input (exit 2).
-fn write_failure(e: kiln_bundle::BundleError, _out: &Path) -> Failure {
-    Failure::Bundle(e, 2)
+fn write_failure(e: kiln_bundle::BundleError, out: &Path) -> Failure {
+    match e {
+        kiln_bundle::BundleError::Io { .. } => Failure::Kiln(
+            Error::input(
+                "kiln::output",
+                format!("cannot write the bundle to `{}`", out.display()),
+            )
+            .help(
+                "choose an `--out` path whose parent is a writable directory; nothing was written",
+            )
+            .caused_by(e),
+        ),
+        other => Failure::Bundle(Box::new(other), 2),
+    }
 }

@@ -37,5 +37,9 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             println!();
         }
     }
-    Ok(if diff.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if diff.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -42,7 +42,11 @@ pub fn text(project: &crate::model::Project, graph: &Graph) -> String {
             if deps.is_empty() {
                 out.push_str(&format!("  {name} ({})\n", c.renderer.kind()));
             } else {
-                out.push_str(&format!("  {name} ({}) <- {}\n", c.renderer.kind(), deps.join(", ")));
+                out.push_str(&format!(
+                    "  {name} ({}) <- {}\n",
+                    c.renderer.kind(),
+                    deps.join(", ")
+                ));
             }
         }
     }

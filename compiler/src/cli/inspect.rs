@@ -51,11 +51,19 @@ pub fn text(bundle: &kiln_bundle::Bundle) -> String {
     for (w, wave) in m.waves.iter().enumerate() {
         out.push_str(&format!("\nwave {w}: {}\n", wave.join(", ")));
         for c in m.components.iter().filter(|c| c.wave == w) {
-            let deps = if c.depends_on.is_empty() { String::new() } else { format!(" <- {}", c.depends_on.join(", ")) };
+            let deps = if c.depends_on.is_empty() {
+                String::new()
+            } else {
+                format!(" <- {}", c.depends_on.join(", "))
+            };
             out.push_str(&format!("  component {}{deps}\n", c.name));
             for o in &c.objects {
                 let p = &o.provenance;
-                let source = p.source.as_deref().map(|s| format!("{s}:")).unwrap_or_default();
+                let source = p
+                    .source
+                    .as_deref()
+                    .map(|s| format!("{s}:"))
+                    .unwrap_or_default();
                 out.push_str(&format!(
                     "    {}  {}\n      {}  from {source}{}:{} ({})\n",
                     o.id,

@@ -28,7 +28,7 @@ pub struct Global {
 /// A failed command: a diagnostic and the exit code it maps to.
 pub enum Failure {
     Kiln(Error),
-    Bundle(kiln_bundle::BundleError, u8),
+    Bundle(Box<kiln_bundle::BundleError>, u8),
 }
 
 impl From<Error> for Failure {
@@ -67,7 +67,7 @@ pub fn finish(outcome: Outcome) -> ExitCode {
             ExitCode::from(e.exit_code())
         }
         Err(Failure::Bundle(e, code)) => {
-            eprint!("{}", render(&e));
+            eprint!("{}", render(&*e));
             ExitCode::from(code)
         }
     }
@@ -87,7 +87,10 @@ pub fn render(d: &dyn Diagnostic) -> String {
 }
 
 fn terminal_width() -> usize {
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(100)
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(100)
 }
 
 /// Progress and status lines on stderr, shown only on a terminal and never with `--quiet`.
@@ -111,5 +114,5 @@ impl Progress {
 
 /// Opens a bundle, mapping failure to exit 2 (the path is the user's input).
 pub fn open_bundle(path: &std::path::Path) -> Result<kiln_bundle::Bundle, Failure> {
-    kiln_bundle::Bundle::open(path).map_err(|e| Failure::Bundle(e, 2))
+    kiln_bundle::Bundle::open(path).map_err(|e| Failure::Bundle(Box::new(e), 2))
 }

@@ -14,11 +14,17 @@ pub struct Args {
 }
 
 pub fn run(global: &Global, args: &Args) -> Outcome {
-    let report = kiln_bundle::verify(&args.bundle).map_err(|e| Failure::Bundle(e, 2))?;
+    let report = kiln_bundle::verify(&args.bundle).map_err(|e| Failure::Bundle(Box::new(e), 2))?;
     match args.output {
         super::inspect::Output::Json => println!("{}", report.to_json()),
-        super::inspect::Output::Text if !report.is_ok() || !global.quiet => print!("{}", report.to_text()),
+        super::inspect::Output::Text if !report.is_ok() || !global.quiet => {
+            print!("{}", report.to_text())
+        }
         super::inspect::Output::Text => {}
     }
-    Ok(if report.is_ok() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

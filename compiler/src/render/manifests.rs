@@ -32,7 +32,9 @@ pub fn render(component: &str, inputs: &[Location], cx: &RenderContext<'_>) -> R
     let mut key = KeyBuilder::new("manifests");
     key.field(component.as_bytes());
     for f in &files {
-        key.field(f.source.as_deref().unwrap_or("").as_bytes()).field(f.rel.as_bytes()).field(&f.bytes);
+        key.field(f.source.as_deref().unwrap_or("").as_bytes())
+            .field(f.rel.as_bytes())
+            .field(&f.bytes);
     }
     cached(cx, key.finish(), || {
         let mut out = Vec::new();
@@ -53,9 +55,22 @@ pub fn collect(inputs: &[Location], kdl: &SourceFile) -> Result<Vec<Input>> {
         for rel in rels {
             let path = loc.root.join(&rel);
             let bytes = std::fs::read(&path).map_err(|e| {
-                Error::io_input("manifest", Path::new(&rel), e).at(kdl, loc.span, format!("reading `{}` failed", loc.display()))
+                let shown = match &loc.source {
+                    Some(s) => format!("{s}:{rel}"),
+                    None => rel.clone(),
+                };
+                Error::io_input("manifest", Path::new(&shown), e).at(
+                    kdl,
+                    loc.span,
+                    format!("reading `{}` failed", loc.display()),
+                )
             })?;
-            out.push(Input { source: loc.source.clone(), rel, path, bytes });
+            out.push(Input {
+                source: loc.source.clone(),
+                rel,
+                path,
+                bytes,
+            });
         }
     }
     Ok(out)
@@ -78,15 +93,22 @@ fn expand(loc: &Location, kdl: &SourceFile) -> Result<Vec<String>> {
             })?
             .compile_matcher();
         // Walk from the last directory before the first glob character.
-        let literal: Vec<&str> = loc.path.split('/').take_while(|seg| !is_glob(seg)).collect();
+        let literal: Vec<&str> = loc
+            .path
+            .split('/')
+            .take_while(|seg| !is_glob(seg))
+            .collect();
         let base = literal.join("/");
         let mut files = Vec::new();
         walk(&loc.root, &base, &mut files, kdl, loc)?;
         files.retain(|f| matcher.is_match(f));
         if files.is_empty() {
-            return Err(Error::input("kiln::manifests::no-match", format!("`{}` matches no files", loc.display()))
-                .at(kdl, loc.span, "matches nothing")
-                .help("check the pattern; `*` does not cross `/`, use `**/` for subdirectories"));
+            return Err(Error::input(
+                "kiln::manifests::no-match",
+                format!("`{}` matches no files", loc.display()),
+            )
+            .at(kdl, loc.span, "matches nothing")
+            .help("check the pattern; `*` does not cross `/`, use `**/` for subdirectories"));
         }
         return Ok(files);
     }
@@ -94,10 +116,26 @@ fn expand(loc: &Location, kdl: &SourceFile) -> Result<Vec<String>> {
     let meta = std::fs::metadata(&full).map_err(|e| {
         let missing = e.kind() == std::io::ErrorKind::NotFound;
         Error::input(
-            if missing { "kiln::manifests::missing" } else { "kiln::io" },
-            if missing { format!("`{}` does not exist", loc.display()) } else { format!("cannot read `{}`", loc.display()) },
+            if missing {
+                "kiln::manifests::missing"
+            } else {
+                "kiln::io"
+            },
+            if missing {
+                format!("`{}` does not exist", loc.display())
+            } else {
+                format!("cannot read `{}`", loc.display())
+            },
         )
-        .at(kdl, loc.span, if missing { "no such file or directory" } else { "unreadable" })
+        .at(
+            kdl,
+            loc.span,
+            if missing {
+                "no such file or directory"
+            } else {
+                "unreadable"
+            },
+        )
         .help(match &loc.source {
             Some(s) => format!("the path is relative to the directory of source `{s}`"),
             None => "the path is relative to the project directory".into(),
@@ -107,11 +145,19 @@ fn expand(loc: &Location, kdl: &SourceFile) -> Result<Vec<String>> {
     if meta.is_dir() {
         let mut files = Vec::new();
         walk(&loc.root, &loc.path, &mut files, kdl, loc)?;
-        files.retain(|f| Path::new(f).extension().and_then(|e| e.to_str()).is_some_and(|e| EXTENSIONS.contains(&e)));
+        files.retain(|f| {
+            Path::new(f)
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| EXTENSIONS.contains(&e))
+        });
         if files.is_empty() {
-            return Err(Error::input("kiln::manifests::empty", format!("directory `{}` holds no manifests", loc.display()))
-                .at(kdl, loc.span, "no .yaml, .yml or .json files in here")
-                .help("a directory contributes its .yaml, .yml and .json files, recursively"));
+            return Err(Error::input(
+                "kiln::manifests::empty",
+                format!("directory `{}` holds no manifests", loc.display()),
+            )
+            .at(kdl, loc.span, "no .yaml, .yml or .json files in here")
+            .help("a directory contributes its .yaml, .yml and .json files, recursively"));
         }
         Ok(files)
     } else {
@@ -121,16 +167,32 @@ fn expand(loc: &Location, kdl: &SourceFile) -> Result<Vec<String>> {
 
 /// Every file under `root/rel`, as sorted `/`-separated paths relative to `root`; hidden entries
 /// are skipped and symlinked directories are not followed.
-fn walk(root: &Path, rel: &str, out: &mut Vec<String>, kdl: &SourceFile, loc: &Location) -> Result<()> {
-    let dir = if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
+fn walk(
+    root: &Path,
+    rel: &str,
+    out: &mut Vec<String>,
+    kdl: &SourceFile,
+    loc: &Location,
+) -> Result<()> {
+    let dir = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
     let entries = match std::fs::read_dir(&dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && is_glob(&loc.path) => return Ok(()),
         Err(e) => {
-            return Err(Error::input("kiln::io", format!("cannot list directory `{}`", if rel.is_empty() { "." } else { rel }))
-                .at(kdl, loc.span, format!("reading `{}` failed", loc.display()))
-                .help(format!("the operating system said: {e}"))
-                .caused_by(e));
+            return Err(Error::input(
+                "kiln::io",
+                format!(
+                    "cannot list directory `{}`",
+                    if rel.is_empty() { "." } else { rel }
+                ),
+            )
+            .at(kdl, loc.span, format!("reading `{}` failed", loc.display()))
+            .help(format!("the operating system said: {e}"))
+            .caused_by(e));
         }
     };
     let mut names: Vec<(String, bool)> = Vec::new();
@@ -145,7 +207,11 @@ fn walk(root: &Path, rel: &str, out: &mut Vec<String>, kdl: &SourceFile, loc: &L
     }
     names.sort();
     for (name, is_dir) in names {
-        let child = if rel.is_empty() { name } else { format!("{rel}/{name}") };
+        let child = if rel.is_empty() {
+            name
+        } else {
+            format!("{rel}/{name}")
+        };
         if is_dir {
             walk(root, &child, out, kdl, loc)?;
         } else {
@@ -163,13 +229,24 @@ pub fn display_name(path: &Path, project_root: &Path) -> String {
         .replace('\\', "/")
 }
 
-fn parse_file(component: &str, f: &Input, cx: &RenderContext<'_>, out: &mut Vec<Object>) -> Result<()> {
+fn parse_file(
+    component: &str,
+    f: &Input,
+    cx: &RenderContext<'_>,
+    out: &mut Vec<Object>,
+) -> Result<()> {
     let name = display_name(&f.path, &cx.project_root);
     let text = match std::str::from_utf8(&f.bytes) {
         Ok(t) => t,
         Err(e) => {
-            return Err(Error::input("kiln::manifests::encoding", format!("`{name}` is not UTF-8 text"))
-                .help(format!("manifests are UTF-8 YAML or JSON; the first invalid byte is at offset {}", e.valid_up_to())));
+            return Err(Error::input(
+                "kiln::manifests::encoding",
+                format!("`{name}` is not UTF-8 text"),
+            )
+            .help(format!(
+                "manifests are UTF-8 YAML or JSON; the first invalid byte is at offset {}",
+                e.valid_up_to()
+            )));
         }
     };
     let file = || SourceFile::new(name.clone(), f.path.clone(), text);
@@ -199,9 +276,19 @@ fn parse_file(component: &str, f: &Input, cx: &RenderContext<'_>, out: &mut Vec<
         for value in items {
             if let Err(problem) = check_object(&value) {
                 let file = file();
-                return Err(Error::input("kiln::manifests::not-an-object", format!("the document at `{name}` line {} is not a Kubernetes object: it {problem}", doc.line))
-                    .at(&file, file.line_span(doc.line), format!("this document {problem}"))
-                    .help("every document needs `apiVersion`, `kind` and `metadata.name`"));
+                return Err(Error::input(
+                    "kiln::manifests::not-an-object",
+                    format!(
+                        "the document at `{name}` line {} is not a Kubernetes object: it {problem}",
+                        doc.line
+                    ),
+                )
+                .at(
+                    &file,
+                    file.line_span(doc.line),
+                    format!("this document {problem}"),
+                )
+                .help("every document needs `apiVersion`, `kind` and `metadata.name`"));
             }
             out.push((value, provenance.clone()));
         }
@@ -227,7 +314,12 @@ mod tests {
     use super::*;
 
     fn loc(root: &Path, path: &str) -> Location {
-        Location { source: Some("app".into()), root: root.to_path_buf(), path: path.into(), span: miette::SourceSpan::new(0.into(), 0) }
+        Location {
+            source: Some("app".into()),
+            root: root.to_path_buf(),
+            path: path.into(),
+            span: miette::SourceSpan::new(0.into(), 0),
+        }
     }
 
     fn setup() -> tempfile::TempDir {
@@ -235,10 +327,18 @@ mod tests {
         let cm = |n: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {n}\n");
         std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
         std::fs::write(dir.path().join("a/z.yaml"), cm("z")).unwrap();
-        std::fs::write(dir.path().join("a/b/y.yml"), format!("{}---\n{}", cm("y1"), cm("y2"))).unwrap();
+        std::fs::write(
+            dir.path().join("a/b/y.yml"),
+            format!("{}---\n{}", cm("y1"), cm("y2")),
+        )
+        .unwrap();
         std::fs::write(dir.path().join("a/notes.txt"), "not yaml").unwrap();
         std::fs::write(dir.path().join("a/.hidden.yaml"), cm("hidden")).unwrap();
-        std::fs::write(dir.path().join("a/j.json"), r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"j"}}"#).unwrap();
+        std::fs::write(
+            dir.path().join("a/j.json"),
+            r#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"j"}}"#,
+        )
+        .unwrap();
         dir
     }
 
@@ -257,19 +357,42 @@ mod tests {
     #[test]
     fn globs_match_within_and_across_directories() {
         let dir = setup();
-        let rels = |p: &str| collect(&[loc(dir.path(), p)], &kdl()).unwrap().into_iter().map(|f| f.rel).collect::<Vec<_>>();
+        let rels = |p: &str| {
+            collect(&[loc(dir.path(), p)], &kdl())
+                .unwrap()
+                .into_iter()
+                .map(|f| f.rel)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(rels("a/*.yaml"), ["a/z.yaml"]);
         assert_eq!(rels("a/**/*.y*ml"), ["a/b/y.yml", "a/z.yaml"]);
-        assert_eq!(collect(&[loc(dir.path(), "a/*.toml")], &kdl()).unwrap_err().code, "kiln::manifests::no-match");
-        assert_eq!(collect(&[loc(dir.path(), "nope.yaml")], &kdl()).unwrap_err().code, "kiln::manifests::missing");
+        assert_eq!(
+            collect(&[loc(dir.path(), "a/*.toml")], &kdl())
+                .unwrap_err()
+                .code,
+            "kiln::manifests::no-match"
+        );
+        assert_eq!(
+            collect(&[loc(dir.path(), "nope.yaml")], &kdl())
+                .unwrap_err()
+                .code,
+            "kiln::manifests::missing"
+        );
     }
 
     #[test]
     fn documents_carry_file_and_line() {
         let dir = setup();
-        let cx = RenderContext { project_file: &kdl(), project_root: dir.path().to_path_buf(), cache: None };
+        let cx = RenderContext {
+            project_file: &kdl(),
+            project_root: dir.path().to_path_buf(),
+            cache: None,
+        };
         let objs = render("web", &[loc(dir.path(), "a/b")], &cx).unwrap();
-        let lines: Vec<(&str, usize)> = objs.iter().map(|(_, p)| (p.file.as_str(), p.line)).collect();
+        let lines: Vec<(&str, usize)> = objs
+            .iter()
+            .map(|(_, p)| (p.file.as_str(), p.line))
+            .collect();
         assert_eq!(lines, [("a/b/y.yml", 1), ("a/b/y.yml", 6)]);
         assert_eq!(objs[1].1.source.as_deref(), Some("app"));
     }
@@ -278,11 +401,24 @@ mod tests {
     fn lists_are_expanded_and_non_objects_rejected() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("l.yaml"), "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: a}}\n- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n").unwrap();
-        std::fs::write(dir.path().join("bad.yaml"), "apiVersion: v1\nkind: ConfigMap\n---\n- 1\n").unwrap();
-        let cx = RenderContext { project_file: &kdl(), project_root: dir.path().to_path_buf(), cache: None };
-        assert_eq!(render("c", &[loc(dir.path(), "l.yaml")], &cx).unwrap().len(), 2);
+        std::fs::write(
+            dir.path().join("bad.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\n---\n- 1\n",
+        )
+        .unwrap();
+        let cx = RenderContext {
+            project_file: &kdl(),
+            project_root: dir.path().to_path_buf(),
+            cache: None,
+        };
+        assert_eq!(
+            render("c", &[loc(dir.path(), "l.yaml")], &cx)
+                .unwrap()
+                .len(),
+            2
+        );
         let e = render("c", &[loc(dir.path(), "bad.yaml")], &cx).unwrap_err();
         assert_eq!(e.code, "kiln::manifests::not-an-object");
-        assert!(e.message.contains("has no `metadata`"), "{}", e.message);
+        assert!(e.to_string().contains("has no `metadata`"), "{e}");
     }
 }

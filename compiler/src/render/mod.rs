@@ -35,18 +35,24 @@ pub fn render(component: &Planned, cx: &RenderContext<'_>) -> Result<Vec<Object>
     let _guard = span.enter();
     match &component.job {
         Job::Manifests { inputs } => manifests::render(&component.name, inputs, cx),
-        Job::Stdlib { component: std, params, context } => stdlib::render(component, std, params, context, cx),
+        Job::Stdlib {
+            component: std,
+            params,
+            context,
+        } => stdlib::render(component, std, params, context, cx),
         Job::Kustomize { .. } | Job::Helm { .. } => engines::render(component, cx),
     }
 }
 
 /// Looks `key` up in the cache, else renders and stores the result.
-pub(crate) fn cached(cx: &RenderContext<'_>, key: String, render: impl FnOnce() -> Result<Vec<Object>>) -> Result<Vec<Object>> {
-    if let Some(cache) = cx.cache {
-        if let Some(hit) = cache.get(&key) {
-            tracing::debug!(key, "render cache hit");
-            return Ok(hit);
-        }
+pub(crate) fn cached(
+    cx: &RenderContext<'_>,
+    key: String,
+    render: impl FnOnce() -> Result<Vec<Object>>,
+) -> Result<Vec<Object>> {
+    if let Some(hit) = cx.cache.and_then(|cache| cache.get(&key)) {
+        tracing::debug!(key, "render cache hit");
+        return Ok(hit);
     }
     let objects = render()?;
     if let Some(cache) = cx.cache {

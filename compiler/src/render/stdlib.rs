@@ -10,9 +10,16 @@ use crate::diag::{Error, Result};
 use crate::resolve::Planned;
 use crate::stdlib::StdComponent;
 
-pub fn render(planned: &Planned, std: &StdComponent, params: &Map<String, Value>, context: &Value, cx: &RenderContext<'_>) -> Result<Vec<Object>> {
+pub fn render(
+    planned: &Planned,
+    std: &StdComponent,
+    params: &Map<String, Value>,
+    context: &Value,
+    cx: &RenderContext<'_>,
+) -> Result<Vec<Object>> {
     let mut key = KeyBuilder::new("stdlib");
-    key.field(planned.name.as_bytes()).field(std.name.as_bytes());
+    key.field(planned.name.as_bytes())
+        .field(std.name.as_bytes());
     for (name, text) in &std.templates {
         key.field(name.as_bytes()).field(text.as_bytes());
     }
@@ -29,9 +36,12 @@ pub fn render(planned: &Planned, std: &StdComponent, params: &Map<String, Value>
             })?;
             for doc in docs {
                 if let Err(problem) = check_object(&doc.value) {
-                    return Err(Error::input("kiln::stdlib::output", format!("`use \"{}\"` produced a document that {problem}", std.name))
-                        .at(cx.project_file, planned.span, "rendered from here")
-                        .help("check the parameters given to `use`"));
+                    return Err(Error::input(
+                        "kiln::stdlib::output",
+                        format!("`use \"{}\"` produced a document that {problem}", std.name),
+                    )
+                    .at(cx.project_file, planned.span, "rendered from here")
+                    .help("check the parameters given to `use`"));
                 }
                 let provenance = Provenance {
                     component: planned.name.clone(),
