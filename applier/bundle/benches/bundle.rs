@@ -110,6 +110,18 @@ fn benches(c: &mut Criterion) {
     assert_eq!(a.objects().count(), 20_000);
     assert_eq!(diff(&a, &b).summary.changed, 100);
 
+    let one = object(7, 0, "1.0.0");
+    let one_text = kiln_yaml::to_canonical_string(&one);
+    c.bench_function("one Deployment: canonical emit", |bench| {
+        bench.iter(|| black_box(kiln_yaml::to_canonical_string(&one)))
+    });
+    c.bench_function("one Deployment: fast canonical read", |bench| {
+        bench.iter(|| black_box(kiln_yaml::parse_emitted(&one_text)))
+    });
+    c.bench_function("one Deployment: full YAML decode", |bench| {
+        bench.iter(|| black_box(kiln_yaml::from_str(&one_text).unwrap()))
+    });
+
     let mut group = c.benchmark_group("bundle-20k");
     group
         .sample_size(10)
