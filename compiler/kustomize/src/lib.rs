@@ -8,6 +8,7 @@
 
 pub mod cli;
 pub mod error;
+pub mod fieldspec;
 pub mod generators;
 pub mod hash;
 pub mod kustomization;

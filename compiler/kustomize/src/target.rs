@@ -206,8 +206,11 @@ impl Target {
         }
         transform::run_builtin(self, ra, ctx)?;
         transform::run_external(self, ra, ctx)?;
-        for v in self.k.vars.iter().flatten() {
-            ra.add_var(v.clone())?;
+        if let Some(vars) = &self.k.vars {
+            transform::vars::bind(&mut ra.resmap, vars)?;
+            for v in vars {
+                ra.add_var(v.clone())?;
+            }
         }
         Ok(())
     }

@@ -4,15 +4,68 @@
 
 use serde_json::Value;
 
+pub mod fields;
+pub mod nameref;
+pub mod path;
+pub mod replacements;
+pub mod vars;
+
 use crate::error::{KustomizeError, Result};
-use crate::kustomization::Selector;
+use crate::fieldspec::{FieldSpec, Gvk as FsGvk, TransformerConfig};
+use crate::kustomization::{ReplacementField, Selector, StringMap};
 use crate::patch;
 use crate::resource::ResMap;
 use crate::target::{Accumulator, Ctx, Target};
 
+/// The field-spec configuration in force for an accumulator: the built-in one plus every
+/// `configurations:` document met so far.
+pub fn config_of(ra: &Accumulator) -> Result<TransformerConfig> {
+    let docs: Vec<Value> = ra
+        .configs
+        .iter()
+        .filter(|d| d.get("$crd").is_none())
+        .cloned()
+        .collect();
+    Ok(TransformerConfig::with_user_configs(&docs)?)
+}
+
+fn merge_specs(into: &mut Vec<FieldSpec>, more: &[FieldSpec]) {
+    for s in more {
+        if !into.iter().any(|x| x.same_field_as(s)) {
+            into.push(s.clone());
+        }
+    }
+}
+
+fn load_replacements(t: &Target, list: &[ReplacementField]) -> Result<Vec<ReplacementField>> {
+    let mut out = Vec::new();
+    for r in list {
+        match &r.path {
+            Some(p) if !p.is_empty() => {
+                let text = t.ldr.load_string(p)?;
+                for d in crate::target::parse_docs(&text, p)? {
+                    let items = match d {
+                        Value::Array(a) => a,
+                        other => vec![other],
+                    };
+                    for it in items {
+                        let rf: ReplacementField = serde_json::from_value(it).map_err(|e| {
+                            KustomizeError::field(&t.kfile, "replacements", format!("{p}: {e}"))
+                        })?;
+                        out.push(rf);
+                    }
+                }
+            }
+            _ => out.push(r.clone()),
+        }
+    }
+    Ok(out)
+}
+
 /// Runs the transformers the kustomization's own fields configure, in kustomize's order.
 pub fn run_builtin(t: &Target, ra: &mut Accumulator, _ctx: &Ctx) -> Result<()> {
     let k = &t.k;
+    let tc = config_of(ra)?;
     let m = &mut ra.resmap;
     if let Some(paths) = &k.patches_strategic_merge {
         let mut loaded = Vec::new();
@@ -35,6 +88,70 @@ pub fn run_builtin(t: &Target, ra: &mut Accumulator, _ctx: &Ctx) -> Result<()> {
         patch::apply_patch(m, &text, &origin, p.target.as_ref(), p.options.as_ref())
             .map_err(|e| e.context(format!("{}: patches", t.kfile)))?;
     }
+    if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
+        fields::namespace(
+            m,
+            ns,
+            &tc.namespace,
+            false,
+            fields::SubjectMode::DefaultOnly,
+        )
+        .map_err(|e| e.context(format!("{}: namespace", t.kfile)))?;
+    }
+    if let Some(p) = k.name_prefix.as_deref().filter(|n| !n.is_empty()) {
+        fields::prefix_suffix(m, p, "", &tc.name_prefix)?;
+    }
+    if let Some(s) = k.name_suffix.as_deref().filter(|n| !n.is_empty()) {
+        fields::prefix_suffix(m, "", s, &tc.name_suffix)?;
+    }
+    for l in k.labels.iter().flatten() {
+        let mut specs = Vec::new();
+        for f in l.fields.iter().flatten() {
+            let gvk = FsGvk {
+                group: f.group.clone().unwrap_or_default(),
+                version: f.version.clone().unwrap_or_default(),
+                kind: f.kind.clone().unwrap_or_default(),
+            };
+            specs.push(FieldSpec::new(
+                gvk,
+                f.path.as_deref().unwrap_or(""),
+                f.create.unwrap_or(false),
+            ));
+        }
+        merge_specs(&mut specs, &tc.labels);
+        if l.include_selectors == Some(true) {
+            merge_specs(&mut specs, &tc.common_labels);
+        } else {
+            if l.include_templates == Some(true) {
+                merge_specs(&mut specs, &tc.template_labels);
+            }
+            merge_specs(
+                &mut specs,
+                &[FieldSpec::new(FsGvk::default(), "metadata/labels", true)],
+            );
+        }
+        let empty = StringMap::default();
+        fields::add_map_entries(m, l.pairs.as_ref().unwrap_or(&empty), &specs)?;
+    }
+    if let Some(cl) = &k.common_labels {
+        if let Some(ls) = &k.labels {
+            for l in ls {
+                for key in l.pairs.iter().flat_map(|p| p.keys()) {
+                    if cl.contains_key(key) {
+                        return Err(KustomizeError::field(
+                            &t.kfile,
+                            "labels",
+                            format!("label name '{key}' exists in both commonLabels and labels"),
+                        ));
+                    }
+                }
+            }
+        }
+        fields::add_map_entries(m, cl, &tc.common_labels)?;
+    }
+    if let Some(ca) = &k.common_annotations {
+        fields::add_map_entries(m, ca, &tc.common_annotations)?;
+    }
     for p in k.patches_json6902.iter().flatten() {
         let Some(target) = &p.target else {
             return Err(KustomizeError::field(
@@ -46,6 +163,24 @@ pub fn run_builtin(t: &Target, ra: &mut Accumulator, _ctx: &Ctx) -> Result<()> {
         let (text, origin) = patch::patch_text(&t.ldr, p, &t.kfile)?;
         patch::apply_json6902(m, &text, &origin, target)
             .map_err(|e| e.context(format!("{}: patchesJson6902", t.kfile)))?;
+    }
+    for r in k.replicas.iter().flatten() {
+        fields::replicas(
+            m,
+            r.name.as_deref().unwrap_or(""),
+            r.count.unwrap_or(0),
+            &tc.replicas,
+        )
+        .map_err(|e| e.context(format!("{}: replicas", t.kfile)))?;
+    }
+    let mut images = k.images.clone().unwrap_or_default();
+    images.extend(k.image_tags.clone().unwrap_or_default());
+    for im in &images {
+        fields::images(m, im, &tc.images)?;
+    }
+    if let Some(rs) = &k.replacements {
+        let rs = load_replacements(t, rs)?;
+        replacements::run(m, &rs).map_err(|e| e.context(format!("{}: replacements", t.kfile)))?;
     }
     Ok(())
 }
@@ -247,10 +382,107 @@ fn run_plugin(t: &Target, ra: &mut Accumulator, cfg: &Value) -> Result<()> {
             }
             patch::apply_strategic_merge(m, &loaded)
         }
+        "NamespaceTransformer" => {
+            let ns = cfg
+                .get("metadata")
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let specs = fields::specs_from_value(cfg.get("fieldSpecs"))?;
+            let unset_only = cfg
+                .get("unsetOnly")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
+            let mode = match get_str(cfg, "setRoleBindingSubjects").unwrap_or("") {
+                "" | "defaultOnly" => fields::SubjectMode::DefaultOnly,
+                "none" => fields::SubjectMode::None,
+                "allServiceAccounts" => fields::SubjectMode::AllServiceAccounts,
+                other => {
+                    return Err(KustomizeError::field(
+                        &t.kfile,
+                        "transformers",
+                        format!(
+                            "invalid value \"{other}\" for setRoleBindingSubjects: must be one of \"defaultOnly\", \"none\" or \"allServiceAccounts\""
+                        ),
+                    ));
+                }
+            };
+            fields::namespace(m, ns, &specs, unset_only, mode)
+        }
+        "PrefixSuffixTransformer" | "PrefixTransformer" | "SuffixTransformer" => {
+            let specs = fields::specs_from_value(cfg.get("fieldSpecs"))?;
+            fields::prefix_suffix(
+                m,
+                get_str(cfg, "prefix").unwrap_or(""),
+                get_str(cfg, "suffix").unwrap_or(""),
+                &specs,
+            )
+        }
+        "LabelTransformer" | "AnnotationsTransformer" => {
+            let key = if kind == "LabelTransformer" {
+                "labels"
+            } else {
+                "annotations"
+            };
+            let pairs: StringMap = cfg
+                .get(key)
+                .map(|v| serde_json::from_value(v.clone()))
+                .transpose()
+                .map_err(bad)?
+                .unwrap_or_default();
+            let specs = fields::specs_from_value(cfg.get("fieldSpecs"))?;
+            fields::add_map_entries(m, &pairs, &specs)
+        }
+        "ImageTagTransformer" => {
+            let im: crate::kustomization::Image = cfg
+                .get("imageTag")
+                .map(|v| serde_json::from_value(v.clone()))
+                .transpose()
+                .map_err(bad)?
+                .unwrap_or_default();
+            let specs = fields::specs_from_value(cfg.get("fieldSpecs"))?;
+            fields::images(m, &im, &specs)
+        }
+        "ReplicaCountTransformer" => {
+            let r: crate::kustomization::Replica = cfg
+                .get("replica")
+                .map(|v| serde_json::from_value(v.clone()))
+                .transpose()
+                .map_err(bad)?
+                .unwrap_or_default();
+            let specs = fields::specs_from_value(cfg.get("fieldSpecs"))?;
+            fields::replicas(
+                m,
+                r.name.as_deref().unwrap_or(""),
+                r.count.unwrap_or(0),
+                &specs,
+            )
+        }
+        "ReplacementTransformer" => {
+            let rs: Vec<ReplacementField> = cfg
+                .get("replacements")
+                .map(|v| serde_json::from_value(v.clone()))
+                .transpose()
+                .map_err(bad)?
+                .unwrap_or_default();
+            let rs = load_replacements(t, &rs)?;
+            replacements::run(m, &rs)
+        }
+        "HashTransformer" => {
+            for r in &mut m.resources {
+                if r.kind() == "ConfigMap" || r.kind() == "Secret" {
+                    r.needs_hash = true;
+                }
+            }
+            Ok(())
+        }
         other => Err(KustomizeError::field(
             &t.kfile,
             "transformers",
             format!("unable to load builtin {other}"),
+        )
+        .with_help(
+            "kiln runs kustomize's built-in transformers only (no exec, container or Go plugins)",
         )),
     }
 }
@@ -267,6 +499,7 @@ fn strip_meta(cfg: &Value) -> Value {
 
 /// The steps kustomize runs once, after the whole tree is accumulated.
 pub fn finish(ra: &mut Accumulator) -> Result<()> {
+    let tc = config_of(ra)?;
     for r in &mut ra.resmap.resources {
         if r.needs_hash {
             let h = crate::hash::hash_object(&r.obj);
@@ -275,6 +508,8 @@ pub fn finish(ra: &mut Accumulator) -> Result<()> {
             r.set_name(&name);
         }
     }
+    nameref::fix(&mut ra.resmap, &tc.name_reference)?;
+    vars::resolve(&mut ra.resmap, &ra.vars, &tc.var_reference)?;
     ra.resmap
         .resources
         .retain(|r| r.annotation("config.kubernetes.io/local-config").as_deref() != Some("true"));

@@ -1,0 +1,300 @@
+//! Name references: after prefixes, suffixes, namespaces and hash suffixes changed object names,
+//! rewrite every field that refers to an object by name (kustomize's nameReference transformer,
+//! with its rules for choosing among several candidates).
+
+use serde_json::Value;
+
+use crate::error::{KustomizeError, Result};
+use crate::fieldspec::{FieldSpec, Gvk as FsGvk, NameBackReferences, visit};
+use crate::resid::{Gvk, ResId};
+use crate::resource::{NOT_A_NAMESPACE, ResMap, Resource};
+
+/// What the referral choice needs to know about a candidate.
+struct Cand {
+    name: String,
+    namespace: String,
+    kind: String,
+    cur: ResId,
+    prev: Vec<ResId>,
+    prefixes: Vec<String>,
+    suffixes: Vec<String>,
+    org_ns: String,
+    cur_ns: String,
+}
+
+fn eff_ns(id: &ResId) -> String {
+    if id.gvk.is_cluster_scoped() {
+        NOT_A_NAMESPACE.into()
+    } else if id.namespace.is_empty() {
+        "default".into()
+    } else {
+        id.namespace.clone()
+    }
+}
+
+impl Cand {
+    fn of(r: &Resource) -> Cand {
+        let cur = r.cur_id();
+        let org = r.org_id();
+        Cand {
+            name: r.name().into(),
+            namespace: r.namespace().into(),
+            kind: r.kind().into(),
+            org_ns: if org.namespace == NOT_A_NAMESPACE {
+                NOT_A_NAMESPACE.into()
+            } else {
+                eff_ns(&org)
+            },
+            cur_ns: eff_ns(&cur),
+            cur,
+            prev: r.prev_ids.clone(),
+            prefixes: r.prefixes.clone(),
+            suffixes: r.suffixes.clone(),
+        }
+    }
+
+    fn ps_equal(&self, p: &[String], s: &[String], allow_empty: bool) -> bool {
+        let same = |a: &[String], b: &[String]| {
+            let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+            long[long.len() - short.len()..] == *short
+        };
+        if allow_empty {
+            (self.prefixes.is_empty() || p.is_empty() || same(&self.prefixes, p))
+                && (self.suffixes.is_empty() || s.is_empty() || same(&self.suffixes, s))
+        } else {
+            same(&self.prefixes, p) && same(&self.suffixes, s)
+        }
+    }
+}
+
+struct Referrer {
+    cur: ResId,
+    prefixes: Vec<String>,
+    suffixes: Vec<String>,
+    role_ref: Option<Gvk>,
+}
+
+fn my_gvk(g: &FsGvk) -> Gvk {
+    Gvk::new(&g.group, &g.version, &g.kind)
+}
+
+fn select<'a>(
+    old: &str,
+    cands: &[&'a Cand],
+    target: &Gvk,
+    spec_path: &str,
+    referrer: &Referrer,
+    with_ns: bool,
+) -> Result<Option<&'a Cand>> {
+    let mut c: Vec<&Cand> = cands
+        .iter()
+        .copied()
+        .filter(|c| c.prev.iter().any(|id| id.name == old))
+        .filter(|c| c.prev.iter().any(|id| id.gvk.is_selected(target)))
+        .collect();
+    if spec_path.ends_with("roleRef/name")
+        && let Some(rr) = &referrer.role_ref
+    {
+        c.retain(|x| x.prev.iter().any(|id| id.gvk.is_selected(rr)));
+    }
+    if !referrer.cur.gvk.is_cluster_scoped() {
+        c.retain(|x| {
+            x.cur.gvk.is_cluster_scoped()
+                || x.kind == "ServiceAccount"
+                || x.cur.ns_equals(&referrer.cur)
+        });
+    }
+    if c.len() == 1 {
+        return Ok(Some(c[0]));
+    }
+    c.retain(|x| x.ps_equal(&referrer.prefixes, &referrer.suffixes, true));
+    if c.len() > 1 {
+        c.retain(|x| x.ps_equal(&referrer.prefixes, &referrer.suffixes, false));
+    }
+    match c.len() {
+        0 => Ok(None),
+        1 => Ok(Some(c[0])),
+        _ => {
+            let first = c[0];
+            let same = c
+                .iter()
+                .all(|x| x.name == first.name && (!with_ns || x.namespace == first.namespace));
+            if same {
+                Ok(Some(first))
+            } else {
+                let ids: Vec<String> = c.iter().map(|x| x.cur.to_string()).collect();
+                Err(KustomizeError::build(format!(
+                    "found multiple possible referrals: {}",
+                    ids.join(", ")
+                )))
+            }
+        }
+    }
+}
+
+/// Namespaces of ServiceAccount subjects of a RoleBinding (they widen what it may refer to).
+fn binding_namespaces(r: &Resource) -> Vec<String> {
+    if r.kind() != "RoleBinding" {
+        return Vec::new();
+    }
+    r.obj
+        .get("subjects")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|s| s.get("kind").and_then(Value::as_str) == Some("ServiceAccount"))
+        .filter_map(|s| {
+            s.get("namespace")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+pub fn fix(m: &mut ResMap, backrefs: &[NameBackReferences]) -> Result<()> {
+    let cands: Vec<Cand> = m.resources.iter().map(Cand::of).collect();
+    let org_ids: Vec<ResId> = m.resources.iter().map(|r| r.org_id()).collect();
+    for i in 0..m.resources.len() {
+        let mut filters: Vec<(&FieldSpec, Gvk)> = Vec::new();
+        for br in backrefs {
+            for spec in &br.referrers {
+                if org_ids[i].gvk.is_selected(&my_gvk(&spec.gvk)) {
+                    filters.push((spec, my_gvk(&br.gvk)));
+                }
+            }
+        }
+        if filters.is_empty() {
+            continue;
+        }
+        let r = &m.resources[i];
+        let cur = r.cur_id();
+        let role_ref = r.obj.get("roleRef").and_then(|rr| {
+            let g = rr.get("apiGroup")?.as_str()?;
+            let k = rr.get("kind")?.as_str()?;
+            Some(Gvk::new(g, "", k))
+        });
+        let referrer = Referrer {
+            cur: cur.clone(),
+            prefixes: r.prefixes.clone(),
+            suffixes: r.suffixes.clone(),
+            role_ref,
+        };
+        let subject_ns = binding_namespaces(r);
+        let visible: Vec<&Cand> = if cur.gvk.is_cluster_scoped() {
+            cands.iter().collect()
+        } else {
+            cands
+                .iter()
+                .filter(|c| {
+                    c.cur.gvk.is_cluster_scoped()
+                        || c.cur.ns_equals(&cur)
+                        || subject_ns.iter().any(|n| *n == c.namespace)
+                })
+                .collect()
+        };
+        let obj = &mut m.resources[i].obj;
+        for (spec, target) in filters {
+            let any = FieldSpec::new(FsGvk::default(), &spec.path, false);
+            visit(obj, &any, None, |node: &mut Value| -> Result<()> {
+                set_node(node, &visible, &target, &spec.path, &referrer)
+            })
+            .map_err(|e| {
+                e.context(format!(
+                    "updating name reference in '{}' field of '{}'",
+                    spec.path, cur
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn set_node(
+    node: &mut Value,
+    visible: &[&Cand],
+    target: &Gvk,
+    path: &str,
+    referrer: &Referrer,
+) -> Result<()> {
+    match node {
+        Value::Null => Ok(()),
+        Value::String(_) => set_scalar(node, visible, target, path, referrer),
+        Value::Object(_) => set_mapping(node, visible, target, path, referrer),
+        Value::Array(items) => {
+            for it in items {
+                match it {
+                    Value::String(_) => set_scalar(it, visible, target, path, referrer)?,
+                    Value::Object(_) => set_mapping(it, visible, target, path, referrer)?,
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn set_scalar(
+    node: &mut Value,
+    visible: &[&Cand],
+    target: &Gvk,
+    path: &str,
+    referrer: &Referrer,
+) -> Result<()> {
+    let old = node.as_str().unwrap_or("").to_string();
+    if let Some(c) = select(&old, visible, target, path, referrer, false)?
+        && c.name != old
+    {
+        *node = Value::String(c.name.clone());
+    }
+    Ok(())
+}
+
+fn set_mapping(
+    node: &mut Value,
+    visible: &[&Cand],
+    target: &Gvk,
+    path: &str,
+    referrer: &Referrer,
+) -> Result<()> {
+    let Some(map) = node.as_object_mut() else {
+        return Ok(());
+    };
+    let Some(old) = map.get("name") else {
+        return Err(KustomizeError::build(
+            "path config error; no 'name' field in node",
+        ));
+    };
+    let old = crate::resource::value_as_string(old);
+    let cands: Vec<&Cand> = match map.get("namespace") {
+        None => visible.to_vec(),
+        Some(ns) => {
+            let ns = crate::resource::value_as_string(ns);
+            let by_org: Vec<&Cand> = visible
+                .iter()
+                .copied()
+                .filter(|c| c.org_ns != NOT_A_NAMESPACE && c.org_ns == ns)
+                .collect();
+            if !by_org.is_empty() {
+                by_org
+            } else {
+                visible
+                    .iter()
+                    .copied()
+                    .filter(|c| c.cur_ns != NOT_A_NAMESPACE && c.cur_ns == ns)
+                    .collect()
+            }
+        }
+    };
+    let Some(c) = select(&old, &cands, target, path, referrer, true)? else {
+        return Ok(());
+    };
+    if c.name == old && c.namespace.is_empty() {
+        return Ok(());
+    }
+    map.insert("name".into(), Value::String(c.name.clone()));
+    if !c.namespace.is_empty() {
+        map.insert("namespace".into(), Value::String(c.namespace.clone()));
+    }
+    Ok(())
+}
