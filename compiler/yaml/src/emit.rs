@@ -36,6 +36,9 @@ pub struct EmitOptions {
     pub sort_keys: bool,
     /// Write multi-line strings as literal block scalars when that round-trips.
     pub block_scalars: bool,
+    /// Quote and fold strings as Go's YAML encoders do (see [`crate::gostyle`]) instead of the
+    /// canonical rules.
+    pub go_style: bool,
 }
 
 impl EmitOptions {
@@ -43,11 +46,14 @@ impl EmitOptions {
     pub const CANONICAL: EmitOptions = EmitOptions {
         sort_keys: true,
         block_scalars: true,
+        go_style: false,
     };
-    /// The `kubectl kustomize` / `helm template` style: keys in their given order.
+    /// The `kubectl kustomize` style: keys in their given order, strings quoted and folded as
+    /// Go's `yaml.v3` encoder does.
     pub const ORDERED: EmitOptions = EmitOptions {
         sort_keys: false,
         block_scalars: true,
+        go_style: true,
     };
 }
 
@@ -116,12 +122,12 @@ impl Writer {
         let explicit = key.len() > 1024;
         if explicit {
             out.push_str("? ");
-            write_key(out, key);
+            self.key(out, key);
             out.push('\n');
             pad(out, indent);
             out.push(':');
         } else {
-            write_key(out, key);
+            self.key(out, key);
             out.push(':');
         }
         match value {
@@ -166,6 +172,9 @@ impl Writer {
             Value::Null => out.push_str("null"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Number(n) => write_number(out, n),
+            Value::String(s) if self.options.go_style => {
+                crate::gostyle::write_string(out, s, content_indent, false);
+            }
             Value::String(s) => {
                 if plain_is_safe(s) {
                     out.push_str(s);
@@ -183,6 +192,16 @@ impl Writer {
 
 fn pad(out: &mut String, indent: usize) {
     out.extend(std::iter::repeat_n(' ', indent));
+}
+
+impl Writer {
+    fn key(&self, out: &mut String, key: &str) {
+        if self.options.go_style {
+            crate::gostyle::write_string(out, key, 0, true);
+        } else {
+            write_key(out, key);
+        }
+    }
 }
 
 fn write_key(out: &mut String, key: &str) {
@@ -248,6 +267,12 @@ pub fn format_float(f: f64) -> String {
 ///   character outside `0-9 a-f A-F x X o O b B _ . : + - e E`, and is not `.inf`/`.nan`-like.
 ///   A string starting with four digits and `-` (a date) is never plain.
 pub fn plain_is_safe(s: &str) -> bool {
+    plain_syntax_ok(s) && !looks_like_non_string(s)
+}
+
+/// The syntactic half of [`plain_is_safe`]: whether YAML's grammar allows `s` as a plain scalar
+/// in block context, whatever type it would resolve to.
+pub fn plain_syntax_ok(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
@@ -272,10 +297,7 @@ pub fn plain_is_safe(s: &str) -> bool {
         return false;
     }
     // A `---` or `...` at the start of a line would end the document.
-    if s.starts_with("---") || s.starts_with("...") {
-        return false;
-    }
-    !looks_like_non_string(s)
+    !(s.starts_with("---") || s.starts_with("..."))
 }
 
 fn plain_char_ok(c: char) -> bool {
@@ -343,7 +365,7 @@ pub fn literal_block_is_safe(s: &str) -> bool {
         .all(|line| line.is_empty() || !line.chars().all(|c| c == ' ' || c == '\t'))
 }
 
-fn write_literal_block(out: &mut String, s: &str, indent: usize) {
+pub(crate) fn write_literal_block(out: &mut String, s: &str, indent: usize) {
     let body = s.trim_end_matches('\n');
     let trailing = s.len() - body.len();
     out.push_str(match trailing {

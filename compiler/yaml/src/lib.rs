@@ -7,6 +7,7 @@
 
 pub mod emit;
 pub mod emitted;
+pub mod gostyle;
 
 pub use emit::{EmitOptions, to_canonical_string, to_string, to_string_with};
 pub use emitted::parse_emitted;

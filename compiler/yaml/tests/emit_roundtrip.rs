@@ -174,7 +174,8 @@ proptest! {
     fn ordered_round_trips_and_keeps_order(value in json_value()) {
         let text = kiln_yaml::to_string(&value);
         assert_round_trip(&value, &text)?;
-        prop_assert_eq!(kiln_yaml::parse_emitted(&text), Some(value.clone()), "fast reader on:\n{}", text);
+        let unsorted = kiln_yaml::to_string_with(&value, kiln_yaml::EmitOptions { go_style: false, ..kiln_yaml::EmitOptions::ORDERED });
+        prop_assert_eq!(kiln_yaml::parse_emitted(&unsorted), Some(value.clone()), "fast reader on:\n{}", unsorted);
     }
 
     #[test]

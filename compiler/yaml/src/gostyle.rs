@@ -1,0 +1,276 @@
+//! String scalars written the way Go's YAML encoders (`yaml.v3`, used by kustomize's kyaml, and
+//! `sigs.k8s.io/yaml`) write them, so `kiln kustomize` output matches `kubectl kustomize` byte for
+//! byte.
+//!
+//! The encoder picks a style per string: a literal block (`|`, `|-`, `|+`) when it holds a line
+//! break; double quotes when a plain scalar would resolve to something else (null, bool —
+//! including YAML 1.1's `yes`/`on`/`y` —, int, float, timestamp, sexagesimal number); single quotes
+//! when only YAML syntax forbids a plain scalar (`a: b`, ` lead`, `*x`); double quotes with
+//! escapes when the text holds non-printable characters; plain otherwise. Plain and single-quoted
+//! values longer than 80 columns are folded at spaces, as the Go emitter does.
+
+use crate::emit::{literal_block_is_safe, plain_syntax_ok};
+use std::fmt::Write as _;
+
+/// The Go emitter's preferred line width.
+const BEST_WIDTH: usize = 80;
+
+/// Whether `yaml.v3` would resolve the plain scalar `s` to a non-string, or refuses it as plain
+/// for YAML 1.1 compatibility (old booleans, base-60 floats).
+pub fn go_resolves_non_string(s: &str) -> bool {
+    if s.is_empty() {
+        return true;
+    }
+    const WORDS: &[&str] = &[
+        "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "<<",
+        ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan",
+        ".NaN", ".NAN", "y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On",
+        "ON", "off", "Off", "OFF",
+    ];
+    if WORDS.contains(&s) {
+        return true;
+    }
+    let first = s.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'+' | b'-' | b'.')) {
+        return false;
+    }
+    let plain = s.replace('_', "");
+    if go_int(&plain) || yaml_float(&plain) {
+        return true;
+    }
+    if first.is_ascii_digit() && timestamp_like(s) {
+        return true;
+    }
+    base60(s)
+}
+
+/// `strconv.ParseInt(s, 0, 64)` syntax (range aside), plus yaml.v3's `0b` prefix handling.
+fn go_int(s: &str) -> bool {
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let all = |t: &str, ok: fn(&u8) -> bool| !t.is_empty() && t.as_bytes().iter().all(ok);
+    if let Some(h) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+    {
+        return all(h, u8::is_ascii_hexdigit);
+    }
+    if let Some(o) = digits
+        .strip_prefix("0o")
+        .or_else(|| digits.strip_prefix("0O"))
+    {
+        return all(o, |b| (b'0'..=b'7').contains(b));
+    }
+    if let Some(b) = digits
+        .strip_prefix("0b")
+        .or_else(|| digits.strip_prefix("0B"))
+    {
+        return all(b, |c| matches!(c, b'0' | b'1'));
+    }
+    if digits.len() > 1 && digits.starts_with('0') {
+        return all(digits, |b| (b'0'..=b'7').contains(b));
+    }
+    all(digits, u8::is_ascii_digit)
+}
+
+/// `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`
+fn yaml_float(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (mantissa, exponent) = match s.find(['e', 'E']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some(("", frac)) => !frac.is_empty() && digits(frac),
+        Some((int, frac)) => digits(int) && digits(frac),
+        None => !mantissa.is_empty() && digits(mantissa),
+    };
+    let exponent_ok = match exponent {
+        None => true,
+        Some(e) => {
+            let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+            !e.is_empty() && digits(e)
+        }
+    };
+    mantissa_ok && exponent_ok
+}
+
+/// Starts like a YAML timestamp (`2001-12-14…`); conservative, so such strings are quoted.
+fn timestamp_like(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 8 && b[..4].iter().all(u8::is_ascii_digit) && b[4] == b'-' && b[5].is_ascii_digit()
+}
+
+/// `^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$`
+fn base60(s: &str) -> bool {
+    let s = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (main, frac) = match s.split_once('.') {
+        Some((m, f)) => (m, Some(f)),
+        None => (s, None),
+    };
+    if let Some(f) = frac
+        && !f.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    {
+        return false;
+    }
+    let mut parts = main.split(':');
+    let head = parts.next().unwrap_or_default();
+    if !head.starts_with(|c: char| c.is_ascii_digit())
+        || !head.bytes().all(|b| b.is_ascii_digit() || b == b'_')
+    {
+        return false;
+    }
+    let mut any = false;
+    for part in parts {
+        any = true;
+        let ok = match part.as_bytes() {
+            [d] => d.is_ascii_digit(),
+            [a, b] => (b'0'..=b'5').contains(a) && b.is_ascii_digit(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    any
+}
+
+fn go_printable(c: char) -> bool {
+    matches!(c, '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+        && c != '\u{FEFF}'
+}
+
+/// Writes a string value in Go style. `indent` is where folded or block content lines start;
+/// keys (`is_key`) are never folded or written as blocks.
+pub fn write_string(out: &mut String, s: &str, indent: usize, is_key: bool) {
+    let special = s.chars().any(|c| !go_printable(c) && c != '\n');
+    if !is_key && s.contains('\n') && !special && literal_block_is_safe(s) {
+        crate::emit::write_literal_block(out, s, indent);
+        return;
+    }
+    if go_resolves_non_string(s) || special || s.contains('\n') {
+        write_double(out, s);
+    } else if plain_syntax_ok(s) {
+        write_folded(out, s, indent, !is_key, false);
+    } else {
+        out.push('\'');
+        write_folded(out, s, indent, !is_key, true);
+        out.push('\'');
+    }
+}
+
+/// Writes plain or single-quoted text, breaking at a single space once past the line width.
+fn write_folded(out: &mut String, s: &str, indent: usize, allow_breaks: bool, single: bool) {
+    let mut column = out.len() - out.rfind('\n').map_or(0, |i| i + 1);
+    column = out[out.len() - column..].chars().count();
+    let chars: Vec<char> = s.chars().collect();
+    let mut prev_space = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let next_space = chars.get(i + 1) == Some(&' ');
+            let inner = !single || (i != 0 && i + 1 != chars.len());
+            if allow_breaks && !prev_space && column > BEST_WIDTH && !next_space && inner {
+                out.push('\n');
+                out.extend(std::iter::repeat_n(' ', indent));
+                column = indent;
+            } else {
+                out.push(' ');
+                column += 1;
+            }
+            prev_space = true;
+            continue;
+        }
+        prev_space = false;
+        if single && c == '\'' {
+            out.push_str("''");
+            column += 2;
+        } else {
+            out.push(c);
+            column += 1;
+        }
+    }
+}
+
+/// Double-quoted with the Go emitter's escapes.
+fn write_double(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\0' => out.push_str("\\0"),
+            '\u{7}' => out.push_str("\\a"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{B}' => out.push_str("\\v"),
+            '\u{C}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            '\u{1B}' => out.push_str("\\e"),
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            c if go_printable(c) => out.push(c),
+            c if (c as u32) <= 0xFF => {
+                let _ = write!(out, "\\x{:02X}", c as u32);
+            }
+            c if (c as u32) <= 0xFFFF => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => {
+                let _ = write!(out, "\\U{:08X}", c as u32);
+            }
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_follows_go() {
+        for s in [
+            "yes",
+            "y",
+            "On",
+            "0777",
+            "08",
+            "+1",
+            "1e3",
+            "3.",
+            "1_000",
+            "0x1F",
+            "0b101",
+            "0o17",
+            "12:30",
+            ".inf",
+            "~",
+            "null",
+            "2001-12-14",
+            "1.0",
+        ] {
+            assert!(go_resolves_non_string(s), "{s}");
+        }
+        for s in ["1.2.3", "1e", "10m", "é", "it's", "a: b", "_1", "12:60"] {
+            assert!(!go_resolves_non_string(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn styles_match_kubectl() {
+        let render = |s: &str| {
+            let mut out = String::from("  k: ");
+            write_string(&mut out, s, 4, false);
+            out[5..].to_string()
+        };
+        assert_eq!(render("yes"), "\"yes\"");
+        assert_eq!(render("a: b"), "'a: b'");
+        assert_eq!(render("-"), "'-'");
+        assert_eq!(render("it's"), "it's");
+        assert_eq!(render("x\ty"), "\"x\\ty\"");
+        assert_eq!(render("a\u{1}b"), "\"a\\x01b\"");
+        assert_eq!(render("1.2.3"), "1.2.3");
+    }
+}
