@@ -133,8 +133,9 @@ enum Command {
         store: Option<PathBuf>,
         #[arg(long)]
         tenants: Option<PathBuf>,
+        /// Do not take over fields other managers changed (drift then stays uncorrected).
         #[arg(long)]
-        force_conflicts: bool,
+        no_force_conflicts: bool,
         #[arg(long, value_parser = parse_duration, default_value = "5m")]
         timeout: Duration,
     },
@@ -264,12 +265,12 @@ async fn run(cli: Cli) -> Result<ExitCode, ApplyError> {
             print!("{}", report.to_text());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Agent { bundle, interval, listen, target, store, tenants, force_conflicts, timeout } => {
+        Command::Agent { bundle, interval, listen, target, store, tenants, no_force_conflicts, timeout } => {
             let kube = Kube::connect(&selection).await?;
             let apply = ApplyOptions {
                 target,
                 store,
-                force_conflicts,
+                force_conflicts: !no_force_conflicts,
                 health_timeout: timeout,
                 tenants: match &tenants {
                     Some(p) => TenantPolicy::load(p)?,
