@@ -63,6 +63,7 @@ pub fn build_with_provenance(
     dir: &Path,
     options: &Options,
 ) -> Result<Vec<Rendered>, KustomizeError> {
+    smp::reset();
     let ldr = loader::Loader::new_root(dir, options.restrict_to_root)?;
     let top = target::Target::load(ldr, String::new())?;
     let build_metadata = top.k.build_metadata.clone().unwrap_or_default();

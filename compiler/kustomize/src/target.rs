@@ -168,6 +168,7 @@ impl Target {
 
     /// kustomize's `accumulateTarget`.
     pub fn accumulate(&self, ra: &mut Accumulator, ctx: &Ctx) -> Result<()> {
+        self.load_openapi()?;
         let mut resources: Vec<String> = self.k.resources.clone().unwrap_or_default();
         resources.extend(self.k.bases.clone().unwrap_or_default());
         for path in &resources {
@@ -211,6 +212,43 @@ impl Target {
             for v in vars {
                 ra.add_var(v.clone())?;
             }
+        }
+        Ok(())
+    }
+
+    /// `openapi: {path: ...}` switches the merge schema; `version:` names a built-in one.
+    fn load_openapi(&self) -> Result<()> {
+        let Some(o) = &self.k.openapi else {
+            return Ok(());
+        };
+        if o.contains_key("path") && o.contains_key("version") {
+            return Err(KustomizeError::field(
+                &self.kfile,
+                "openapi",
+                "builtin version and custom schema provided, cannot use both",
+            ));
+        }
+        if let Some(v) = o.get("version")
+            && v != "v1.21.2"
+            && v != "v1212"
+        {
+            return Err(KustomizeError::field(
+                &self.kfile,
+                "openapi",
+                format!("the specified OpenAPI version is not built in: {v}"),
+            ));
+        }
+        if let Some(p) = o.get("path") {
+            let text = self.ldr.load_string(p)?;
+            let file = self.ldr.display(p).display().to_string();
+            let doc = if p.ends_with(".json") {
+                serde_json::from_str(&text)
+                    .map_err(|e| KustomizeError::file(&file, e.to_string()))?
+            } else {
+                kiln_yaml::from_str(&text)
+                    .map_err(|e| KustomizeError::file(&file, e.to_string()))?
+            };
+            crate::smp::set_openapi(&doc, &file)?;
         }
         Ok(())
     }
