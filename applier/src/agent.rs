@@ -37,7 +37,11 @@ pub struct AgentState {
 }
 
 /// Runs until `shutdown` resolves; returns after the current reconcile has finished.
-pub async fn run(kube: Kube, config: AgentConfig, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
+pub async fn run(
+    kube: Kube,
+    config: AgentConfig,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
     let state = Arc::new(AgentState::default());
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, "serving /healthz, /readyz, /metrics");
@@ -78,7 +82,10 @@ pub fn router(state: Arc<AgentState>) -> Router {
                     if ready.ready.load(Ordering::Relaxed) {
                         (http::StatusCode::OK, "ready")
                     } else {
-                        (http::StatusCode::SERVICE_UNAVAILABLE, "no successful reconcile yet")
+                        (
+                            http::StatusCode::SERVICE_UNAVAILABLE,
+                            "no successful reconcile yet",
+                        )
                     }
                 }
             }),
@@ -104,7 +111,9 @@ pub async fn reconcile(kube: &Kube, config: &AgentConfig, state: &AgentState) {
         Ok(b) => b,
         Err(e) => {
             tracing::error!(error = %e, source = %config.source.display(), "bundle refused");
-            state.metrics.record(false, started.elapsed().as_secs_f64(), 0, 0, 0, "");
+            state
+                .metrics
+                .record(false, started.elapsed().as_secs_f64(), 0, 0, 0, "");
             if let Some(target) = &config.apply.target {
                 inventory::event(kube, target, "Warning", "BundleRejected", &e.to_string()).await;
             }
@@ -123,12 +132,21 @@ pub async fn reconcile(kube: &Kube, config: &AgentConfig, state: &AgentState) {
                 writes = report.writes,
                 "reconciled"
             );
-            state.metrics.record(true, started.elapsed().as_secs_f64(), objects, report.writes, drifted, &report.digest);
+            state.metrics.record(
+                true,
+                started.elapsed().as_secs_f64(),
+                objects,
+                report.writes,
+                drifted,
+                &report.digest,
+            );
             state.ready.store(true, Ordering::Relaxed);
         }
         Err(e) => {
             tracing::error!(error = %e, "reconcile failed");
-            state.metrics.record(false, started.elapsed().as_secs_f64(), objects, 0, 0, "");
+            state
+                .metrics
+                .record(false, started.elapsed().as_secs_f64(), objects, 0, 0, "");
         }
     }
 }

@@ -86,7 +86,11 @@ struct Run<'a> {
 }
 
 /// Applies a verified bundle. The bundle type guarantees verification already happened.
-pub async fn apply(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<ApplyReport, ApplyError> {
+pub async fn apply(
+    kube: &Kube,
+    bundle: &Bundle,
+    opts: &ApplyOptions,
+) -> Result<ApplyReport, ApplyError> {
     let started = Instant::now();
     let stats_before = snapshot(kube);
     let plan = plan::plan(kube, bundle, opts).await?;
@@ -107,7 +111,9 @@ pub async fn apply(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<
         Err(e) => {
             run.record_partial(&plan).await;
             inventory::event(kube, &plan.target, "Warning", "ApplyFailed", &e.to_string()).await;
-            if opts.auto_rollback && matches!(e, ApplyError::Unhealthy { .. } | ApplyError::Failed { .. }) {
+            if opts.auto_rollback
+                && matches!(e, ApplyError::Unhealthy { .. } | ApplyError::Failed { .. })
+            {
                 return Err(rollback_after(kube, opts, &plan, e).await);
             }
             Err(e)
@@ -131,8 +137,15 @@ fn snapshot(kube: &Kube) -> (u64, u64, u64) {
 }
 
 /// After a failed health check: apply the previous bundle from the store, then report both.
-async fn rollback_after(kube: &Kube, opts: &ApplyOptions, plan: &Plan, cause: ApplyError) -> ApplyError {
-    let Some(inv) = &plan.inventory else { return cause };
+async fn rollback_after(
+    kube: &Kube,
+    opts: &ApplyOptions,
+    plan: &Plan,
+    cause: ApplyError,
+) -> ApplyError {
+    let Some(inv) = &plan.inventory else {
+        return cause;
+    };
     if inv.digest.is_empty() || inv.digest == plan.digest {
         return cause;
     }
@@ -149,8 +162,18 @@ async fn rollback_after(kube: &Kube, opts: &ApplyOptions, plan: &Plan, cause: Ap
     tracing::warn!(to = %inv.digest, "health checks failed, rolling back");
     match Box::pin(apply(kube, &previous, &again)).await {
         Ok(_) => {
-            inventory::event(kube, &plan.target, "Warning", "RolledBack", &format!("rolled back to {}", inv.digest)).await;
-            ApplyError::RolledBack { digest: inv.digest.clone(), cause: Box::new(cause) }
+            inventory::event(
+                kube,
+                &plan.target,
+                "Warning",
+                "RolledBack",
+                &format!("rolled back to {}", inv.digest),
+            )
+            .await;
+            ApplyError::RolledBack {
+                digest: inv.digest.clone(),
+                cause: Box::new(cause),
+            }
         }
         Err(e) => {
             tracing::error!(error = %e, "automatic rollback failed");
@@ -163,40 +186,59 @@ impl Run<'_> {
     async fn execute(&mut self, plan: &Plan) -> Result<(), ApplyError> {
         let items = &plan.items;
         // CRDs, then wait until they are Established and rediscover.
-        let crds: Vec<&Planned> = items.iter().filter(|p| p.item.phase == Phase::Crd).collect();
+        let crds: Vec<&Planned> = items
+            .iter()
+            .filter(|p| p.item.phase == Phase::Crd)
+            .collect();
         self.apply_step(&crds).await?;
         let mut resources = plan.resources.clone();
         if !crds.is_empty() {
             let timeout = self.opts.health_timeout;
             self.wait_health(&crds, "CRDs", timeout).await?;
             if items.iter().any(|p| p.item.resource.is_none()) {
-                resources = ResourceMap::discover(self.kube).await.map_err(|source| ApplyError::Cluster {
-                    message: "discovery after CRDs failed".into(),
-                    source,
+                resources = ResourceMap::discover(self.kube).await.map_err(|source| {
+                    ApplyError::Cluster {
+                        message: "discovery after CRDs failed".into(),
+                        source,
+                    }
                 })?;
             }
         }
-        let namespaces: Vec<&Planned> = items.iter().filter(|p| p.item.phase == Phase::Namespace).collect();
+        let namespaces: Vec<&Planned> = items
+            .iter()
+            .filter(|p| p.item.phase == Phase::Namespace)
+            .collect();
         self.apply_step(&namespaces).await?;
 
         let waves: BTreeSet<usize> = items.iter().map(|p| p.item.oref.wave).collect();
         for wave in waves {
             let mut resolved: Vec<Planned> = Vec::new();
-            for p in items.iter().filter(|p| p.item.oref.wave == wave && p.item.phase >= Phase::ClusterScoped) {
+            for p in items
+                .iter()
+                .filter(|p| p.item.oref.wave == wave && p.item.phase >= Phase::ClusterScoped)
+            {
                 let mut p = p.clone();
                 if p.item.resource.is_none() {
                     let o = &p.item.oref;
                     p.item.resource = resources.get(&o.group, &o.version, &o.kind).cloned();
                     if p.item.resource.is_none() {
                         return Err(ApplyError::Plan {
-                            problems: vec![format!("{o}: its CRD is Established but the kind is still not served")],
+                            problems: vec![format!(
+                                "{o}: its CRD is Established but the kind is still not served"
+                            )],
                         });
                     }
                 }
                 resolved.push(p);
             }
-            let cluster: Vec<&Planned> = resolved.iter().filter(|p| p.item.phase == Phase::ClusterScoped).collect();
-            let namespaced: Vec<&Planned> = resolved.iter().filter(|p| p.item.phase == Phase::Namespaced).collect();
+            let cluster: Vec<&Planned> = resolved
+                .iter()
+                .filter(|p| p.item.phase == Phase::ClusterScoped)
+                .collect();
+            let namespaced: Vec<&Planned> = resolved
+                .iter()
+                .filter(|p| p.item.phase == Phase::Namespaced)
+                .collect();
             self.apply_step(&cluster).await?;
             self.apply_step(&namespaced).await?;
             if self.opts.wait {
@@ -204,11 +246,19 @@ impl Run<'_> {
                     .iter()
                     .filter(|p| p.item.oref.wave == wave && p.item.phase != Phase::Crd)
                     .collect();
-                let components: BTreeSet<&str> = wave_items.iter().map(|p| p.item.oref.component.as_str()).collect();
+                let components: BTreeSet<&str> = wave_items
+                    .iter()
+                    .map(|p| p.item.oref.component.as_str())
+                    .collect();
                 for component in components {
                     let of: Vec<&Planned> = resolved
                         .iter()
-                        .chain(wave_items.iter().copied().filter(|p| p.item.phase == Phase::Namespace))
+                        .chain(
+                            wave_items
+                                .iter()
+                                .copied()
+                                .filter(|p| p.item.phase == Phase::Namespace),
+                        )
                         .filter(|p| p.item.oref.component == component)
                         .collect();
                     let timeout = self.opts.timeout_for(component);
@@ -228,13 +278,21 @@ impl Run<'_> {
                 self.applied.push(p.item.oref.clone());
                 continue;
             }
-            let client = client_for(self.kube, self.opts, &p.item.oref.component, &mut self.clients)?;
+            let client = client_for(
+                self.kube,
+                self.opts,
+                &p.item.oref.component,
+                &mut self.clients,
+            )?;
             jobs.push((*p, client));
         }
         let opts = self.opts;
         let results = futures::stream::iter(jobs.into_iter().map(|(p, client)| async move {
             let path = apply_path(&p.item.item_path().unwrap_or_default(), opts, false);
-            (p, client.send(http::Method::PATCH, &path, body(&p.item)).await)
+            (
+                p,
+                client.send(http::Method::PATCH, &path, body(&p.item)).await,
+            )
         }))
         .buffer_unordered(opts.concurrency.max(1))
         .collect::<Vec<_>>()
@@ -264,17 +322,35 @@ impl Run<'_> {
         }
     }
 
-    async fn wait_health(&mut self, of: &[&Planned], component: &str, timeout: Duration) -> Result<(), ApplyError> {
+    async fn wait_health(
+        &mut self,
+        of: &[&Planned],
+        component: &str,
+        timeout: Duration,
+    ) -> Result<(), ApplyError> {
         let deadline = tokio::time::Instant::now() + timeout;
         let kube = self.kube;
-        let waits = futures::stream::iter(of.iter().filter(|p| health::needs_wait(&p.item.object)).map(|p| async move {
-            let res = p.item.resource.clone();
-            let h = match res {
-                Some(res) => health::wait_one(kube, &res, p.item.namespace(), &p.item.oref.name, deadline).await,
-                None => Health::InProgress("kind not served".into()),
-            };
-            (p.item.oref.to_string(), h)
-        }))
+        let waits = futures::stream::iter(
+            of.iter()
+                .filter(|p| health::needs_wait(&p.item.object))
+                .map(|p| async move {
+                    let res = p.item.resource.clone();
+                    let h = match res {
+                        Some(res) => {
+                            health::wait_one(
+                                kube,
+                                &res,
+                                p.item.namespace(),
+                                &p.item.oref.name,
+                                deadline,
+                            )
+                            .await
+                        }
+                        None => Health::InProgress("kind not served".into()),
+                    };
+                    (p.item.oref.to_string(), h)
+                }),
+        )
         .buffer_unordered(self.opts.concurrency.max(1) * 4)
         .collect::<Vec<_>>()
         .await;
@@ -293,11 +369,19 @@ impl Run<'_> {
             })
             .collect();
         if !failed.is_empty() {
-            self.report.health.push((component.into(), format!("failed: {}", failed.join("; "))));
-            return Err(ApplyError::Failed { component: component.into(), failed });
+            self.report
+                .health
+                .push((component.into(), format!("failed: {}", failed.join("; "))));
+            return Err(ApplyError::Failed {
+                component: component.into(),
+                failed,
+            });
         }
         if !not_ready.is_empty() {
-            self.report.health.push((component.into(), format!("not ready: {}", not_ready.join("; "))));
+            self.report.health.push((
+                component.into(),
+                format!("not ready: {}", not_ready.join("; ")),
+            ));
             return Err(ApplyError::Unhealthy {
                 component: component.into(),
                 timeout_s: timeout.as_secs(),
@@ -313,7 +397,9 @@ impl Run<'_> {
     async fn finish(&mut self, plan: &Plan, bundle: &Bundle) -> Result<(), ApplyError> {
         let mut kept_in_inventory = Vec::new();
         if !plan.prune.is_empty() {
-            for (oref, outcome) in prune::prune(self.kube, &plan.prune, &plan.target, &plan.resources).await {
+            for (oref, outcome) in
+                prune::prune(self.kube, &plan.prune, &plan.target, &plan.resources).await
+            {
                 match outcome {
                     PruneOutcome::Deleted => self.report.pruned.push(oref.to_string()),
                     PruneOutcome::Gone => {}
@@ -340,10 +426,12 @@ impl Run<'_> {
             return Ok(());
         }
         let inv = next_inventory(plan, objects, "applied", self.opts.history);
-        inventory::write(self.kube, &inv).await.map_err(|source| ApplyError::Cluster {
-            message: "cannot record the inventory".into(),
-            source,
-        })?;
+        inventory::write(self.kube, &inv)
+            .await
+            .map_err(|source| ApplyError::Cluster {
+                message: "cannot record the inventory".into(),
+                source,
+            })?;
         self.report.inventory_written = true;
         inventory::event(
             self.kube,
@@ -365,7 +453,11 @@ impl Run<'_> {
     /// After a failure: the inventory keeps the last good digest but lists every object this
     /// run may have written, so the next run can prune them if they leave the bundle.
     async fn record_partial(&mut self, plan: &Plan) {
-        let mut objects: Vec<ObjectRef> = plan.inventory.as_ref().map(|i| i.objects.clone()).unwrap_or_default();
+        let mut objects: Vec<ObjectRef> = plan
+            .inventory
+            .as_ref()
+            .map(|i| i.objects.clone())
+            .unwrap_or_default();
         for o in &self.applied {
             if !objects.iter().any(|x| x.same_object(o)) {
                 objects.push(o.clone());
@@ -402,13 +494,23 @@ impl ApplyReport {
 
 fn next_inventory(plan: &Plan, objects: Vec<ObjectRef>, status: &str, keep: usize) -> Inventory {
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut history = plan.inventory.as_ref().map(|i| i.history.clone()).unwrap_or_default();
+    let mut history = plan
+        .inventory
+        .as_ref()
+        .map(|i| i.history.clone())
+        .unwrap_or_default();
     if let Some(prev) = &plan.inventory
         && !prev.digest.is_empty()
         && prev.digest != plan.digest
     {
         history.retain(|r| r.digest != prev.digest);
-        history.insert(0, Revision { digest: prev.digest.clone(), applied_at: prev.applied_at.clone() });
+        history.insert(
+            0,
+            Revision {
+                digest: prev.digest.clone(),
+                applied_at: prev.applied_at.clone(),
+            },
+        );
     }
     history.retain(|r| r.digest != plan.digest);
     history.truncate(keep);

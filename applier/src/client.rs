@@ -59,7 +59,9 @@ pub struct Stats {
 
 impl Kube {
     pub async fn connect(sel: &ClusterSelection) -> Result<Kube, ApplyError> {
-        let config_err = |e: &dyn std::fmt::Display| ApplyError::Config { message: e.to_string() };
+        let config_err = |e: &dyn std::fmt::Display| ApplyError::Config {
+            message: e.to_string(),
+        };
         let mut config = if sel.in_cluster {
             kube::Config::incluster().map_err(|e| config_err(&e))?
         } else {
@@ -96,8 +98,9 @@ impl Kube {
     }
 
     pub fn from_config(config: kube::Config) -> Result<Kube, ApplyError> {
-        let client = kube::Client::try_from(config.clone())
-            .map_err(|e| ApplyError::Config { message: e.to_string() })?;
+        let client = kube::Client::try_from(config.clone()).map_err(|e| ApplyError::Config {
+            message: e.to_string(),
+        })?;
         Ok(Kube {
             client,
             config,

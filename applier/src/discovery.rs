@@ -83,7 +83,8 @@ impl ResourceMap {
     }
 
     pub fn get(&self, group: &str, version: &str, kind: &str) -> Option<&Resource> {
-        self.by_gvk.get(&(group.into(), version.into(), kind.into()))
+        self.by_gvk
+            .get(&(group.into(), version.into(), kind.into()))
     }
 
     pub fn len(&self) -> usize {

@@ -39,20 +39,31 @@ impl DriftReport {
             self.checked
         );
         if let Some(d) = &self.stale_bundle {
-            out.push_str(&format!("warning: the inventory says {d} was applied last\n"));
+            out.push_str(&format!(
+                "warning: the inventory says {d} was applied last\n"
+            ));
         }
         for d in &self.drifted {
             match &d.changes {
                 None => out.push_str(&format!("  - {} was deleted\n", d.object)),
                 Some(changes) => {
-                    let by = if d.managers.is_empty() { String::new() } else { format!(" (by {})", d.managers.join(", ")) };
+                    let by = if d.managers.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (by {})", d.managers.join(", "))
+                    };
                     out.push_str(&format!("  ~ {}{by}\n", d.object));
                     for c in changes {
                         out.push_str(&format!(
                             "      {}: {} -> {}\n",
                             c.path,
-                            c.from.as_ref().map(Value::to_string).unwrap_or_else(|| "(unset)".into()),
-                            c.to.as_ref().map(Value::to_string).unwrap_or_else(|| "(unset)".into())
+                            c.from
+                                .as_ref()
+                                .map(Value::to_string)
+                                .unwrap_or_else(|| "(unset)".into()),
+                            c.to.as_ref()
+                                .map(Value::to_string)
+                                .unwrap_or_else(|| "(unset)".into())
                         ));
                     }
                 }
@@ -81,33 +92,60 @@ pub fn project(desired: &Value, live: &Value) -> Value {
     }
 }
 
-pub async fn drift(kube: &Kube, bundle: &Bundle, field_manager: &str) -> Result<DriftReport, ApplyError> {
+pub async fn drift(
+    kube: &Kube,
+    bundle: &Bundle,
+    field_manager: &str,
+) -> Result<DriftReport, ApplyError> {
     let manifest = bundle.manifest();
     let inv = inventory::read(kube, &manifest.project, &manifest.target).await?;
-    let resources = ResourceMap::discover(kube).await.map_err(|source| ApplyError::Cluster {
-        message: "discovery failed".into(),
-        source,
-    })?;
-    let (items, problems) = prepare(bundle, &resources, kube.default_namespace(), &manifest.target);
+    let resources = ResourceMap::discover(kube)
+        .await
+        .map_err(|source| ApplyError::Cluster {
+            message: "discovery failed".into(),
+            source,
+        })?;
+    let (items, problems) = prepare(
+        bundle,
+        &resources,
+        kube.default_namespace(),
+        &manifest.target,
+    );
     let digest = bundle.digest().to_string();
     let mut report = DriftReport {
         target: manifest.target.clone(),
         digest: digest.clone(),
-        stale_bundle: inv.as_ref().filter(|i| i.digest != digest).map(|i| i.digest.clone()),
+        stale_bundle: inv
+            .as_ref()
+            .filter(|i| i.digest != digest)
+            .map(|i| i.digest.clone()),
         ..Default::default()
     };
     for p in problems {
-        report.drifted.push(DriftedObject { object: p, changes: None, managers: vec![] });
+        report.drifted.push(DriftedObject {
+            object: p,
+            changes: None,
+            managers: vec![],
+        });
     }
     for item in items {
-        let Some(path) = item.item_path() else { continue };
+        let Some(path) = item.item_path() else {
+            continue;
+        };
         report.checked += 1;
-        let live = kube.get(&path).await.map_err(|source| ApplyError::Cluster {
-            message: format!("cannot read {}", item.oref),
-            source,
-        })?;
+        let live = kube
+            .get(&path)
+            .await
+            .map_err(|source| ApplyError::Cluster {
+                message: format!("cannot read {}", item.oref),
+                source,
+            })?;
         let Some(live) = live else {
-            report.drifted.push(DriftedObject { object: item.oref.to_string(), changes: None, managers: vec![] });
+            report.drifted.push(DriftedObject {
+                object: item.oref.to_string(),
+                changes: None,
+                managers: vec![],
+            });
             continue;
         };
         let mut desired = item.object.clone();
@@ -125,7 +163,11 @@ pub async fn drift(kube: &Kube, bundle: &Bundle, field_manager: &str) -> Result<
             .filter(|m| m["manager"] != field_manager && m.get("subresource").is_none())
             .filter_map(|m| m["manager"].as_str().map(String::from))
             .collect();
-        report.drifted.push(DriftedObject { object: item.oref.to_string(), changes: Some(changes), managers });
+        report.drifted.push(DriftedObject {
+            object: item.oref.to_string(),
+            changes: Some(changes),
+            managers,
+        });
     }
     Ok(report)
 }

@@ -59,7 +59,9 @@ pub enum ApplyError {
     #[error("cannot use the bundle at {path}")]
     #[diagnostic(
         code(kiln::applier::bundle),
-        help("nothing was sent to the cluster; rebuild the bundle with `kiln build` or fetch it again")
+        help(
+            "nothing was sent to the cluster; rebuild the bundle with `kiln build` or fetch it again"
+        )
     )]
     Bundle {
         path: String,
@@ -76,13 +78,18 @@ pub enum ApplyError {
     Config { message: String },
 
     #[error("the bundle is for target `{bundle}` but `{requested}` was requested")]
-    #[diagnostic(code(kiln::applier::target), help("build the bundle for `{requested}` or pass --target {bundle}"))]
+    #[diagnostic(
+        code(kiln::applier::target),
+        help("build the bundle for `{requested}` or pass --target {bundle}")
+    )]
     TargetMismatch { bundle: String, requested: String },
 
     #[error("the inventory {namespace}/{name} belongs to {owner}, not to {ours}")]
     #[diagnostic(
         code(kiln::applier::inventory_owner),
-        help("two targets map to the same inventory; nothing was written and nothing was pruned. Rename one target, or delete the stale inventory if it is really unused")
+        help(
+            "two targets map to the same inventory; nothing was written and nothing was pruned. Rename one target, or delete the stale inventory if it is really unused"
+        )
     )]
     ForeignInventory {
         namespace: String,
@@ -92,7 +99,10 @@ pub enum ApplyError {
     },
 
     #[error("the inventory {namespace}/{name} cannot be read: {message}")]
-    #[diagnostic(code(kiln::applier::inventory), help("fix or delete the inventory ConfigMap; nothing was written"))]
+    #[diagnostic(
+        code(kiln::applier::inventory),
+        help("fix or delete the inventory ConfigMap; nothing was written")
+    )]
     BadInventory {
         namespace: String,
         name: String,
@@ -106,7 +116,9 @@ pub enum ApplyError {
     #[error("component `{component}` may not write {object}: {reason}")]
     #[diagnostic(
         code(kiln::applier::tenant),
-        help("the tenant policy restricts this component; nothing was written. Move the object to an allowed namespace or widen the policy")
+        help(
+            "the tenant policy restricts this component; nothing was written. Move the object to an allowed namespace or widen the policy"
+        )
     )]
     Tenant {
         component: String,
@@ -117,7 +129,9 @@ pub enum ApplyError {
     #[error("applying {object} failed: {source}")]
     #[diagnostic(
         code(kiln::applier::apply),
-        help("objects applied before this one stay applied and are recorded in the inventory; fix the cause and run again, the next run converges")
+        help(
+            "objects applied before this one stay applied and are recorded in the inventory; fix the cause and run again, the next run converges"
+        )
     )]
     Apply {
         object: String,
@@ -126,7 +140,10 @@ pub enum ApplyError {
     },
 
     #[error("{message}")]
-    #[diagnostic(code(kiln::applier::cluster), help("check that the API server is reachable and retry; a re-run converges"))]
+    #[diagnostic(
+        code(kiln::applier::cluster),
+        help("check that the API server is reachable and retry; a re-run converges")
+    )]
     Cluster {
         message: String,
         #[source]
@@ -142,11 +159,20 @@ pub enum ApplyError {
     },
 
     #[error("component `{component}` failed: {}", failed.join("; "))]
-    #[diagnostic(code(kiln::applier::failed), help("look at the object's status and events; fix and apply again"))]
-    Failed { component: String, failed: Vec<String> },
+    #[diagnostic(
+        code(kiln::applier::failed),
+        help("look at the object's status and events; fix and apply again")
+    )]
+    Failed {
+        component: String,
+        failed: Vec<String>,
+    },
 
     #[error("health checks failed; rolled back to {digest}")]
-    #[diagnostic(code(kiln::applier::rolled_back), help("the new bundle was not healthy: {cause}"))]
+    #[diagnostic(
+        code(kiln::applier::rolled_back),
+        help("the new bundle was not healthy: {cause}")
+    )]
     RolledBack {
         digest: String,
         #[source]
@@ -162,11 +188,19 @@ pub enum ApplyError {
     },
 
     #[error("the bundle {digest} is not in the bundle store {store}")]
-    #[diagnostic(code(kiln::applier::store), help("the store keeps every bundle this applier applied; pass --store pointing at it, or the bundle itself with --bundle"))]
+    #[diagnostic(
+        code(kiln::applier::store),
+        help(
+            "the store keeps every bundle this applier applied; pass --store pointing at it, or the bundle itself with --bundle"
+        )
+    )]
     NotStored { digest: String, store: String },
 
     #[error("target `{target}` has no inventory: nothing was applied to it yet")]
-    #[diagnostic(code(kiln::applier::no_inventory), help("run `kiln-applier apply` first"))]
+    #[diagnostic(
+        code(kiln::applier::no_inventory),
+        help("run `kiln-applier apply` first")
+    )]
     NoInventory { target: String },
 
     #[error("{message}")]

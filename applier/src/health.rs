@@ -91,7 +91,10 @@ pub fn assess(obj: &Value) -> Health {
                 return Health::InProgress(format!("{updated} of {want} replicas updated"));
             }
             if total > updated {
-                return Health::InProgress(format!("{} old replicas pending termination", total - updated));
+                return Health::InProgress(format!(
+                    "{} old replicas pending termination",
+                    total - updated
+                ));
             }
             if ready < want {
                 return Health::InProgress(format!("{ready} of {want} replicas ready"));
@@ -146,7 +149,8 @@ pub fn assess(obj: &Value) -> Health {
                 Health::InProgress("CRD is not Established yet".into())
             }
         }
-        ("", "PersistentVolumeClaim") => match obj.pointer("/status/phase").and_then(Value::as_str) {
+        ("", "PersistentVolumeClaim") => match obj.pointer("/status/phase").and_then(Value::as_str)
+        {
             Some("Bound") => Health::Current,
             Some("Lost") => Health::Failed("claim lost its volume".into()),
             phase => Health::InProgress(format!("claim is {}", phase.unwrap_or("not bound"))),
@@ -182,9 +186,14 @@ pub fn assess(obj: &Value) -> Health {
 /// Whether waiting on this kind makes sense at all (objects without status are current at once).
 pub fn needs_wait(obj: &Value) -> bool {
     !matches!(
-        (obj["apiVersion"].as_str().unwrap_or_default(), obj["kind"].as_str().unwrap_or_default()),
-        ("v1", "ConfigMap" | "Secret" | "ServiceAccount" | "Namespace" | "Endpoints" | "LimitRange")
-            | ("rbac.authorization.k8s.io/v1", _)
+        (
+            obj["apiVersion"].as_str().unwrap_or_default(),
+            obj["kind"].as_str().unwrap_or_default()
+        ),
+        (
+            "v1",
+            "ConfigMap" | "Secret" | "ServiceAccount" | "Namespace" | "Endpoints" | "LimitRange"
+        ) | ("rbac.authorization.k8s.io/v1", _)
     )
 }
 
@@ -197,7 +206,13 @@ pub struct Waited {
 
 /// Watches one object until it is current, failed, or the deadline passes. A watch that drops
 /// is re-established from a fresh read, so a flaky connection only costs a request.
-pub async fn wait_one(kube: &Kube, res: &Resource, namespace: Option<&str>, name: &str, deadline: Instant) -> Health {
+pub async fn wait_one(
+    kube: &Kube,
+    res: &Resource,
+    namespace: Option<&str>,
+    name: &str,
+    deadline: Instant,
+) -> Health {
     let item = res.item(namespace, name);
     let mut last = Health::InProgress("not read yet".into());
     loop {
@@ -221,8 +236,14 @@ pub async fn wait_one(kube: &Kube, res: &Resource, namespace: Option<&str>, name
         if !matches!(last, Health::InProgress(_)) {
             return last;
         }
-        let rv = live.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or("0");
-        let remaining = deadline.saturating_duration_since(Instant::now()).as_secs().clamp(1, 290);
+        let rv = live
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .unwrap_or("0");
+        let remaining = deadline
+            .saturating_duration_since(Instant::now())
+            .as_secs()
+            .clamp(1, 290);
         let watch = format!(
             "{}?watch=true&fieldSelector=metadata.name%3D{name}&resourceVersion={rv}&timeoutSeconds={remaining}&allowWatchBookmarks=true",
             res.collection(namespace)
@@ -249,7 +270,9 @@ pub async fn wait_one(kube: &Kube, res: &Resource, namespace: Option<&str>, name
                                 return last;
                             }
                         }
-                        WatchEvent::Deleted(_) => last = Health::InProgress("object was deleted".into()),
+                        WatchEvent::Deleted(_) => {
+                            last = Health::InProgress("object was deleted".into())
+                        }
                         WatchEvent::Bookmark(_) => {}
                         WatchEvent::Error(_) => break,
                     }
@@ -271,7 +294,10 @@ mod tests {
             "status": {"observedGeneration": 1}});
         assert!(matches!(assess(&d), Health::InProgress(m) if m.contains("observedGeneration 1")));
         d["status"] = json!({"observedGeneration": 2, "replicas": 2, "updatedReplicas": 2, "readyReplicas": 1, "availableReplicas": 1});
-        assert_eq!(assess(&d), Health::InProgress("1 of 2 replicas ready".into()));
+        assert_eq!(
+            assess(&d),
+            Health::InProgress("1 of 2 replicas ready".into())
+        );
         d["status"]["readyReplicas"] = json!(2);
         d["status"]["availableReplicas"] = json!(2);
         assert_eq!(assess(&d), Health::Current);
@@ -282,7 +308,10 @@ mod tests {
     #[test]
     fn job_crd_pvc_and_ready_condition() {
         let job = json!({"apiVersion": "batch/v1", "kind": "Job", "status": {"conditions": [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}]}});
-        assert_eq!(assess(&job), Health::Failed("job failed: BackoffLimitExceeded".into()));
+        assert_eq!(
+            assess(&job),
+            Health::Failed("job failed: BackoffLimitExceeded".into())
+        );
         let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition", "status": {}});
         assert!(matches!(assess(&crd), Health::InProgress(_)));
         let pvc = json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim", "status": {"phase": "Bound"}});

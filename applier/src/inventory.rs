@@ -89,21 +89,40 @@ pub fn name_for(target: &str) -> String {
     let clean: String = target
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
-    format!("kiln-inventory-{}", clean.trim_matches(|c: char| c == '-' || c == '.'))
+    format!(
+        "kiln-inventory-{}",
+        clean.trim_matches(|c: char| c == '-' || c == '.')
+    )
 }
 
 fn path(target: &str) -> String {
-    format!("/api/v1/namespaces/{NAMESPACE}/configmaps/{}", name_for(target))
+    format!(
+        "/api/v1/namespaces/{NAMESPACE}/configmaps/{}",
+        name_for(target)
+    )
 }
 
 /// Reads the inventory of `target` (of `project`), refusing one that another target wrote.
-pub async fn read(kube: &Kube, project: &str, target: &str) -> Result<Option<Inventory>, ApplyError> {
-    let cm = kube.get(&path(target)).await.map_err(|source| ApplyError::Cluster {
-        message: format!("cannot read the inventory of target `{target}`"),
-        source,
-    })?;
+pub async fn read(
+    kube: &Kube,
+    project: &str,
+    target: &str,
+) -> Result<Option<Inventory>, ApplyError> {
+    let cm = kube
+        .get(&path(target))
+        .await
+        .map_err(|source| ApplyError::Cluster {
+            message: format!("cannot read the inventory of target `{target}`"),
+            source,
+        })?;
     let Some(cm) = cm else { return Ok(None) };
     let data = &cm["data"];
     let s = |k: &str| data[k].as_str().unwrap_or_default().to_string();
@@ -141,7 +160,11 @@ pub async fn read(kube: &Kube, project: &str, target: &str) -> Result<Option<Inv
 pub async fn write(kube: &Kube, inv: &Inventory) -> Result<Value, KubeError> {
     let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE,
         "labels": {LABEL_MANAGED_BY: "kiln"}}});
-    if kube.get(&format!("/api/v1/namespaces/{NAMESPACE}")).await?.is_none() {
+    if kube
+        .get(&format!("/api/v1/namespaces/{NAMESPACE}"))
+        .await?
+        .is_none()
+    {
         apply_raw(kube, &format!("/api/v1/namespaces/{NAMESPACE}"), &ns).await?;
     }
     let cm = json!({
@@ -169,7 +192,10 @@ async fn apply_raw(kube: &Kube, item: &str, obj: &Value) -> Result<Value, KubeEr
     kube.send(
         http::Method::PATCH,
         &format!("{item}?fieldManager=kiln&force=true"),
-        Some(("application/apply-patch+yaml", serde_json::to_vec(obj).unwrap_or_default())),
+        Some((
+            "application/apply-patch+yaml",
+            serde_json::to_vec(obj).unwrap_or_default(),
+        )),
     )
     .await
 }
@@ -177,7 +203,11 @@ async fn apply_raw(kube: &Kube, item: &str, obj: &Value) -> Result<Value, KubeEr
 /// Records a Kubernetes Event on the inventory ConfigMap (best effort: events never fail a run).
 pub async fn event(kube: &Kube, target: &str, event_type: &str, reason: &str, message: &str) {
     let now = chrono::Utc::now();
-    let name = format!("{}.{:x}", name_for(target), now.timestamp_nanos_opt().unwrap_or_default());
+    let name = format!(
+        "{}.{:x}",
+        name_for(target),
+        now.timestamp_nanos_opt().unwrap_or_default()
+    );
     let ts = now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let ev = json!({
         "apiVersion": "v1",
@@ -197,7 +227,10 @@ pub async fn event(kube: &Kube, target: &str, event_type: &str, reason: &str, me
         .send(
             http::Method::POST,
             &format!("/api/v1/namespaces/{NAMESPACE}/events"),
-            Some(("application/json", serde_json::to_vec(&ev).unwrap_or_default())),
+            Some((
+                "application/json",
+                serde_json::to_vec(&ev).unwrap_or_default(),
+            )),
         )
         .await;
     if let Err(e) = result {

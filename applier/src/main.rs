@@ -1,6 +1,8 @@
 //! The `kiln-applier` binary: `apply`, `plan` (`apply --dry-run`), `drift`, `rollback` and the
 //! in-cluster `agent`. Exit codes: 0 ok, 1 failure or drift found, 2 bad input or usage.
 
+#![allow(clippy::result_large_err)]
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use kiln_applier::agent::{self, AgentConfig};
 use kiln_applier::{ApplyError, ApplyOptions, ClusterSelection, Kube, TenantPolicy};
@@ -9,7 +11,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(Debug, Parser)]
-#[command(name = "kiln-applier", version, about = "Verify a kiln bundle and converge a cluster to it")]
+#[command(
+    name = "kiln-applier",
+    version,
+    about = "Verify a kiln bundle and converge a cluster to it"
+)]
 struct Cli {
     #[command(flatten)]
     cluster: ClusterArgs,
@@ -142,8 +148,13 @@ enum Command {
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = s.find(|c: char| !c.is_ascii_digit()).map(|i| s.split_at(i)).unwrap_or((s, "s"));
-    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration like 30s, 5m or 1h"))?;
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit())
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30s, 5m or 1h"))?;
     match unit {
         "ms" => Ok(Duration::from_millis(n)),
         "s" | "" => Ok(Duration::from_secs(n)),
@@ -154,14 +165,18 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn parse_component_timeout(s: &str) -> Result<(String, Duration), String> {
-    let (name, d) = s.split_once('=').ok_or_else(|| format!("`{s}` is not NAME=DURATION"))?;
+    let (name, d) = s
+        .split_once('=')
+        .ok_or_else(|| format!("`{s}` is not NAME=DURATION"))?;
     Ok((name.to_string(), parse_duration(d)?))
 }
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KILN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kiln_applier=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
@@ -253,19 +268,44 @@ async fn run(cli: Cli) -> Result<ExitCode, ApplyError> {
                         .iter()
                         .map(|d| serde_json::json!({"object": d.object, "deleted": d.changes.is_none(), "changes": d.changes, "managers": d.managers}))
                         .collect();
-                    println!("{}", serde_json::json!({"target": report.target, "digest": report.digest, "checked": report.checked, "drifted": drifted}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"target": report.target, "digest": report.digest, "checked": report.checked, "drifted": drifted})
+                    );
                 }
             }
-            Ok(if report.drifted.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if report.drifted.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
-        Command::Rollback { target, to, store, timeout } => {
+        Command::Rollback {
+            target,
+            to,
+            store,
+            timeout,
+        } => {
             let kube = Kube::connect(&selection).await?;
-            let opts = ApplyOptions { health_timeout: timeout, ..ApplyOptions::default() };
-            let report = kiln_applier::rollback(&kube, "", &target, to.as_deref(), &store, &opts).await?;
+            let opts = ApplyOptions {
+                health_timeout: timeout,
+                ..ApplyOptions::default()
+            };
+            let report =
+                kiln_applier::rollback(&kube, "", &target, to.as_deref(), &store, &opts).await?;
             print!("{}", report.to_text());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Agent { bundle, interval, listen, target, store, tenants, no_force_conflicts, timeout } => {
+        Command::Agent {
+            bundle,
+            interval,
+            listen,
+            target,
+            store,
+            tenants,
+            no_force_conflicts,
+            timeout,
+        } => {
             let kube = Kube::connect(&selection).await?;
             let apply = ApplyOptions {
                 target,
@@ -278,10 +318,18 @@ async fn run(cli: Cli) -> Result<ExitCode, ApplyError> {
                 },
                 ..ApplyOptions::default()
             };
-            let config = AgentConfig { source: bundle, interval, listen, apply };
+            let config = AgentConfig {
+                source: bundle,
+                interval,
+                listen,
+                apply,
+            };
             agent::run(kube, config, shutdown_signal())
                 .await
-                .map_err(|source| ApplyError::Io { message: format!("cannot serve on {listen}"), source })?;
+                .map_err(|source| ApplyError::Io {
+                    message: format!("cannot serve on {listen}"),
+                    source,
+                })?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -303,13 +351,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -22,7 +22,15 @@ struct Values {
 pub struct Metrics(Mutex<Values>);
 
 impl Metrics {
-    pub fn record(&self, ok: bool, seconds: f64, objects: u64, writes: u64, drifted: u64, digest: &str) {
+    pub fn record(
+        &self,
+        ok: bool,
+        seconds: f64,
+        objects: u64,
+        writes: u64,
+        drifted: u64,
+        digest: &str,
+    ) {
         let Ok(mut v) = self.0.lock() else { return };
         if ok {
             v.reconciles_ok += 1;
@@ -39,30 +47,70 @@ impl Metrics {
     }
 
     pub fn render(&self) -> String {
-        let Ok(v) = self.0.lock() else { return String::new() };
+        let Ok(v) = self.0.lock() else {
+            return String::new();
+        };
         let mut out = String::new();
         let total = v.reconciles_ok + v.reconciles_failed;
         let _ = writeln!(out, "# HELP kiln_reconciles_total Reconciles by result.");
         let _ = writeln!(out, "# TYPE kiln_reconciles_total counter");
-        let _ = writeln!(out, "kiln_reconciles_total{{result=\"success\"}} {}", v.reconciles_ok);
-        let _ = writeln!(out, "kiln_reconciles_total{{result=\"failure\"}} {}", v.reconciles_failed);
-        let _ = writeln!(out, "# HELP kiln_reconcile_duration_seconds Time spent reconciling.");
+        let _ = writeln!(
+            out,
+            "kiln_reconciles_total{{result=\"success\"}} {}",
+            v.reconciles_ok
+        );
+        let _ = writeln!(
+            out,
+            "kiln_reconciles_total{{result=\"failure\"}} {}",
+            v.reconciles_failed
+        );
+        let _ = writeln!(
+            out,
+            "# HELP kiln_reconcile_duration_seconds Time spent reconciling."
+        );
         let _ = writeln!(out, "# TYPE kiln_reconcile_duration_seconds summary");
-        let _ = writeln!(out, "kiln_reconcile_duration_seconds_sum {}", v.duration_sum);
+        let _ = writeln!(
+            out,
+            "kiln_reconcile_duration_seconds_sum {}",
+            v.duration_sum
+        );
         let _ = writeln!(out, "kiln_reconcile_duration_seconds_count {total}");
-        let _ = writeln!(out, "# HELP kiln_last_reconcile_duration_seconds Duration of the last reconcile.");
+        let _ = writeln!(
+            out,
+            "# HELP kiln_last_reconcile_duration_seconds Duration of the last reconcile."
+        );
         let _ = writeln!(out, "# TYPE kiln_last_reconcile_duration_seconds gauge");
-        let _ = writeln!(out, "kiln_last_reconcile_duration_seconds {}", v.last_duration);
-        let _ = writeln!(out, "# HELP kiln_last_success_timestamp_seconds When the last reconcile succeeded.");
+        let _ = writeln!(
+            out,
+            "kiln_last_reconcile_duration_seconds {}",
+            v.last_duration
+        );
+        let _ = writeln!(
+            out,
+            "# HELP kiln_last_success_timestamp_seconds When the last reconcile succeeded."
+        );
         let _ = writeln!(out, "# TYPE kiln_last_success_timestamp_seconds gauge");
-        let _ = writeln!(out, "kiln_last_success_timestamp_seconds {}", v.last_success);
-        let _ = writeln!(out, "# HELP kiln_drift_objects Objects corrected because they drifted, in the last reconcile.");
+        let _ = writeln!(
+            out,
+            "kiln_last_success_timestamp_seconds {}",
+            v.last_success
+        );
+        let _ = writeln!(
+            out,
+            "# HELP kiln_drift_objects Objects corrected because they drifted, in the last reconcile."
+        );
         let _ = writeln!(out, "# TYPE kiln_drift_objects gauge");
         let _ = writeln!(out, "kiln_drift_objects {}", v.drifted);
-        let _ = writeln!(out, "# HELP kiln_applied_objects Objects in the applied bundle.");
+        let _ = writeln!(
+            out,
+            "# HELP kiln_applied_objects Objects in the applied bundle."
+        );
         let _ = writeln!(out, "# TYPE kiln_applied_objects gauge");
         let _ = writeln!(out, "kiln_applied_objects {}", v.applied_objects);
-        let _ = writeln!(out, "# HELP kiln_writes_total Write requests sent to the API server.");
+        let _ = writeln!(
+            out,
+            "# HELP kiln_writes_total Write requests sent to the API server."
+        );
         let _ = writeln!(out, "# TYPE kiln_writes_total counter");
         let _ = writeln!(out, "kiln_writes_total {}", v.writes);
         let _ = writeln!(out, "# HELP kiln_bundle_info The applied bundle.");

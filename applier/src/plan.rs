@@ -3,11 +3,11 @@
 //! problems stops the run: nothing is written and nothing is pruned.
 
 use crate::client::Kube;
+use crate::discovery::ResourceMap;
 use crate::error::{ApplyError, KubeError};
 use crate::inventory::{self, Inventory, LABEL_INVENTORY, ObjectRef};
 use crate::options::ApplyOptions;
 use crate::prepare::{Item, Phase, label_value, prepare};
-use crate::discovery::ResourceMap;
 use futures::StreamExt;
 use kiln_bundle::Bundle;
 use kiln_bundle::diff::{FieldChange, diff_values};
@@ -62,7 +62,13 @@ impl Plan {
 pub fn comparable(v: &Value) -> Value {
     let mut v = v.clone();
     if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        for k in ["managedFields", "resourceVersion", "generation", "uid", "creationTimestamp"] {
+        for k in [
+            "managedFields",
+            "resourceVersion",
+            "generation",
+            "uid",
+            "creationTimestamp",
+        ] {
             m.remove(k);
         }
     }
@@ -93,11 +99,19 @@ pub fn apply_path(item_path: &str, opts: &ApplyOptions, dry_run: bool) -> String
 }
 
 pub fn body(item: &Item) -> Option<(&'static str, Vec<u8>)> {
-    Some(("application/apply-patch+yaml", serde_json::to_vec(&item.object).unwrap_or_default()))
+    Some((
+        "application/apply-patch+yaml",
+        serde_json::to_vec(&item.object).unwrap_or_default(),
+    ))
 }
 
 /// The client a component writes with (impersonated when the tenant policy says so).
-pub fn client_for(kube: &Kube, opts: &ApplyOptions, component: &str, cache: &mut HashMap<String, Kube>) -> Result<Kube, ApplyError> {
+pub fn client_for(
+    kube: &Kube,
+    opts: &ApplyOptions,
+    component: &str,
+    cache: &mut HashMap<String, Kube>,
+) -> Result<Kube, ApplyError> {
     match opts.tenants.user_for(component) {
         None => Ok(kube.clone()),
         Some(user) => {
@@ -113,7 +127,13 @@ pub fn client_for(kube: &Kube, opts: &ApplyOptions, component: &str, cache: &mut
 
 fn describe_error(e: &KubeError) -> String {
     match e {
-        KubeError::Api { code, reason, message, causes, .. } => {
+        KubeError::Api {
+            code,
+            reason,
+            message,
+            causes,
+            ..
+        } => {
             let mut s = format!("{message} ({reason}, HTTP {code})");
             for c in causes {
                 s.push_str(&format!("\n      {c}"));
@@ -132,7 +152,10 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
     let manifest = bundle.manifest();
     let target = match &opts.target {
         Some(t) if *t != manifest.target => {
-            return Err(ApplyError::TargetMismatch { bundle: manifest.target.clone(), requested: t.clone() });
+            return Err(ApplyError::TargetMismatch {
+                bundle: manifest.target.clone(),
+                requested: t.clone(),
+            });
         }
         _ => manifest.target.clone(),
     };
@@ -141,11 +164,17 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
         move |source| ApplyError::Cluster { message, source }
     };
     let inventory = inventory::read(kube, &manifest.project, &target).await?;
-    let resources = ResourceMap::discover(kube).await.map_err(cluster_err("discovery failed"))?;
+    let resources = ResourceMap::discover(kube)
+        .await
+        .map_err(cluster_err("discovery failed"))?;
     let (items, mut problems) = prepare(bundle, &resources, kube.default_namespace(), &target);
 
     for item in &items {
-        opts.tenants.check(&item.oref.component, &item.oref.to_string(), item.namespace())?;
+        opts.tenants.check(
+            &item.oref.component,
+            &item.oref.to_string(),
+            item.namespace(),
+        )?;
     }
 
     // Which namespaces exist already.
@@ -154,14 +183,22 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
         .filter(|i| i.phase == Phase::Namespace)
         .map(|i| i.oref.name.clone())
         .collect();
-    let used: BTreeSet<String> = items.iter().filter_map(|i| i.oref.namespace.clone()).collect();
+    let used: BTreeSet<String> = items
+        .iter()
+        .filter_map(|i| i.oref.namespace.clone())
+        .collect();
     let mut existing = BTreeSet::new();
     for ns in &used {
-        let live = kube.get(&format!("/api/v1/namespaces/{ns}")).await.map_err(cluster_err("cannot read namespaces"))?;
+        let live = kube
+            .get(&format!("/api/v1/namespaces/{ns}"))
+            .await
+            .map_err(cluster_err("cannot read namespaces"))?;
         if live.is_some() {
             existing.insert(ns.clone());
         } else if !bundle_namespaces.contains(ns) {
-            problems.push(format!("namespace `{ns}` does not exist and the bundle does not create it"));
+            problems.push(format!(
+                "namespace `{ns}` does not exist and the bundle does not create it"
+            ));
         }
     }
 
@@ -171,7 +208,10 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
         if let Some(res) = &item.resource
             && item.namespace().is_none_or(|ns| existing.contains(ns))
         {
-            groups.entry(res.collection(item.namespace())).or_default().push(i);
+            groups
+                .entry(res.collection(item.namespace()))
+                .or_default()
+                .push(i);
         }
     }
     let mut live: HashMap<usize, Value> = HashMap::new();
@@ -180,7 +220,9 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
         let items = items_ref;
         let result = if idx.len() == 1 {
             let path = items[idx[0]].item_path().unwrap_or_default();
-            kube.get(&path).await.map(|o| o.map(|o| vec![o]).unwrap_or_default())
+            kube.get(&path)
+                .await
+                .map(|o| o.map(|o| vec![o]).unwrap_or_default())
         } else {
             kube.send(http::Method::GET, &collection, None)
                 .await
@@ -206,7 +248,10 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
 
     let ours = label_value(&target);
     for (i, obj) in &live {
-        let owner = obj.pointer(&format!("/metadata/labels/{}", LABEL_INVENTORY.replace('/', "~1")));
+        let owner = obj.pointer(&format!(
+            "/metadata/labels/{}",
+            LABEL_INVENTORY.replace('/', "~1")
+        ));
         if let Some(owner) = owner.and_then(Value::as_str)
             && owner != ours
             && !opts.adopt
@@ -222,9 +267,13 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
     let mut clients = HashMap::new();
     let mut jobs = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let ready = item.resource.is_some() && item.namespace().is_none_or(|ns| existing.contains(ns));
+        let ready =
+            item.resource.is_some() && item.namespace().is_none_or(|ns| existing.contains(ns));
         if ready {
-            jobs.push((i, client_for(kube, opts, &item.oref.component, &mut clients)?));
+            jobs.push((
+                i,
+                client_for(kube, opts, &item.oref.component, &mut clients)?,
+            ));
         }
     }
     let results = futures::stream::iter(jobs.into_iter().map(|(i, client)| {
@@ -243,7 +292,12 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
             Ok(v) => {
                 dry.insert(i, v);
             }
-            Err(e) if e.is_transient() => return Err(ApplyError::Cluster { message: format!("dry-run of {} failed", items[i].oref), source: e }),
+            Err(e) if e.is_transient() => {
+                return Err(ApplyError::Cluster {
+                    message: format!("dry-run of {} failed", items[i].oref),
+                    source: e,
+                });
+            }
             Err(e) => problems.push(format!("{}: {}", items[i].oref, describe_error(&e))),
         }
     }
@@ -256,8 +310,13 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
         .enumerate()
         .map(|(i, item)| {
             let action = match (live.get(&i), dry.get(&i)) {
-                (_, None) if item.resource.is_none() => Action::Pending("its kind is defined by a CRD of this bundle".into()),
-                (_, None) => Action::Pending(format!("namespace `{}` is created by this apply", item.namespace().unwrap_or_default())),
+                (_, None) if item.resource.is_none() => {
+                    Action::Pending("its kind is defined by a CRD of this bundle".into())
+                }
+                (_, None) => Action::Pending(format!(
+                    "namespace `{}` is created by this apply",
+                    item.namespace().unwrap_or_default()
+                )),
                 (None, Some(_)) => Action::Create,
                 (Some(l), Some(d)) if same_ignoring_version(l, d) => Action::Unchanged,
                 (Some(l), Some(d)) => Action::Update(diff_values(&comparable(l), &comparable(d))),

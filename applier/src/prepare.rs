@@ -33,15 +33,25 @@ impl Item {
     }
 
     pub fn item_path(&self) -> Option<String> {
-        self.resource.as_ref().map(|r| r.item(self.namespace(), &self.oref.name))
+        self.resource
+            .as_ref()
+            .map(|r| r.item(self.namespace(), &self.oref.name))
     }
 }
 
 /// Builds the work list; returns the problems (unknown kinds) instead of guessing.
-pub fn prepare(bundle: &Bundle, resources: &ResourceMap, default_namespace: &str, target: &str) -> (Vec<Item>, Vec<String>) {
+pub fn prepare(
+    bundle: &Bundle,
+    resources: &ResourceMap,
+    default_namespace: &str,
+    target: &str,
+) -> (Vec<Item>, Vec<String>) {
     let bundle_kinds: Vec<Resource> = bundle
         .objects()
-        .filter(|o| o.entry.id.group == "apiextensions.k8s.io" && o.entry.id.kind == "CustomResourceDefinition")
+        .filter(|o| {
+            o.entry.id.group == "apiextensions.k8s.io"
+                && o.entry.id.kind == "CustomResourceDefinition"
+        })
         .flat_map(|o| crd_kinds(o.value))
         .collect();
     let mut items = Vec::new();
@@ -69,7 +79,11 @@ pub fn prepare(bundle: &Bundle, resources: &ResourceMap, default_namespace: &str
             }
         };
         let namespace = if namespaced {
-            Some(id.namespace.clone().unwrap_or_else(|| default_namespace.to_string()))
+            Some(
+                id.namespace
+                    .clone()
+                    .unwrap_or_else(|| default_namespace.to_string()),
+            )
         } else {
             None
         };
@@ -114,8 +128,16 @@ pub fn prepare(bundle: &Bundle, resources: &ResourceMap, default_namespace: &str
 pub fn label_value(target: &str) -> String {
     let clean: String = target
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(63)
         .collect();
-    clean.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string()
+    clean
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string()
 }

@@ -30,7 +30,12 @@ fn rank(o: &ObjectRef) -> (u8, std::cmp::Reverse<usize>) {
 }
 
 /// Deletes what can be deleted; never fails the whole prune for one object.
-pub async fn prune(kube: &Kube, candidates: &[ObjectRef], target: &str, resources: &ResourceMap) -> Vec<(ObjectRef, PruneOutcome)> {
+pub async fn prune(
+    kube: &Kube,
+    candidates: &[ObjectRef],
+    target: &str,
+    resources: &ResourceMap,
+) -> Vec<(ObjectRef, PruneOutcome)> {
     let mut ordered = candidates.to_vec();
     ordered.sort_by_key(rank);
     let ours = label_value(target);
@@ -61,7 +66,14 @@ pub async fn prune(kube: &Kube, candidates: &[ObjectRef], target: &str, resource
                         "preconditions": {"uid": uid},
                     });
                     match kube
-                        .send(http::Method::DELETE, &path, Some(("application/json", serde_json::to_vec(&opts).unwrap_or_default())))
+                        .send(
+                            http::Method::DELETE,
+                            &path,
+                            Some((
+                                "application/json",
+                                serde_json::to_vec(&opts).unwrap_or_default(),
+                            )),
+                        )
                         .await
                     {
                         Ok(_) => PruneOutcome::Deleted,

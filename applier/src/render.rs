@@ -40,7 +40,10 @@ pub fn plan_text(plan: &Plan) -> String {
                     out.push_str(&format!("      {}\n", field_line(c)));
                 }
             }
-            Action::Pending(why) => out.push_str(&format!("  + {} (create; not dry-run: {why})\n", p.item.oref)),
+            Action::Pending(why) => out.push_str(&format!(
+                "  + {} (create; not dry-run: {why})\n",
+                p.item.oref
+            )),
             Action::Unchanged => {}
         }
     }

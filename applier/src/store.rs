@@ -18,7 +18,8 @@ pub fn keep(dir: &Path, bundle: &Bundle) -> Result<(), ApplyError> {
     if dest.exists() || tar_dest.exists() {
         return Ok(());
     }
-    std::fs::create_dir_all(dir).map_err(io(format!("cannot create the store {}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(io(format!("cannot create the store {}", dir.display())))?;
     let src = bundle.path();
     if src.is_dir() {
         let tmp = dir.join(format!(".tmp-{}", std::process::id()));
@@ -27,8 +28,10 @@ pub fn keep(dir: &Path, bundle: &Bundle) -> Result<(), ApplyError> {
         std::fs::rename(&tmp, &dest).map_err(io(format!("cannot store {}", dest.display())))?;
     } else {
         let tmp = dir.join(format!(".tmp-{}.tar", std::process::id()));
-        std::fs::copy(src, &tmp).map_err(io(format!("cannot copy {} into the store", src.display())))?;
-        std::fs::rename(&tmp, &tar_dest).map_err(io(format!("cannot store {}", tar_dest.display())))?;
+        std::fs::copy(src, &tmp)
+            .map_err(io(format!("cannot copy {} into the store", src.display())))?;
+        std::fs::rename(&tmp, &tar_dest)
+            .map_err(io(format!("cannot store {}", tar_dest.display())))?;
     }
     Ok(())
 }
@@ -49,10 +52,17 @@ fn copy_dir(src: &Path, dest: &Path) -> std::io::Result<()> {
 
 /// Opens (and verifies) the stored bundle with this digest.
 pub fn open(dir: &Path, digest: &str) -> Result<Bundle, ApplyError> {
-    let not_stored = || ApplyError::NotStored { digest: digest.into(), store: dir.display().to_string() };
+    let not_stored = || ApplyError::NotStored {
+        digest: digest.into(),
+        store: dir.display().to_string(),
+    };
     let expected: Digest = digest.parse().map_err(|_| not_stored())?;
     let dest = entry(dir, digest);
-    let path = if dest.exists() { dest } else { dest.with_extension("tar") };
+    let path = if dest.exists() {
+        dest
+    } else {
+        dest.with_extension("tar")
+    };
     if !path.exists() {
         return Err(not_stored());
     }

@@ -52,14 +52,28 @@ impl TenantPolicy {
     }
 
     /// Refuses an object outside the component's namespaces (or at the cluster scope).
-    pub fn check(&self, component: &str, object: &str, namespace: Option<&str>) -> Result<(), ApplyError> {
-        let Some(allowed) = self.components.get(component).and_then(|r| r.namespaces.as_ref()) else {
+    pub fn check(
+        &self,
+        component: &str,
+        object: &str,
+        namespace: Option<&str>,
+    ) -> Result<(), ApplyError> {
+        let Some(allowed) = self
+            .components
+            .get(component)
+            .and_then(|r| r.namespaces.as_ref())
+        else {
             return Ok(());
         };
         let reason = match namespace {
-            None => "it is cluster-scoped and the component is restricted to namespaces".to_string(),
+            None => {
+                "it is cluster-scoped and the component is restricted to namespaces".to_string()
+            }
             Some(ns) if !allowed.iter().any(|a| a == ns) => {
-                format!("namespace `{ns}` is not one of the allowed namespaces ({})", allowed.join(", "))
+                format!(
+                    "namespace `{ns}` is not one of the allowed namespaces ({})",
+                    allowed.join(", ")
+                )
             }
             Some(_) => return Ok(()),
         };
@@ -85,7 +99,11 @@ mod tests {
             policy.user_for("team-a").as_deref(),
             Some("system:serviceaccount:team-a:deployer")
         );
-        assert!(policy.check("team-a", "ConfigMap team-a/x", Some("team-a")).is_ok());
+        assert!(
+            policy
+                .check("team-a", "ConfigMap team-a/x", Some("team-a"))
+                .is_ok()
+        );
         assert!(policy.check("team-a", "ConfigMap b/x", Some("b")).is_err());
         assert!(policy.check("team-a", "ClusterRole x", None).is_err());
         assert!(policy.check("other", "ClusterRole x", None).is_ok());

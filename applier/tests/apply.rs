@@ -12,32 +12,61 @@ async fn applies_in_order_waits_for_health_and_records_the_inventory() {
     let server = double().await;
     let controller = roll_out_deployments(&server);
     let dir = tempfile::tempdir().unwrap();
-    let path = bundle(dir.path(), "b1", "staging", vec![
-        C("crds", vec![], vec![crd()]),
-        C("app", vec!["crds"], vec![
-            deployment("shop", "web", 2),
-            cm("shop", "settings", json!({"mode": "fast"})),
-            widget("shop", "w1"),
-            ns("shop"),
-        ]),
-    ]);
+    let path = bundle(
+        dir.path(),
+        "b1",
+        "staging",
+        vec![
+            C("crds", vec![], vec![crd()]),
+            C(
+                "app",
+                vec!["crds"],
+                vec![
+                    deployment("shop", "web", 2),
+                    cm("shop", "settings", json!({"mode": "fast"})),
+                    widget("shop", "w1"),
+                    ns("shop"),
+                ],
+            ),
+        ],
+    );
     let kube = kube(&server);
     let b = kiln_applier::open_bundle(&path).unwrap();
-    let report = kiln_applier::apply(&kube, &b, &opts()).await.expect("apply");
+    let report = kiln_applier::apply(&kube, &b, &opts())
+        .await
+        .expect("apply");
     controller.abort();
 
     assert_eq!(report.created.len(), 5, "{}", report.to_text());
-    assert_eq!(report.health.iter().map(|(c, h)| (c.as_str(), h.as_str())).collect::<Vec<_>>(),
-        [("CRDs", "ready"), ("app", "ready")]);
+    assert_eq!(
+        report
+            .health
+            .iter()
+            .map(|(c, h)| (c.as_str(), h.as_str()))
+            .collect::<Vec<_>>(),
+        [("CRDs", "ready"), ("app", "ready")]
+    );
 
     // Order of writes: CRD, then the Namespace, then the namespaced objects.
-    let writes: Vec<String> = server.requests().into_iter().filter(|r| r.is_write()).map(|r| r.path).collect();
-    let pos = |needle: &str| writes.iter().position(|p| p.contains(needle)).unwrap_or_else(|| panic!("{needle} not written: {writes:?}"));
+    let writes: Vec<String> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.is_write())
+        .map(|r| r.path)
+        .collect();
+    let pos = |needle: &str| {
+        writes
+            .iter()
+            .position(|p| p.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} not written: {writes:?}"))
+    };
     assert!(pos("customresourcedefinitions") < pos("/api/v1/namespaces/shop"));
     assert!(pos("/api/v1/namespaces/shop") < pos("configmaps/settings"));
     assert!(pos("/api/v1/namespaces/shop") < pos("widgets/w1"));
 
-    let live = server.object("v1", "ConfigMap", "shop", "settings").unwrap();
+    let live = server
+        .object("v1", "ConfigMap", "shop", "settings")
+        .unwrap();
     assert_eq!(live["metadata"]["labels"]["kiln.dev/inventory"], "staging");
     assert_eq!(live["metadata"]["managedFields"][0]["manager"], "kiln");
     assert_eq!(live["metadata"]["managedFields"][0]["operation"], "Apply");
@@ -46,19 +75,33 @@ async fn applies_in_order_waits_for_health_and_records_the_inventory() {
     assert_eq!(inv["data"]["digest"], b.digest().to_string());
     assert_eq!(inv["data"]["target"], "staging");
     assert_eq!(inv["data"]["status"], "applied");
-    let objects: Vec<serde_json::Value> = serde_json::from_str(inv["data"]["objects"].as_str().unwrap()).unwrap();
+    let objects: Vec<serde_json::Value> =
+        serde_json::from_str(inv["data"]["objects"].as_str().unwrap()).unwrap();
     assert_eq!(objects.len(), 5);
     let events = server.objects("v1", "Event");
-    assert!(events.iter().any(|e| e["reason"] == "Applied" && e["involvedObject"]["name"] == "kiln-inventory-staging"));
+    assert!(events.iter().any(
+        |e| e["reason"] == "Applied" && e["involvedObject"]["name"] == "kiln-inventory-staging"
+    ));
 }
 
 #[tokio::test]
 async fn a_second_apply_of_the_same_bundle_writes_nothing() {
     let server = double().await;
     let dir = tempfile::tempdir().unwrap();
-    let path = bundle(dir.path(), "b", "t", vec![C("app", vec![], vec![
-        ns("a"), cm("a", "one", json!({"k": "v"})), cm("a", "two", json!({"k": "v"})),
-    ])]);
+    let path = bundle(
+        dir.path(),
+        "b",
+        "t",
+        vec![C(
+            "app",
+            vec![],
+            vec![
+                ns("a"),
+                cm("a", "one", json!({"k": "v"})),
+                cm("a", "two", json!({"k": "v"})),
+            ],
+        )],
+    );
     let kube = kube(&server);
     let b = kiln_applier::open_bundle(&path).unwrap();
     kiln_applier::apply(&kube, &b, &opts()).await.unwrap();
@@ -74,14 +117,43 @@ async fn dry_run_plans_with_a_field_diff_and_writes_nothing() {
     let server = double().await;
     let dir = tempfile::tempdir().unwrap();
     let kube = kube(&server);
-    let v1 = bundle(dir.path(), "v1", "t", vec![C("app", vec![], vec![ns("a"), cm("a", "c", json!({"k": "1", "gone": "x"}))])]);
-    kiln_applier::apply(&kube, &kiln_applier::open_bundle(&v1).unwrap(), &opts()).await.unwrap();
-    let v2 = bundle(dir.path(), "v2", "t", vec![C("app", vec![], vec![ns("a"), cm("a", "c", json!({"k": "2"})), cm("a", "new", json!({}))])]);
+    let v1 = bundle(
+        dir.path(),
+        "v1",
+        "t",
+        vec![C(
+            "app",
+            vec![],
+            vec![ns("a"), cm("a", "c", json!({"k": "1", "gone": "x"}))],
+        )],
+    );
+    kiln_applier::apply(&kube, &kiln_applier::open_bundle(&v1).unwrap(), &opts())
+        .await
+        .unwrap();
+    let v2 = bundle(
+        dir.path(),
+        "v2",
+        "t",
+        vec![C(
+            "app",
+            vec![],
+            vec![
+                ns("a"),
+                cm("a", "c", json!({"k": "2"})),
+                cm("a", "new", json!({})),
+            ],
+        )],
+    );
     server.clear_requests();
-    let plan = kiln_applier::plan(&kube, &kiln_applier::open_bundle(&v2).unwrap(), &opts()).await.unwrap();
+    let plan = kiln_applier::plan(&kube, &kiln_applier::open_bundle(&v2).unwrap(), &opts())
+        .await
+        .unwrap();
     assert_eq!(server.write_count(), 0);
     let text = kiln_applier::render::plan_text(&plan);
-    assert!(text.contains("1 to create, 1 to configure, 1 unchanged"), "{text}");
+    assert!(
+        text.contains("1 to create, 1 to configure, 1 unchanged"),
+        "{text}"
+    );
     assert!(text.contains("~ data.k: \"1\" -> \"2\""), "{text}");
     assert!(text.contains("- data.gone: \"x\""), "{text}");
     let changed = plan.items.iter().find(|p| p.item.oref.name == "c").unwrap();
@@ -95,24 +167,73 @@ async fn prune_removes_only_what_this_inventory_owns() {
     let kube = kube(&server);
     let mut keep = cm("a", "keep", json!({}));
     keep["metadata"]["annotations"] = json!({"kiln.dev/prune": "disabled"});
-    let v1 = bundle(dir.path(), "v1", "t", vec![
-        C("base", vec![], vec![ns("a"), ns("b")]),
-        C("app", vec!["base"], vec![cm("a", "stay", json!({})), cm("a", "old", json!({})), keep, cm("b", "handed-over", json!({}))]),
-    ]);
-    kiln_applier::apply(&kube, &kiln_applier::open_bundle(&v1).unwrap(), &opts()).await.unwrap();
+    let v1 = bundle(
+        dir.path(),
+        "v1",
+        "t",
+        vec![
+            C("base", vec![], vec![ns("a"), ns("b")]),
+            C(
+                "app",
+                vec!["base"],
+                vec![
+                    cm("a", "stay", json!({})),
+                    cm("a", "old", json!({})),
+                    keep,
+                    cm("b", "handed-over", json!({})),
+                ],
+            ),
+        ],
+    );
+    kiln_applier::apply(&kube, &kiln_applier::open_bundle(&v1).unwrap(), &opts())
+        .await
+        .unwrap();
     // Someone else takes one object over: it no longer carries our label.
-    server.edit("v1", "ConfigMap", "b", "handed-over", "ops", |o| {
-        o["metadata"]["labels"]["kiln.dev/inventory"] = json!("other");
-    }).unwrap();
-    let v2 = bundle(dir.path(), "v2", "t", vec![C("base", vec![], vec![ns("a")]), C("app", vec!["base"], vec![cm("a", "stay", json!({}))])]);
-    let report = kiln_applier::apply(&kube, &kiln_applier::open_bundle(&v2).unwrap(), &opts()).await.unwrap();
-    assert_eq!(report.pruned, ["ConfigMap a/old", "Namespace b"], "{}", report.to_text());
+    server
+        .edit("v1", "ConfigMap", "b", "handed-over", "ops", |o| {
+            o["metadata"]["labels"]["kiln.dev/inventory"] = json!("other");
+        })
+        .unwrap();
+    let v2 = bundle(
+        dir.path(),
+        "v2",
+        "t",
+        vec![
+            C("base", vec![], vec![ns("a")]),
+            C("app", vec!["base"], vec![cm("a", "stay", json!({}))]),
+        ],
+    );
+    let report = kiln_applier::apply(&kube, &kiln_applier::open_bundle(&v2).unwrap(), &opts())
+        .await
+        .unwrap();
+    assert_eq!(
+        report.pruned,
+        ["ConfigMap a/old", "Namespace b"],
+        "{}",
+        report.to_text()
+    );
     assert!(server.object("v1", "ConfigMap", "a", "old").is_none());
-    assert!(server.object("v1", "ConfigMap", "a", "keep").is_some(), "opt-out annotation honoured");
-    assert!(report.kept.iter().any(|k| k.starts_with("ConfigMap a/keep")));
-    assert!(report.kept.iter().any(|k| k.starts_with("ConfigMap b/handed-over")), "{:?}", report.kept);
+    assert!(
+        server.object("v1", "ConfigMap", "a", "keep").is_some(),
+        "opt-out annotation honoured"
+    );
+    assert!(
+        report
+            .kept
+            .iter()
+            .any(|k| k.starts_with("ConfigMap a/keep"))
+    );
+    assert!(
+        report
+            .kept
+            .iter()
+            .any(|k| k.starts_with("ConfigMap b/handed-over")),
+        "{:?}",
+        report.kept
+    );
     let inv = inventory(&server, "t").unwrap();
-    let history: Vec<serde_json::Value> = serde_json::from_str(inv["data"]["history"].as_str().unwrap()).unwrap();
+    let history: Vec<serde_json::Value> =
+        serde_json::from_str(inv["data"]["history"].as_str().unwrap()).unwrap();
     assert_eq!(history.len(), 1);
 }
 
@@ -121,13 +242,30 @@ async fn drift_lists_fields_changed_by_other_managers_and_deleted_objects() {
     let server = double().await;
     let dir = tempfile::tempdir().unwrap();
     let kube = kube(&server);
-    let path = bundle(dir.path(), "v1", "t", vec![C("app", vec![], vec![ns("a"), cm("a", "c", json!({"k": "1"})), cm("a", "d", json!({}))])]);
+    let path = bundle(
+        dir.path(),
+        "v1",
+        "t",
+        vec![C(
+            "app",
+            vec![],
+            vec![
+                ns("a"),
+                cm("a", "c", json!({"k": "1"})),
+                cm("a", "d", json!({})),
+            ],
+        )],
+    );
     let b = kiln_applier::open_bundle(&path).unwrap();
     kiln_applier::apply(&kube, &b, &opts()).await.unwrap();
     let clean = kiln_applier::drift(&kube, &b, "kiln").await.unwrap();
     assert!(clean.drifted.is_empty(), "{}", clean.to_text());
 
-    server.edit("v1", "ConfigMap", "a", "c", "kubectl-edit", |o| o["data"]["k"] = json!("hand-edited")).unwrap();
+    server
+        .edit("v1", "ConfigMap", "a", "c", "kubectl-edit", |o| {
+            o["data"]["k"] = json!("hand-edited")
+        })
+        .unwrap();
     server.delete_object("v1", "ConfigMap", "a", "d");
     let report = kiln_applier::drift(&kube, &b, "kiln").await.unwrap();
     let text = report.to_text();
@@ -139,9 +277,18 @@ async fn drift_lists_fields_changed_by_other_managers_and_deleted_objects() {
     // Correcting a field another manager now owns is a conflict unless forced.
     let err = kiln_applier::apply(&kube, &b, &opts()).await.unwrap_err();
     assert!(err.to_string().contains("the plan failed"), "{err}");
-    let forced = ApplyOptions { force_conflicts: true, ..opts() };
+    let forced = ApplyOptions {
+        force_conflicts: true,
+        ..opts()
+    };
     kiln_applier::apply(&kube, &b, &forced).await.unwrap();
-    assert!(kiln_applier::drift(&kube, &b, "kiln").await.unwrap().drifted.is_empty());
+    assert!(
+        kiln_applier::drift(&kube, &b, "kiln")
+            .await
+            .unwrap()
+            .drifted
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -150,18 +297,58 @@ async fn rollback_reapplies_a_previous_bundle_from_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     let kube = kube(&server);
-    let o = ApplyOptions { store: Some(store.clone()), ..opts() };
-    let v1 = kiln_applier::open_bundle(&bundle(dir.path(), "v1", "t", vec![C("app", vec![], vec![ns("a"), cm("a", "c", json!({"v": "1"}))])])).unwrap();
-    let v2 = kiln_applier::open_bundle(&bundle(dir.path(), "v2", "t", vec![C("app", vec![], vec![ns("a"), cm("a", "c", json!({"v": "2"})), cm("a", "extra", json!({}))])])).unwrap();
+    let o = ApplyOptions {
+        store: Some(store.clone()),
+        ..opts()
+    };
+    let v1 = kiln_applier::open_bundle(&bundle(
+        dir.path(),
+        "v1",
+        "t",
+        vec![C(
+            "app",
+            vec![],
+            vec![ns("a"), cm("a", "c", json!({"v": "1"}))],
+        )],
+    ))
+    .unwrap();
+    let v2 = kiln_applier::open_bundle(&bundle(
+        dir.path(),
+        "v2",
+        "t",
+        vec![C(
+            "app",
+            vec![],
+            vec![
+                ns("a"),
+                cm("a", "c", json!({"v": "2"})),
+                cm("a", "extra", json!({})),
+            ],
+        )],
+    ))
+    .unwrap();
     kiln_applier::apply(&kube, &v1, &o).await.unwrap();
     kiln_applier::apply(&kube, &v2, &o).await.unwrap();
-    assert_eq!(server.object("v1", "ConfigMap", "a", "c").unwrap()["data"]["v"], "2");
+    assert_eq!(
+        server.object("v1", "ConfigMap", "a", "c").unwrap()["data"]["v"],
+        "2"
+    );
 
-    let err = kiln_applier::rollback(&kube, "", "t", Some("blake3:0000"), &store, &o).await.unwrap_err();
+    let err = kiln_applier::rollback(&kube, "", "t", Some("blake3:0000"), &store, &o)
+        .await
+        .unwrap_err();
     assert!(matches!(err, ApplyError::UnknownRevision { .. }), "{err:?}");
-    kiln_applier::rollback(&kube, "", "t", Some(&v1.digest().to_string()), &store, &o).await.unwrap();
-    assert_eq!(server.object("v1", "ConfigMap", "a", "c").unwrap()["data"]["v"], "1");
-    assert!(server.object("v1", "ConfigMap", "a", "extra").is_none(), "objects of the newer bundle are pruned");
+    kiln_applier::rollback(&kube, "", "t", Some(&v1.digest().to_string()), &store, &o)
+        .await
+        .unwrap();
+    assert_eq!(
+        server.object("v1", "ConfigMap", "a", "c").unwrap()["data"]["v"],
+        "1"
+    );
+    assert!(
+        server.object("v1", "ConfigMap", "a", "extra").is_none(),
+        "objects of the newer bundle are pruned"
+    );
     let inv = inventory(&server, "t").unwrap();
     assert_eq!(inv["data"]["digest"], v1.digest().to_string());
 }
@@ -171,10 +358,38 @@ async fn failed_health_rolls_back_automatically() {
     let server = double().await;
     let dir = tempfile::tempdir().unwrap();
     let kube = kube(&server);
-    let o = ApplyOptions { store: Some(dir.path().join("store")), auto_rollback: true, ..opts() };
-    let good = kiln_applier::open_bundle(&bundle(dir.path(), "good", "t", vec![C("app", vec![], vec![ns("a"), cm("a", "c", json!({"v": "good"}))])])).unwrap();
+    let o = ApplyOptions {
+        store: Some(dir.path().join("store")),
+        auto_rollback: true,
+        ..opts()
+    };
+    let good = kiln_applier::open_bundle(&bundle(
+        dir.path(),
+        "good",
+        "t",
+        vec![C(
+            "app",
+            vec![],
+            vec![ns("a"), cm("a", "c", json!({"v": "good"}))],
+        )],
+    ))
+    .unwrap();
     kiln_applier::apply(&kube, &good, &o).await.unwrap();
-    let bad = kiln_applier::open_bundle(&bundle(dir.path(), "bad", "t", vec![C("app", vec![], vec![ns("a"), cm("a", "c", json!({"v": "bad"})), job("a", "migrate")])])).unwrap();
+    let bad = kiln_applier::open_bundle(&bundle(
+        dir.path(),
+        "bad",
+        "t",
+        vec![C(
+            "app",
+            vec![],
+            vec![
+                ns("a"),
+                cm("a", "c", json!({"v": "bad"})),
+                job("a", "migrate"),
+            ],
+        )],
+    ))
+    .unwrap();
     let s = server.clone();
     let failer = tokio::spawn(async move {
         loop {
@@ -190,11 +405,19 @@ async fn failed_health_rolls_back_automatically() {
     match &err {
         ApplyError::RolledBack { digest, cause } => {
             assert_eq!(*digest, good.digest().to_string());
-            assert!(cause.to_string().contains("job failed: BackoffLimitExceeded: exit code 3"), "{cause}");
+            assert!(
+                cause
+                    .to_string()
+                    .contains("job failed: BackoffLimitExceeded: exit code 3"),
+                "{cause}"
+            );
         }
         other => panic!("expected a rollback, got {other:?}"),
     }
-    assert_eq!(server.object("v1", "ConfigMap", "a", "c").unwrap()["data"]["v"], "good");
+    assert_eq!(
+        server.object("v1", "ConfigMap", "a", "c").unwrap()["data"]["v"],
+        "good"
+    );
     assert!(server.object("batch/v1", "Job", "a", "migrate").is_none());
 }
 
@@ -205,25 +428,55 @@ async fn tenants_are_impersonated_and_confined_before_any_write() {
     let kube = kube(&server);
     let tenants: TenantPolicy = serde_saphyr::from_str(
         "components:\n  team-a:\n    serviceAccount: team-a/deployer\n    namespaces: [team-a]\n",
-    ).unwrap();
+    )
+    .unwrap();
     let o = ApplyOptions { tenants, ..opts() };
     server.restrict_user("system:serviceaccount:team-a:deployer", &["team-a"]);
 
-    let escaping = kiln_applier::open_bundle(&bundle(dir.path(), "x", "t", vec![
-        C("base", vec![], vec![ns("team-a"), ns("team-b")]),
-        C("team-a", vec!["base"], vec![cm("team-a", "ok", json!({})), cm("team-b", "sneaky", json!({}))]),
-    ])).unwrap();
+    let escaping = kiln_applier::open_bundle(&bundle(
+        dir.path(),
+        "x",
+        "t",
+        vec![
+            C("base", vec![], vec![ns("team-a"), ns("team-b")]),
+            C(
+                "team-a",
+                vec!["base"],
+                vec![
+                    cm("team-a", "ok", json!({})),
+                    cm("team-b", "sneaky", json!({})),
+                ],
+            ),
+        ],
+    ))
+    .unwrap();
     server.clear_requests();
     let err = kiln_applier::apply(&kube, &escaping, &o).await.unwrap_err();
-    assert!(matches!(&err, ApplyError::Tenant { component, .. } if component == "team-a"), "{err:?}");
+    assert!(
+        matches!(&err, ApplyError::Tenant { component, .. } if component == "team-a"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("ConfigMap team-b/sneaky"), "{err}");
     assert_eq!(server.write_count(), 0);
 
-    let fine = kiln_applier::open_bundle(&bundle(dir.path(), "y", "t", vec![
-        C("base", vec![], vec![ns("team-a")]),
-        C("team-a", vec!["base"], vec![cm("team-a", "ok", json!({}))]),
-    ])).unwrap();
+    let fine = kiln_applier::open_bundle(&bundle(
+        dir.path(),
+        "y",
+        "t",
+        vec![
+            C("base", vec![], vec![ns("team-a")]),
+            C("team-a", vec!["base"], vec![cm("team-a", "ok", json!({}))]),
+        ],
+    ))
+    .unwrap();
     kiln_applier::apply(&kube, &fine, &o).await.unwrap();
-    let write = server.requests().into_iter().find(|r| r.is_write() && r.path.ends_with("configmaps/ok")).unwrap();
-    assert_eq!(write.impersonated_user.as_deref(), Some("system:serviceaccount:team-a:deployer"));
+    let write = server
+        .requests()
+        .into_iter()
+        .find(|r| r.is_write() && r.path.ends_with("configmaps/ok"))
+        .unwrap();
+    assert_eq!(
+        write.impersonated_user.as_deref(),
+        Some("system:serviceaccount:team-a:deployer")
+    );
 }

@@ -11,7 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub async fn double() -> Arc<ApiServer> {
-    Arc::new(ApiServer::start().await.expect("start the API server double"))
+    Arc::new(
+        ApiServer::start()
+            .await
+            .expect("start the API server double"),
+    )
 }
 
 pub fn kube(server: &ApiServer) -> Kube {
@@ -44,12 +48,17 @@ pub fn bundle(dir: &Path, name: &str, target: &str, components: Vec<C>) -> PathB
     let mut waves: Vec<Vec<String>> = Vec::new();
     let mut placed: Vec<(String, usize)> = Vec::new();
     for c in &components {
-        let wave = c
-            .1
-            .iter()
-            .map(|d| placed.iter().find(|(n, _)| n == d).map(|(_, w)| w + 1).unwrap_or(0))
-            .max()
-            .unwrap_or(0);
+        let wave =
+            c.1.iter()
+                .map(|d| {
+                    placed
+                        .iter()
+                        .find(|(n, _)| n == d)
+                        .map(|(_, w)| w + 1)
+                        .unwrap_or(0)
+                })
+                .max()
+                .unwrap_or(0);
         placed.push((c.0.to_string(), wave));
         if waves.len() <= wave {
             waves.resize(wave + 1, Vec::new());
@@ -141,8 +150,14 @@ pub fn roll_out_deployments(server: &Arc<ApiServer>) -> tokio::task::JoinHandle<
     tokio::spawn(async move {
         loop {
             for d in server.objects("apps/v1", "Deployment") {
-                let ns = d["metadata"]["namespace"].as_str().unwrap_or_default().to_string();
-                let name = d["metadata"]["name"].as_str().unwrap_or_default().to_string();
+                let ns = d["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
+                let name = d["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string();
                 if d["status"]["observedGeneration"] != d["metadata"]["generation"] {
                     let _ = server.mark_rolled_out("Deployment", &ns, &name);
                 }
@@ -153,5 +168,10 @@ pub fn roll_out_deployments(server: &Arc<ApiServer>) -> tokio::task::JoinHandle<
 }
 
 pub fn inventory(server: &ApiServer, target: &str) -> Option<Value> {
-    server.object("v1", "ConfigMap", "kiln-system", &format!("kiln-inventory-{target}"))
+    server.object(
+        "v1",
+        "ConfigMap",
+        "kiln-system",
+        &format!("kiln-inventory-{target}"),
+    )
 }
