@@ -191,3 +191,89 @@ fn check_waves(spec: &BundleSpec) -> Result<BTreeMap<&str, usize>, BundleError> 
     }
     Ok(wave_of)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ComponentSpec;
+    use serde_json::json;
+
+    fn spec(waves: Vec<Vec<&str>>, deps: &[(&str, &[&str])]) -> BundleSpec {
+        BundleSpec {
+            project: "p".into(),
+            target: "t".into(),
+            compiler_version: "k".into(),
+            components: deps
+                .iter()
+                .map(|(name, on)| ComponentSpec {
+                    name: name.to_string(),
+                    depends_on: on.iter().map(|s| s.to_string()).collect(),
+                    objects: vec![],
+                })
+                .collect(),
+            waves: waves
+                .into_iter()
+                .map(|w| w.into_iter().map(String::from).collect())
+                .collect(),
+            lock: None,
+        }
+    }
+
+    fn error(spec: &BundleSpec) -> String {
+        build(spec).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn waves_must_order_dependencies() {
+        assert!(
+            build(&spec(
+                vec![vec!["a"], vec!["b"]],
+                &[("a", &[]), ("b", &["a"])]
+            ))
+            .is_ok()
+        );
+        assert_eq!(
+            error(&spec(vec![vec!["a", "b"]], &[("a", &[]), ("b", &["a"])])),
+            "invalid bundle spec: component `b` (wave 0) depends on `a` (wave 0), which is not in an earlier wave"
+        );
+        assert_eq!(
+            error(&spec(vec![vec!["a"]], &[("a", &[]), ("b", &[])])),
+            "invalid bundle spec: component `b` is in no wave"
+        );
+        assert_eq!(
+            error(&spec(vec![vec!["a", "x"]], &[("a", &[])])),
+            "invalid bundle spec: wave 0 names unknown component `x`"
+        );
+        assert_eq!(
+            error(&spec(vec![vec!["a"]], &[("a", &["zz"])])),
+            "invalid bundle spec: component `a` depends on unknown component `zz`"
+        );
+    }
+
+    #[test]
+    fn duplicates_and_absolute_paths_are_refused() {
+        let mut s = spec(vec![vec!["a"]], &[("a", &[])]);
+        let object = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w", "namespace": "n"}});
+        let mut other_version = object.clone();
+        other_version["apiVersion"] = json!("apps/v1beta1");
+        let prov = |line| Provenance {
+            component: "a".into(),
+            source: None,
+            file: "x.yaml".into(),
+            line,
+            producer: "manifests".into(),
+        };
+        s.components[0].objects = vec![(object.clone(), prov(1)), (other_version, prov(9))];
+        assert_eq!(
+            error(&s),
+            "Deployment.apps n/w is defined twice: at x.yaml:1 (component `a`) and at x.yaml:9 (component `a`)"
+        );
+        let mut absolute = prov(1);
+        absolute.file = "/home/me/x.yaml".into();
+        s.components[0].objects = vec![(object, absolute)];
+        assert!(matches!(
+            build(&s),
+            Err(BundleError::AbsoluteProvenance { .. })
+        ));
+    }
+}

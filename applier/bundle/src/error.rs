@@ -75,7 +75,7 @@ pub enum BundleError {
     )]
     Unreadable { path: PathBuf, reason: String },
 
-    #[error("bundle `{}` failed verification ({} problem{})", report.path, report.problems.len(), if report.problems.len() == 1 { "" } else { "s" })]
+    #[error("bundle `{}` failed verification:\n{}", report.path, problem_lines(report))]
     #[diagnostic(
         code(kiln::bundle::unverified),
         help("rebuild the bundle with `kiln build`; run `kiln verify` to list every problem")
@@ -85,6 +85,21 @@ pub enum BundleError {
     #[error("cannot serialize the manifest")]
     #[diagnostic(code(kiln::bundle::serialize))]
     Serialize(#[source] serde_json::Error),
+}
+
+/// The first problems of a report, one per line, for the error message.
+fn problem_lines(report: &VerifyReport) -> String {
+    const SHOWN: usize = 10;
+    let mut lines: Vec<String> = report
+        .problems
+        .iter()
+        .take(SHOWN)
+        .map(|p| format!("  {}", p.describe()))
+        .collect();
+    if report.problems.len() > SHOWN {
+        lines.push(format!("  … and {} more", report.problems.len() - SHOWN));
+    }
+    lines.join("\n")
 }
 
 fn at(p: &Provenance) -> String {

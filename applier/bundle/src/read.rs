@@ -9,7 +9,7 @@ use crate::error::BundleError;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Every file of a bundle by `/`-separated relative path, plus entries that are not plain files.
 #[derive(Debug, Default)]
@@ -24,7 +24,14 @@ pub fn read(path: &Path) -> Result<RawBundle, BundleError> {
     let meta = fs::metadata(path).map_err(|e| BundleError::io("open", path, e))?;
     if meta.is_dir() {
         let mut raw = RawBundle::default();
-        read_dir(path, "", &mut raw)?;
+        let mut files = Vec::new();
+        walk(path, "", &mut files, &mut raw.rejected)?;
+        let contents = crate::par::map(&files, |(_, full)| {
+            fs::read(full).map_err(|e| BundleError::io("read", full, e))
+        });
+        for ((rel, _), bytes) in files.into_iter().zip(contents) {
+            raw.files.insert(rel, bytes?);
+        }
         Ok(raw)
     } else {
         let file = fs::File::open(path).map_err(|e| BundleError::io("open", path, e))?;
@@ -35,7 +42,13 @@ pub fn read(path: &Path) -> Result<RawBundle, BundleError> {
     }
 }
 
-fn read_dir(dir: &Path, prefix: &str, raw: &mut RawBundle) -> Result<(), BundleError> {
+/// Lists the regular files under `dir` as (relative path, full path); anything else is rejected.
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    files: &mut Vec<(String, PathBuf)>,
+    rejected: &mut Vec<(String, String)>,
+) -> Result<(), BundleError> {
     let entries = fs::read_dir(dir).map_err(|e| BundleError::io("read directory", dir, e))?;
     let mut entries: Vec<_> = entries
         .collect::<Result<_, _>>()
@@ -44,7 +57,7 @@ fn read_dir(dir: &Path, prefix: &str, raw: &mut RawBundle) -> Result<(), BundleE
     for entry in entries {
         let os_name = entry.file_name();
         let Some(name) = os_name.to_str() else {
-            raw.rejected.push((
+            rejected.push((
                 format!("{prefix}{}", os_name.to_string_lossy()),
                 "file name is not UTF-8".into(),
             ));
@@ -56,13 +69,11 @@ fn read_dir(dir: &Path, prefix: &str, raw: &mut RawBundle) -> Result<(), BundleE
             .file_type()
             .map_err(|e| BundleError::io("inspect", &path, e))?;
         if file_type.is_dir() {
-            read_dir(&path, &format!("{rel}/"), raw)?;
+            walk(&path, &format!("{rel}/"), files, rejected)?;
         } else if file_type.is_file() {
-            let bytes = fs::read(&path).map_err(|e| BundleError::io("read", &path, e))?;
-            raw.files.insert(rel, bytes);
+            files.push((rel, path));
         } else {
-            raw.rejected
-                .push((rel, "not a regular file (symlink or special file)".into()));
+            rejected.push((rel, "not a regular file (symlink or special file)".into()));
         }
     }
     Ok(())

@@ -97,3 +97,16 @@ fn reversed_diff_mirrors_counts() {
     assert_eq!((forward.added, forward.removed), (back.removed, back.added));
     assert_eq!(forward.changed, back.changed);
 }
+
+#[test]
+fn markdown_stays_within_the_comment_limit() {
+    let (_tmp, a, b) = pair();
+    let d = diff(&a, &b);
+    let full = d.to_markdown();
+    let small = d.to_markdown_limited(900);
+    assert!(small.len() < full.len());
+    assert!(
+        small.contains("more objects not shown") || small.contains("not shown; run `kiln diff`"),
+        "{small}"
+    );
+}

@@ -23,6 +23,8 @@
 //!   newlines); otherwise double-quoted with the escapes of [`write_double_quoted`].
 //! - Mapping keys follow the same plain/double-quoted rule (never block scalars). A key longer than
 //!   1024 bytes, which YAML forbids as an implicit key, uses the explicit `? key` form.
+//! - With [`EmitOptions::go_style`] (the ordered, `kubectl`-like mode) strings and keys follow
+//!   Go's `yaml.v3` styles instead (see [`crate::gostyle`]); everything else is the same.
 //! - No comments, no document markers, no anchors or tags; every line ends with `\n` (never `\r\n`)
 //!   and has no trailing spaces, except inside block scalars, where content is kept verbatim.
 

@@ -4,6 +4,10 @@
 //! users expect it decoded the way `sigs.k8s.io/yaml` (Kubernetes, Helm, kustomize) decodes it.
 //! This crate is the one place that knows how: callers get `serde_json::Value` documents with the
 //! line each document starts on, so provenance can point at the source.
+//!
+//! It also writes YAML: [`to_canonical_string`] is the canonical form hashed into bundles
+//! ([`emit`]), [`to_string`] prints objects as `kubectl kustomize` does ([`gostyle`]), and
+//! [`parse_emitted`] reads the emitter's own output fast ([`emitted`]).
 
 pub mod emit;
 pub mod emitted;

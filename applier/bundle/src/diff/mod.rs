@@ -10,12 +10,14 @@ mod fields;
 mod render;
 
 pub use fields::{FieldChange, FieldOp, diff_values};
+pub use render::MARKDOWN_LIMIT;
 
 use crate::bundle::Bundle;
 use crate::digest::Digest;
 use crate::model::ObjectKey;
 use serde::Serialize;
 use serde_json::Value;
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// Everything that differs between two bundles.
@@ -123,11 +125,31 @@ pub fn diff(from: &Bundle, to: &Bundle) -> BundleDiff {
     let b = index(to);
     let mut summary = Summary::default();
     let mut objects = Vec::new();
-    let mut keys: Vec<&ObjectKey> = a.keys().chain(b.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    for key in keys {
-        let diff = match (a.get(key), b.get(key)) {
+    // Both maps are sorted by key: walk them together instead of looking keys up.
+    let mut ia = a.iter().peekable();
+    let mut ib = b.iter().peekable();
+    loop {
+        let order = match (ia.peek(), ib.peek()) {
+            (None, None) => break,
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some((ka, _)), Some((kb, _))) => ka.cmp(kb),
+        };
+        let (key, left, right) = match order {
+            Ordering::Less => match ia.next() {
+                Some((k, l)) => (k, Some(l), None),
+                None => break,
+            },
+            Ordering::Greater => match ib.next() {
+                Some((k, r)) => (k, None, Some(r)),
+                None => break,
+            },
+            Ordering::Equal => match (ia.next(), ib.next()) {
+                (Some((k, l)), Some((_, r))) => (k, Some(l), Some(r)),
+                _ => break,
+            },
+        };
+        let diff = match (left, right) {
             (Some((ca, da, va)), Some((cb, db, vb))) => {
                 let moved_from = (ca != cb).then(|| ca.to_string());
                 if da == db {

@@ -5,6 +5,9 @@ use super::{BundleDiff, ComponentDiff, FieldChange, FieldOp, ObjectDiff, Status}
 use serde_json::Value;
 use std::fmt::Write as _;
 
+/// The default size budget of [`BundleDiff::to_markdown`], below GitHub's comment limit.
+pub const MARKDOWN_LIMIT: usize = 60_000;
+
 impl BundleDiff {
     /// Plain text: a header, a summary line, then one block per differing object.
     pub fn to_text(&self) -> String {
@@ -45,8 +48,15 @@ impl BundleDiff {
     }
 
     /// Markdown for a pull-request comment: a title, a summary table, a table of differing
-    /// objects, and a collapsible `diff` block of field changes per changed object.
+    /// objects, and a collapsible `diff` block of field changes per changed object; at most
+    /// [`MARKDOWN_LIMIT`] bytes (GitHub refuses comments over 65,536 characters).
     pub fn to_markdown(&self) -> String {
+        self.to_markdown_limited(MARKDOWN_LIMIT)
+    }
+
+    /// [`BundleDiff::to_markdown`] within about `limit` bytes: object rows stop at two thirds of
+    /// it and detail blocks at the limit, each with a note saying how many were left out.
+    pub fn to_markdown_limited(&self, limit: usize) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -88,7 +98,15 @@ impl BundleDiff {
         if !self.objects.is_empty() {
             out.push_str("| | Kind | Namespace | Name | Component | Fields |\n");
             out.push_str("|---|---|---|---|---|---:|\n");
-            for o in &self.objects {
+            for (shown, o) in self.objects.iter().enumerate() {
+                if out.len() > limit / 3 * 2 {
+                    let _ = writeln!(
+                        out,
+                        "| | … {} more objects not shown | | | | |",
+                        self.objects.len() - shown
+                    );
+                    break;
+                }
                 let kind = if o.key.group.is_empty() {
                     o.key.kind.clone()
                 } else {
@@ -118,9 +136,23 @@ impl BundleDiff {
             }
             out.push('\n');
         }
-        for o in self.objects.iter().filter(|o| !o.fields.is_empty()) {
+        let detailed: Vec<&ObjectDiff> = self
+            .objects
+            .iter()
+            .filter(|o| !o.fields.is_empty())
+            .collect();
+        for (shown, o) in detailed.iter().enumerate() {
             let body: Vec<String> = o.fields.iter().flat_map(diff_block_lines).collect();
             let fence = fence_for(&body);
+            let size: usize = body.iter().map(|l| l.len() + 1).sum::<usize>() + 200;
+            if out.len() + size > limit {
+                let _ = writeln!(
+                    out,
+                    "_Field changes of {} more objects not shown; run `kiln diff` for the full output._",
+                    detailed.len() - shown
+                );
+                break;
+            }
             let _ = writeln!(
                 out,
                 "<details>\n<summary><code>{}</code> ({} field{})</summary>\n",
@@ -332,6 +364,9 @@ fn text_diff(a: String, b: String) -> Vec<String> {
             skipped = true;
         }
     }
+    if skipped {
+        out.push("  ...".to_string());
+    }
     out
 }
 
@@ -372,4 +407,36 @@ fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fences_outgrow_backticks_in_content() {
+        assert_eq!(fence_for(&["plain".into()]), "```");
+        assert_eq!(fence_for(&["a ```` b".into()]), "`````");
+    }
+
+    #[test]
+    fn markdown_text_is_escaped() {
+        assert_eq!(md_escape("a|b_c*<x>"), "a\\|b\\_c\\*\\<x\\>");
+        assert_eq!(md_code("a`b|c"), "a'b\\|c");
+    }
+
+    #[test]
+    fn text_diff_keeps_context_around_changes() {
+        let a: String = (1..=20).map(|i| format!("line{i}\n")).collect();
+        let b = a.replace("line10\n", "line10 changed\n");
+        let lines = text_diff(a, b);
+        assert_eq!(lines.first().map(String::as_str), Some("  ..."));
+        assert!(lines.contains(&"-   line10".to_string()));
+        assert!(lines.contains(&"+   line10 changed".to_string()));
+        assert_eq!(lines.len(), 1 + 3 + 2 + 3 + 1);
+        assert_eq!(
+            text_diff("a\n".into(), "a".into()),
+            ["    (only line breaks at the end differ)"]
+        );
+    }
 }
