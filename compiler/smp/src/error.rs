@@ -34,6 +34,15 @@ pub enum SmpError {
         /// The directive's value.
         value: String,
     },
+    /// Objects nested deeper than any real resource.
+    #[error("object nested deeper than {limit} levels at `{path}`")]
+    #[diagnostic(code(kiln::smp::too_deep))]
+    TooDeep {
+        /// Dotted path where the limit was reached.
+        path: String,
+        /// The nesting limit.
+        limit: usize,
+    },
     /// A custom OpenAPI document that cannot serve as merge schema.
     #[error("invalid OpenAPI document: {reason}")]
     #[diagnostic(

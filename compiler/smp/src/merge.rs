@@ -56,13 +56,18 @@ pub fn merge_owned(
     patch: Value,
     schema: &Schema,
 ) -> Result<Option<Value>, SmpError> {
-    let mut walker = Walker { schema };
+    let mut walker = Walker { schema, depth: 0 };
     walker.walk(Sides::Pair(Some(original), Some(patch)), None)
 }
 
 struct Walker<'s> {
     schema: &'s Schema,
+    depth: usize,
 }
+
+/// Nesting deeper than any Kubernetes object; past it the walk stops. The stack grows on the
+/// heap as needed below it, so callers on small thread stacks are safe too.
+const MAX_DEPTH: usize = 2000;
 
 /// Which side of the merge a visit kept as the node to continue with.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -134,6 +139,23 @@ impl Walker<'_> {
     }
 
     fn walk_kept(
+        &mut self,
+        sides: Sides,
+        schema: Option<NodeId>,
+    ) -> Result<(Option<Value>, Kept), SmpError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(SmpError::TooDeep {
+                path: String::new(),
+                limit: MAX_DEPTH,
+            });
+        }
+        self.depth += 1;
+        let result = stacker::maybe_grow(64 * 1024, 1024 * 1024, || self.walk_node(sides, schema));
+        self.depth -= 1;
+        result
+    }
+
+    fn walk_node(
         &mut self,
         sides: Sides,
         schema: Option<NodeId>,
@@ -635,6 +657,44 @@ mod tests {
         )
         .unwrap();
         assert_eq!(result, None);
+    }
+
+    #[test]
+    fn deep_nesting_works_on_small_stacks_and_absurd_nesting_is_an_error() {
+        let nested = |depth: usize| {
+            let mut deep = json!("leaf");
+            for _ in 0..depth {
+                deep = json!({ "a": deep });
+            }
+            deep
+        };
+        let run = move |depth: usize| {
+            let deep = nested(depth);
+            let original = json!({"kind": "Thing", "spec": deep.clone()});
+            let patch = json!({"spec": deep});
+            std::thread::Builder::new()
+                .stack_size(256 << 10)
+                .spawn(move || {
+                    let result = merge_owned(original, patch, Schema::builtin());
+                    let outcome = result.as_ref().map(|_| ()).map_err(Clone::clone);
+                    (outcome, result.ok())
+                })
+                .unwrap()
+                .join()
+                .unwrap()
+                .0
+        };
+        // Building, cloning and dropping the inputs recurses in serde_json: do that on a roomy
+        // stack, and only the merge on a small one.
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(move || {
+                assert_eq!(run(500), Ok(()));
+                assert!(matches!(run(2100), Err(SmpError::TooDeep { .. })));
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]
