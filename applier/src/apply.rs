@@ -413,7 +413,7 @@ impl Run<'_> {
         }
         let mut objects: Vec<ObjectRef> = plan.items.iter().map(|p| p.item.oref.clone()).collect();
         objects.extend(kept_in_inventory);
-        let changed = self.report.writes_so_far(self.kube) > 0
+        let changed = self.report.wrote_objects()
             || plan.inventory.as_ref().is_none_or(|inv| {
                 inv.digest != plan.digest || inv.status != "applied" || inv.objects != objects
             });
@@ -487,8 +487,8 @@ impl Run<'_> {
 }
 
 impl ApplyReport {
-    fn writes_so_far(&self, _kube: &Kube) -> usize {
-        self.created.len() + self.updated.len() + self.pruned.len()
+    fn wrote_objects(&self) -> bool {
+        !self.created.is_empty() || !self.updated.is_empty() || !self.pruned.is_empty()
     }
 }
 

@@ -764,3 +764,108 @@ pub fn json_merge_patch(target: &mut Value, patch: &Value) {
         _ => *target = patch.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(manager: &str) -> WriteCtx {
+        WriteCtx {
+            manager: manager.into(),
+            ..Default::default()
+        }
+    }
+
+    fn deployment(replicas: i64) -> Value {
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "w"}},
+                "template": {"metadata": {"labels": {"app": "w"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}}})
+    }
+
+    #[test]
+    fn stale_resource_version_is_a_conflict_and_spec_changes_bump_generation() {
+        let mut s = Store::new();
+        let def = s.def_by_kind("apps", "Deployment").unwrap().clone();
+        let created = s.create(&def, "default", deployment(1), &ctx("a")).unwrap();
+        assert_eq!(created["metadata"]["generation"], 1);
+        let rv = created["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
+        let mut update = deployment(2);
+        update["metadata"]["resourceVersion"] = json!(rv);
+        let updated = s
+            .update(&def, "default", "web", update.clone(), &ctx("a"))
+            .unwrap();
+        assert_eq!(updated["metadata"]["generation"], 2);
+        let err = s
+            .update(&def, "default", "web", update, &ctx("a"))
+            .unwrap_err();
+        assert_eq!(err.code, 409);
+        assert_eq!(err.body["reason"], "Conflict");
+
+        // A status write does not bump the generation.
+        let status = s
+            .set_status(&def, "default", "web", json!({"observedGeneration": 2}))
+            .unwrap();
+        assert_eq!(status["metadata"]["generation"], 2);
+        assert_eq!(status["status"]["observedGeneration"], 2);
+    }
+
+    #[test]
+    fn dry_run_stores_nothing_and_missing_namespaces_are_not_found() {
+        let mut s = Store::new();
+        let def = s.def_by_kind("", "ConfigMap").unwrap().clone();
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"k": "v"}});
+        let dry = WriteCtx {
+            dry_run: true,
+            ..ctx("a")
+        };
+        let rv = s.rv;
+        s.create(&def, "default", cm.clone(), &dry).unwrap();
+        assert_eq!(s.rv, rv);
+        assert!(s.get(&def, "default", "c").is_err());
+        let err = s.create(&def, "nowhere", cm, &ctx("a")).unwrap_err();
+        assert_eq!(err.code, 404);
+        assert_eq!(err.body["message"], "namespaces \"nowhere\" not found");
+    }
+
+    #[test]
+    fn deleting_an_owner_collects_dependents_unless_orphaned() {
+        let mut s = Store::new();
+        let def = s.def_by_kind("", "ConfigMap").unwrap().clone();
+        let owner = s
+            .create(
+                &def,
+                "default",
+                json!({"metadata": {"name": "owner"}}),
+                &ctx("a"),
+            )
+            .unwrap();
+        let uid = owner["metadata"]["uid"].clone();
+        for name in ["d1", "d2"] {
+            let dep = json!({"metadata": {"name": name, "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid}]}});
+            s.create(&def, "default", dep, &ctx("a")).unwrap();
+        }
+        s.delete(&def, "default", "owner", "Background", false)
+            .unwrap();
+        assert!(s.get(&def, "default", "d1").is_err());
+
+        let owner = s
+            .create(
+                &def,
+                "default",
+                json!({"metadata": {"name": "owner"}}),
+                &ctx("a"),
+            )
+            .unwrap();
+        let uid = owner["metadata"]["uid"].clone();
+        let dep = json!({"metadata": {"name": "d3", "ownerReferences": [{"uid": uid}]}});
+        s.create(&def, "default", dep, &ctx("a")).unwrap();
+        s.delete(&def, "default", "owner", "Orphan", false).unwrap();
+        let orphan = s.get(&def, "default", "d3").unwrap();
+        assert_eq!(orphan["metadata"]["ownerReferences"], json!([]));
+    }
+}
