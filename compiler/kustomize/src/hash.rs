@@ -103,11 +103,9 @@ fn field_or_empty(obj: &Value, key: &str) -> Value {
 /// The hash suffix for a ConfigMap, Secret or any other object.
 pub fn hash_object(obj: &Value) -> String {
     let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
-    let name = obj
-        .get("metadata")
-        .and_then(|m| m.get("name"))
-        .cloned()
-        .unwrap_or(Value::String(String::new()));
+    // kustomize looks the name up with the single path element "metadata/name", which never
+    // matches: the name it hashes is always empty.
+    let name = Value::String(String::new());
     let mut m = Map::new();
     let encoded_value = match kind {
         "ConfigMap" => {
