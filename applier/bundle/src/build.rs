@@ -118,7 +118,7 @@ pub fn build(spec: &BundleSpec) -> Result<BuiltBundle, BundleError> {
         components,
         lock: spec.lock.as_ref().map(canonical::sort_keys),
     };
-    let manifest_bytes = canonical::json_bytes(&manifest).map_err(BundleError::Serialize)?;
+    let manifest_bytes = canonical::manifest_bytes(&manifest).map_err(BundleError::Serialize)?;
     let digest = Digest::of(&manifest_bytes);
     files.insert(layout::MANIFEST.to_string(), manifest_bytes);
     Ok(BuiltBundle {

@@ -17,6 +17,7 @@
 //! keys, strings escaped as `serde_json` does: `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other
 //! control characters as `\u00XX`, everything else literal UTF-8), followed by one `\n`.
 
+use crate::model::Manifest;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -51,6 +52,22 @@ pub fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>, serde_json::Error>
     Ok(bytes)
 }
 
+/// The canonical JSON bytes of a manifest: the same bytes as [`json_bytes`], produced without an
+/// intermediate value because the manifest types declare their fields in sorted order.
+pub fn manifest_bytes(manifest: &Manifest) -> Result<Vec<u8>, serde_json::Error> {
+    let mut bytes = serde_json::to_vec_pretty(manifest)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Serializes an optional free-form value with its keys sorted.
+pub(crate) fn serialize_sorted<S: serde::Serializer>(
+    value: &Option<Value>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    value.as_ref().map(sort_keys).serialize(serializer)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +80,37 @@ mod tests {
         assert_eq!(
             String::from_utf8(bytes).unwrap(),
             "{\n  \"a\": {\n    \"_\": null,\n    \"z\": [\n      {\n        \"x\": 2,\n        \"y\": 1\n      }\n    ]\n  },\n  \"b\": 1\n}\n"
+        );
+    }
+
+    #[test]
+    fn manifest_fields_are_declared_in_canonical_order() {
+        use crate::{BundleSpec, ComponentSpec, Provenance, build};
+        let spec = BundleSpec {
+            project: "p".into(),
+            target: "t".into(),
+            compiler_version: "k".into(),
+            components: vec![ComponentSpec {
+                name: "c".into(),
+                depends_on: vec![],
+                objects: vec![(
+                    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "n"}}),
+                    Provenance {
+                        component: "c".into(),
+                        source: Some("s".into()),
+                        file: "f".into(),
+                        line: 1,
+                        producer: "manifests".into(),
+                    },
+                )],
+            }],
+            waves: vec![vec!["c".into()]],
+            lock: Some(json!({"z": 1, "a": {"y": 2, "b": 3}})),
+        };
+        let manifest = build(&spec).unwrap().manifest;
+        assert_eq!(
+            manifest_bytes(&manifest).unwrap(),
+            json_bytes(&manifest).unwrap()
         );
     }
 

@@ -19,15 +19,15 @@ pub const FORMAT: &str = "kiln.bundle/v1";
 pub struct Provenance {
     /// The component that produced the object.
     pub component: String,
-    /// The declared source the file was read from (`None` for files of the project itself).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
     /// The file, relative to its source or project root (never an absolute path).
     pub file: String,
     /// The 1-based line where the object's document starts in `file`.
     pub line: usize,
     /// The renderer that produced the object (`manifests`, `kustomize`, `helm`, `stdlib:tenant`…).
     pub producer: String,
+    /// The declared source the file was read from (`None` for files of the project itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// One component as the compiler hands it to the writer.
@@ -60,11 +60,11 @@ pub struct BundleSpec {
 pub struct ObjectId {
     /// The API group (`apps`), empty for the core group.
     pub group: String,
-    pub version: String,
     pub kind: String,
+    pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    pub name: String,
+    pub version: String,
 }
 
 impl ObjectId {
@@ -181,44 +181,51 @@ fn kind_of(v: &Value) -> &'static str {
 }
 
 /// `bundle.json`: the root of a bundle. Its canonical bytes are hashed into the bundle digest.
+///
+/// Fields of the manifest types are declared in bytewise order of their JSON names, so that
+/// serializing them directly gives canonical JSON (see [`crate::canonical::manifest_bytes`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
-    /// Always [`FORMAT`].
-    pub format: String,
-    pub project: String,
-    pub target: String,
     /// The compiler that wrote the bundle.
     pub compiler: String,
-    /// Component names per apply wave.
-    pub waves: Vec<Vec<String>>,
     /// Components ordered by wave, then name.
     pub components: Vec<ComponentEntry>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Always [`FORMAT`].
+    pub format: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::canonical::serialize_sorted"
+    )]
     pub lock: Option<Value>,
+    pub project: String,
+    pub target: String,
+    /// Component names per apply wave.
+    pub waves: Vec<Vec<String>>,
 }
 
 /// A component in the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComponentEntry {
-    pub name: String,
     pub depends_on: Vec<String>,
-    /// Index into [`Manifest::waves`].
-    pub wave: usize,
+    pub name: String,
     /// Objects ordered by identity (group, kind, namespace, name, version).
     pub objects: Vec<ObjectEntry>,
+    /// Index into [`Manifest::waves`].
+    pub wave: usize,
 }
 
 /// An object in the manifest: its identity, file, digest and provenance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ObjectEntry {
-    pub id: ObjectId,
-    /// Path of the object's file inside the bundle, `/`-separated.
-    pub file: String,
     /// blake3 of the file's bytes (the object's canonical YAML).
     pub digest: Digest,
+    /// Path of the object's file inside the bundle, `/`-separated.
+    pub file: String,
+    pub id: ObjectId,
     pub provenance: Provenance,
 }
 

@@ -213,7 +213,7 @@ pub(crate) fn verify_raw(
         });
         return (report, None);
     }
-    match canonical::json_bytes(&manifest) {
+    match canonical::manifest_bytes(&manifest) {
         Ok(bytes) if &bytes == manifest_bytes => {}
         _ => report.problems.push(Problem::ManifestNotCanonical),
     }
