@@ -21,7 +21,8 @@ pub type NodeId = usize;
 /// Merge-relevant view of one OpenAPI schema object.
 #[derive(Debug, Default, Clone)]
 struct Node {
-    properties: HashMap<String, NodeId>,
+    /// `None`: the property exists but its `$ref` names no definition (no schema, as in kyaml).
+    properties: HashMap<String, Option<NodeId>>,
     additional: Option<NodeId>,
     items: Option<NodeId>,
     is_array: bool,
@@ -101,6 +102,31 @@ impl Schema {
         Ok(builder.schema)
     }
 
+    /// A custom document together with the built-in definitions, the built-in ones winning
+    /// where both define a name or a type. kustomize ends up with this union when the
+    /// `openapi: {path}` comes from a base or component rather than the top kustomization
+    /// (it then loads its built-in schema as well); with `openapi` on the top kustomization it
+    /// uses the custom document alone ([`Schema::with_openapi`]).
+    pub fn with_openapi_and_builtin(doc: &Value) -> Result<Schema, SmpError> {
+        let custom = doc
+            .get("definitions")
+            .and_then(Value::as_object)
+            .ok_or_else(|| SmpError::InvalidOpenApi {
+                reason: "the document has no `definitions` object".into(),
+            })?;
+        let builtin: Value =
+            serde_json::from_str(BUILTIN).expect("embedded merge schema is valid JSON");
+        let mut definitions = custom.clone();
+        if let Some(Value::Object(builtin)) = builtin.get("definitions") {
+            for (name, body) in builtin {
+                definitions.insert(name.clone(), body.clone());
+            }
+        }
+        let mut union = serde_json::Map::new();
+        union.insert("definitions".into(), Value::Object(definitions));
+        Schema::with_openapi(&Value::Object(union))
+    }
+
     /// The schema of a resource type, or `None` for types the schema does not know.
     pub fn for_type(&self, api_version: &str, kind: &str) -> Option<NodeId> {
         self.by_type
@@ -111,7 +137,10 @@ impl Schema {
     /// Schema of a field of an object (a named property, else the map value schema).
     pub fn field(&self, node: NodeId, name: &str) -> Option<NodeId> {
         let node = &self.nodes[node];
-        node.properties.get(name).copied().or(node.additional)
+        match node.properties.get(name) {
+            Some(property) => *property,
+            None => node.additional,
+        }
     }
 
     /// Schema of the items of an array schema.
@@ -179,26 +208,22 @@ impl Builder {
         self.schema.nodes.len() - 1
     }
 
-    fn reference(&self, reference: &str, at: &str) -> Result<NodeId, SmpError> {
+    /// The definition a `$ref` names; `None` when it names none (kyaml then has no schema).
+    fn reference(&self, reference: &str) -> Option<NodeId> {
         let name = reference
             .strip_prefix("#/definitions/")
             .unwrap_or(reference);
-        self.defs
-            .get(name)
-            .copied()
-            .ok_or_else(|| SmpError::InvalidOpenApi {
-                reason: format!("{at}: $ref `{reference}` names no definition"),
-            })
+        self.defs.get(name).copied()
     }
 
     /// Schema for a property, list item or map value: a `$ref` resolves to its definition
     /// (dropping the sibling keywords, as kustomize does), anything else is parsed inline.
-    fn parse_child(&mut self, body: &Value, at: &str) -> Result<NodeId, SmpError> {
+    fn parse_child(&mut self, body: &Value, at: &str) -> Result<Option<NodeId>, SmpError> {
         if let Some(reference) = body.get("$ref").and_then(Value::as_str) {
-            return self.reference(reference, at);
+            return Ok(self.reference(reference));
         }
         let node = self.parse_inline(body, at)?;
-        Ok(self.push(node))
+        Ok(Some(self.push(node)))
     }
 
     fn parse_inline(&mut self, body: &Value, at: &str) -> Result<Node, SmpError> {
@@ -248,12 +273,12 @@ impl Builder {
         if let Some(extra) = object.get("additionalProperties")
             && extra.is_object()
         {
-            node.additional = Some(self.parse_child(extra, &format!("{at}.additionalProperties"))?);
+            node.additional = self.parse_child(extra, &format!("{at}.additionalProperties"))?;
         }
         if let Some(items) = object.get("items")
             && items.is_object()
         {
-            node.items = Some(self.parse_child(items, &format!("{at}.items"))?);
+            node.items = self.parse_child(items, &format!("{at}.items"))?;
         }
         Ok(node)
     }
@@ -276,13 +301,10 @@ impl Builder {
                 let target = reference
                     .strip_prefix("#/definitions/")
                     .unwrap_or(reference);
-                current = definitions
-                    .get(target)
-                    .ok_or_else(|| SmpError::InvalidOpenApi {
-                        reason: format!(
-                            "definitions.{name}: $ref `{reference}` names no definition"
-                        ),
-                    })?;
+                let Some(next) = definitions.get(target) else {
+                    break;
+                };
+                current = next;
                 let target_id = self.defs[target];
                 let id = self.defs[name];
                 self.schema.nodes[id] = self.schema.nodes[target_id].clone();
@@ -362,10 +384,37 @@ mod tests {
     }
 
     #[test]
-    fn dangling_refs_are_errors() {
-        let doc = serde_json::json!({"definitions": {"a": {"properties": {"b": {"$ref": "#/definitions/missing"}}}}});
-        let err = Schema::with_openapi(&doc).unwrap_err();
-        insta::assert_snapshot!(err.to_string(), @"invalid OpenAPI document: definitions.a.b: $ref `#/definitions/missing` names no definition");
+    fn dangling_refs_leave_a_field_without_schema() {
+        let doc = serde_json::json!({"definitions": {"a": {
+            "x-kubernetes-group-version-kind": [{"group": "x", "version": "v1", "kind": "A"}],
+            "properties": {"b": {"$ref": "#/definitions/missing"}},
+            "additionalProperties": {"type": "object"}
+        }}});
+        let schema = Schema::with_openapi(&doc).unwrap();
+        let a = schema.for_type("x/v1", "A").unwrap();
+        assert_eq!(schema.field(a, "b"), None);
+        assert!(schema.field(a, "c").is_some());
+    }
+
+    #[test]
+    fn union_with_builtin_keeps_both_and_prefers_builtin() {
+        let doc = serde_json::json!({"definitions": {
+            "a.Widget": {
+                "x-kubernetes-group-version-kind": [{"group": "example.com", "version": "v1", "kind": "Widget"}],
+                "properties": {"template": {"$ref": "#/definitions/io.k8s.api.core.v1.PodTemplateSpec"}}
+            },
+            "io.k8s.api.core.v1.PodSpec": {"properties": {}}
+        }});
+        let schema = Schema::with_openapi_and_builtin(&doc).unwrap();
+        let widget = schema.for_type("example.com/v1", "Widget").unwrap();
+        let containers = schema
+            .lookup(widget, &["template", "spec", "containers"])
+            .unwrap();
+        assert!(
+            schema.merges(containers),
+            "the built-in PodSpec replaces the custom one"
+        );
+        assert!(schema.for_type("apps/v1", "Deployment").is_some());
     }
 
     #[test]
