@@ -144,6 +144,8 @@ pub(crate) struct Lexer<'a> {
     continue_ok: bool,
     done: bool,
     error: Option<String>,
+    /// Vectorised search for the left delimiter.
+    left_finder: memchr::memmem::Finder<'a>,
 }
 
 fn is_space(r: Option<char>) -> bool {
@@ -152,7 +154,8 @@ fn is_space(r: Option<char>) -> bool {
 
 fn is_alnum(r: Option<char>) -> bool {
     match r {
-        Some(c) => c == '_' || c.is_alphabetic() || is_unicode_digit(c),
+        Some(c) if c.is_ascii() => c == '_' || c.is_ascii_alphanumeric(),
+        Some(c) => c.is_alphabetic() || is_unicode_digit(c),
         None => false,
     }
 }
@@ -175,23 +178,8 @@ fn is_nd(c: char) -> bool {
     ND_STARTS.iter().any(|&s| u >= s && u < s + 10)
 }
 
-/// `hay.find(delim)`, searching for the delimiter's first byte with `memchr` first.
-fn find_delim(hay: &str, delim: &str) -> Option<usize> {
-    let first = *delim.as_bytes().first()?;
-    let bytes = hay.as_bytes();
-    let mut from = 0;
-    while let Some(i) = bytes[from..].iter().position(|&b| b == first) {
-        let at = from + i;
-        if bytes[at..].starts_with(delim.as_bytes()) {
-            return Some(at);
-        }
-        from = at + 1;
-    }
-    None
-}
-
 fn count_newlines(s: &str) -> usize {
-    s.bytes().filter(|&b| b == b'\n').count()
+    memchr::memchr_iter(b'\n', s.as_bytes()).count()
 }
 
 fn is_printable_ascii(c: char) -> bool {
@@ -231,10 +219,20 @@ impl<'a> Lexer<'a> {
             continue_ok,
             done: false,
             error: None,
+            left_finder: memchr::memmem::Finder::new(left.as_bytes()),
         }
     }
 
     fn next(&mut self) -> Option<char> {
+        if let Some(&b) = self.input.as_bytes().get(self.pos) {
+            if b.is_ascii() {
+                self.pos += 1;
+                if b == b'\n' {
+                    self.line += 1;
+                }
+                return Some(b as char);
+            }
+        }
         match self.input[self.pos..].chars().next() {
             None => {
                 self.at_eof = true;
@@ -251,7 +249,22 @@ impl<'a> Lexer<'a> {
     }
 
     fn peek(&mut self) -> Option<char> {
-        self.input[self.pos..].chars().next()
+        match self.input.as_bytes().get(self.pos) {
+            Some(&b) if b.is_ascii() => Some(b as char),
+            _ => self.input[self.pos..].chars().next(),
+        }
+    }
+
+    /// Skips ASCII letters, digits and `_` (the common case of `is_alnum`).
+    fn skip_ascii_alnum(&mut self) {
+        let bytes = self.input.as_bytes();
+        while let Some(&b) = bytes.get(self.pos) {
+            if b == b'_' || b.is_ascii_alphanumeric() {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
     }
 
     fn backup(&mut self) {
@@ -317,24 +330,25 @@ impl<'a> Lexer<'a> {
     }
 
     fn at_right_delim(&self) -> (bool, bool) {
-        let rest = &self.input[self.pos..];
-        if has_right_trim_marker(rest) && rest[TRIM_MARKER_LEN..].starts_with(self.right) {
+        let rest = &self.input.as_bytes()[self.pos..];
+        let right = self.right.as_bytes();
+        if rest.len() >= 2
+            && matches!(rest[0], b' ' | b'\t' | b'\r' | b'\n')
+            && rest[1] == b'-'
+            && rest[2..].starts_with(right)
+        {
             return (true, true);
         }
-        if rest.starts_with(self.right) {
-            return (true, false);
-        }
-        (false, false)
+        (rest.starts_with(right), false)
     }
 
     fn at_terminator(&mut self) -> bool {
-        let r = self.peek();
-        if is_space(r) {
-            return true;
-        }
-        match r {
-            None | Some('.' | ',' | '|' | ':' | ')' | '(') => true,
-            _ => self.input[self.pos..].starts_with(self.right),
+        let rest = &self.input.as_bytes()[self.pos..];
+        match rest.first() {
+            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'.' | b',' | b'|' | b':' | b')' | b'(') => {
+                true
+            }
+            _ => rest.starts_with(self.right.as_bytes()),
         }
     }
 
@@ -382,7 +396,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_text(&mut self) -> Result<Item<'a>, State> {
-        if let Some(x) = find_delim(&self.input[self.pos..], self.left) {
+        if let Some(x) = self.left_finder.find(&self.input.as_bytes()[self.pos..]) {
             if x > 0 {
                 self.pos += x;
                 let mut trim = 0;
@@ -548,6 +562,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_identifier(&mut self) -> Result<Item<'a>, State> {
+        self.skip_ascii_alnum();
         loop {
             let r = self.next();
             if is_alnum(r) {
@@ -600,6 +615,7 @@ impl<'a> Lexer<'a> {
             }));
         }
         let mut r;
+        self.skip_ascii_alnum();
         loop {
             r = self.next();
             if !is_alnum(r) {

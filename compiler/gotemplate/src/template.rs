@@ -61,9 +61,14 @@ impl std::fmt::Debug for Templates {
 impl Templates {
     /// An empty set using `funcs` besides the builtins.
     pub fn new(funcs: FuncMap) -> Self {
+        Templates::with_shared_funcs(Arc::new(funcs))
+    }
+
+    /// An empty set using a function map shared with other sets (build it once, render many).
+    pub fn with_shared_funcs(funcs: Arc<FuncMap>) -> Self {
         Templates {
             name: String::new(),
-            funcs: Arc::new(funcs),
+            funcs,
             trees: HashMap::new(),
             sources: HashMap::new(),
             missing_key: MissingKey::Default,
