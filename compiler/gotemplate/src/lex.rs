@@ -224,14 +224,14 @@ impl<'a> Lexer<'a> {
     }
 
     fn next(&mut self) -> Option<char> {
-        if let Some(&b) = self.input.as_bytes().get(self.pos) {
-            if b.is_ascii() {
-                self.pos += 1;
-                if b == b'\n' {
-                    self.line += 1;
-                }
-                return Some(b as char);
+        if let Some(&b) = self.input.as_bytes().get(self.pos)
+            && b.is_ascii()
+        {
+            self.pos += 1;
+            if b == b'\n' {
+                self.line += 1;
             }
+            return Some(b as char);
         }
         match self.input[self.pos..].chars().next() {
             None => {
