@@ -19,7 +19,12 @@
 //! let engine = Sources::new(Cache::open(Cache::default_root())?, Settings::from_env());
 //! let lock_path = std::path::Path::new("kiln.lock");
 //! let old = Lock::read(lock_path)?;                    // missing file = empty lock
-//! let specs = specs_from_kdl();                         // `source` nodes → SourceSpec
+//! // `source "app" git="…" ref="main" path="deploy"` → SourceSpec (validated, with diagnostics):
+//! let app = kiln_sources::SourceSpec::from_attributes(
+//!     "app",
+//!     [("git", "https://example.com/acme/shop.git"), ("ref", "main"), ("path", "deploy")],
+//! )?;
+//! let specs = [vec![app], specs_from_kdl()].concat();
 //!
 //! // `kiln lock` (and a plain `kiln build`): resolve what is missing or changed.
 //! let r = engine.resolve(&specs, &old, &Mode::Lock)?;
@@ -37,12 +42,29 @@
 //! # let _ = app_dir; Ok(()) }
 //! ```
 //!
-//! `kiln cache gc` calls [`Cache::gc`] with the content digests of the current lock to keep.
+//! `kiln cache gc` calls [`Cache::gc`] with the content digests of the current lock to keep
+//! (and an age, e.g. 30 days, below which other entries are kept too, for other projects).
+//! Progress bars hook into [`Settings::progress`] ([`Stage::Resolving`], [`Stage::Fetching`],
+//! [`Stage::Ready`] per source). Bundles (or test fixtures) are published to a registry with
+//! [`Sources::push_artifact`], in the format of `flux push artifact`.
 //! Errors are [`miette::Diagnostic`]s: [`ResolveError`] lists one [`SourceError`] per failing
 //! source (its name, the URL with credentials removed, and a hint).
 //!
-//! The compiler embeds the `paths` (not the lock digests) as its inputs; the bundle records
-//! the lock so that a build can be reproduced.
+//! Renderers read the `paths` (content directories, never written to); a `source:path`
+//! reference resolves to `paths[source].join(path)`. The bundle records the lock so that a
+//! build can be reproduced; the content digests in the lock are the render cache keys.
+//!
+//! # Guarantees
+//! - `Locked` and `Offline` never change the lock; `Offline` opens no connection at all, and a
+//!   `Locked` resolution with a warm cache opens none either.
+//! - Content is only ever handed out after its tree digest was recomputed and matched; a
+//!   corrupted cache entry is removed and fetched again (or reported under `Offline`).
+//! - A failed or interrupted fetch leaves nothing in `content/` (staging + atomic rename);
+//!   concurrent builds on one cache serialize on file locks per identity.
+//! - Archives and Git trees cannot write outside their directory (`..`, absolute paths,
+//!   symlinks leaving the tree or written through are refused).
+//! - Credentials come from the environment, netrc or the Docker config, never from the
+//!   project; they are never printed nor written to the lock, and Git sends them over https only.
 //!
 //! # Environment
 //! `KILN_CACHE_DIR` (cache root), `KILN_AUTH_<HOST>=user:password`, `~/.netrc`, the Docker

@@ -116,6 +116,27 @@ impl Sources {
                 .into());
             }
         }
+        if let Mode::Update(Which::Only(names)) = mode {
+            let unknown: Vec<SourceError> = names
+                .iter()
+                .filter(|n| !seen.contains(n))
+                .map(|n| SourceError::InvalidSpec {
+                    source_name: n.clone(),
+                    reason: "no such source is declared".into(),
+                    hint: format!(
+                        "declared sources: {}",
+                        specs
+                            .iter()
+                            .map(|s| s.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                })
+                .collect();
+            if !unknown.is_empty() {
+                return Err(ResolveError { errors: unknown });
+            }
+        }
         if matches!(mode, Mode::Locked) {
             let extra: Vec<SourceError> = lock
                 .sources

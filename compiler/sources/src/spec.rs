@@ -105,6 +105,96 @@ impl SourceSpec {
         }
     }
 
+    /// Builds a declaration from the attributes of a project file's `source` node, e.g.
+    /// `[("git", "https://…"), ("ref", "main"), ("path", "deploy")]`. Accepted combinations:
+    /// `git` + one of `ref`/`semver`/`commit` (or none: the default branch) + optional `path`;
+    /// `helm-repo` + `chart` + optional `version`; `oci` + one of `tag`/`semver`/`version`
+    /// (a constraint, as in Helm)/`digest` (none: tag `latest`). The result is validated.
+    pub fn from_attributes<'a>(
+        name: &str,
+        attributes: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<SourceSpec, SourceError> {
+        let mut map = std::collections::BTreeMap::new();
+        for (k, v) in attributes {
+            if map.insert(k, v).is_some() {
+                return Err(SourceError::InvalidSpec {
+                    source_name: name.into(),
+                    reason: format!("`{k}` is given twice"),
+                    hint: "keep one".into(),
+                });
+            }
+        }
+        let invalid = |reason: String, hint: &str| SourceError::InvalidSpec {
+            source_name: name.into(),
+            reason,
+            hint: hint.into(),
+        };
+        let only = |allowed: &[&str], kind: &str| -> Result<(), SourceError> {
+            match map.keys().find(|k| !allowed.contains(k)) {
+                Some(k) => Err(invalid(
+                    format!("`{k}` does not apply to a {kind} source"),
+                    &format!("a {kind} source takes {}", allowed.join(", ")),
+                )),
+                None => Ok(()),
+            }
+        };
+        let one_of =
+            |keys: &[&'static str]| -> Result<Option<(&'static str, String)>, SourceError> {
+                let given: Vec<&str> = keys
+                    .iter()
+                    .copied()
+                    .filter(|k| map.contains_key(k))
+                    .collect();
+                match given.as_slice() {
+                    [] => Ok(None),
+                    [k] => Ok(Some((*k, map[k].to_string()))),
+                    _ => Err(invalid(
+                        format!("{} are given together", given.join(" and ")),
+                        &format!("give only one of {}", keys.join(", ")),
+                    )),
+                }
+            };
+        let spec = if let Some(url) = map.get("git") {
+            only(&["git", "ref", "semver", "commit", "path"], "git")?;
+            let select = match one_of(&["ref", "semver", "commit"])? {
+                None => GitSelect::DefaultBranch,
+                Some(("ref", v)) => GitSelect::Ref(v),
+                Some(("semver", v)) => GitSelect::Semver(v),
+                Some((_, v)) => GitSelect::Commit(v),
+            };
+            let mut spec = SourceSpec::git(name, url, select);
+            if let Some(p) = map.get("path") {
+                spec = spec.with_path(p);
+            }
+            spec
+        } else if let Some(url) = map.get("helm-repo") {
+            only(&["helm-repo", "chart", "version"], "helm-repo")?;
+            let chart = map.get("chart").ok_or_else(|| {
+                invalid(
+                    "`chart` is missing".into(),
+                    "name the chart: chart=\"podinfo\"",
+                )
+            })?;
+            SourceSpec::helm_repo(name, url, chart, map.get("version").copied())
+        } else if let Some(url) = map.get("oci") {
+            only(&["oci", "tag", "semver", "version", "digest"], "oci")?;
+            let select = match one_of(&["tag", "semver", "version", "digest"])? {
+                None => OciSelect::Tag("latest".into()),
+                Some(("tag", v)) => OciSelect::Tag(v),
+                Some(("digest", v)) => OciSelect::Digest(v),
+                Some((_, v)) => OciSelect::Semver(v),
+            };
+            SourceSpec::oci(name, url, select)
+        } else {
+            return Err(invalid(
+                "the kind of source is missing".into(),
+                "give one of git=\"…\", helm-repo=\"…\", oci=\"oci://…\"",
+            ));
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+
     /// Sets the sub-path of a Git source (no effect on other kinds).
     pub fn with_path(mut self, path: &str) -> Self {
         if let SourceKind::Git(g) = &mut self.kind {
@@ -251,6 +341,38 @@ mod tests {
             "https://example.com/a@b"
         );
         assert_eq!(redact_url("/local/path"), "/local/path");
+    }
+
+    #[test]
+    fn from_attributes_maps_the_project_syntax() {
+        let s = SourceSpec::from_attributes(
+            "app",
+            [
+                ("git", "https://h/a.git"),
+                ("ref", "main"),
+                ("path", "deploy"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            SourceSpec::git("app", "https://h/a.git", GitSelect::Ref("main".into()))
+                .with_path("deploy")
+        );
+        let s = SourceSpec::from_attributes("r", [("oci", "oci://r/c/redis"), ("version", "^19")])
+            .unwrap();
+        assert_eq!(
+            s.kind,
+            SourceSpec::oci("r", "oci://r/c/redis", OciSelect::Semver("^19".into())).kind
+        );
+        let e = SourceSpec::from_attributes("x", [("git", "u"), ("ref", "a"), ("semver", "1.x")])
+            .unwrap_err();
+        assert!(e.to_string().contains("ref and semver"), "{e}");
+        let e = SourceSpec::from_attributes("x", [("helm-repo", "https://h"), ("tag", "1")])
+            .unwrap_err();
+        assert!(e.to_string().contains("`tag` does not apply"), "{e}");
+        assert!(SourceSpec::from_attributes("x", [("helm-repo", "https://h")]).is_err());
+        assert!(SourceSpec::from_attributes("x", [("chart", "c")]).is_err());
     }
 
     #[test]

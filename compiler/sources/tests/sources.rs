@@ -1034,6 +1034,19 @@ mod e2e {
         assert!(
             matches!(&e.errors[0], SourceError::Unused { source_name } if source_name == "demo")
         );
+        let e = only_error(
+            sources
+                .resolve(
+                    std::slice::from_ref(&spec),
+                    &lock,
+                    &Mode::Update(Which::Only(vec!["typo".into()])),
+                )
+                .unwrap_err(),
+        );
+        assert!(
+            matches!(&e, SourceError::InvalidSpec { source_name, .. } if source_name == "typo"),
+            "{e:?}"
+        );
         let r = sources.resolve(&[], &lock, &Mode::Offline).unwrap();
         assert_eq!(
             r.changes.len(),
