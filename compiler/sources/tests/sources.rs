@@ -814,6 +814,41 @@ mod oci {
     }
 
     #[test]
+    fn registry_errors_are_retried() {
+        let t = tempfile::tempdir().unwrap();
+        let reg = registry(&t.path().join("registry"));
+        let faults = Arc::new(Faults::default());
+        let proxy = fault_proxy(reg.port, faults.clone());
+        let sources = engine(&t.path().join("cache"), &[reg.port, proxy.port]);
+        let dir = fixtures().join("manifests");
+        sources
+            .push_artifact(
+                &dir,
+                &format!("oci://127.0.0.1:{}/flaky/app:v1", reg.port),
+                Default::default(),
+            )
+            .unwrap();
+        faults.fail_next.store(2, Ordering::SeqCst);
+        let spec = [SourceSpec::oci(
+            "flaky",
+            &format!("oci://127.0.0.1:{}/flaky/app", proxy.port),
+            OciSelect::Semver("*".into()),
+        )];
+        let r = sources
+            .resolve(&spec, &Lock::default(), &Mode::Lock)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(r.lock.sources["flaky"].content, tree_digest(&dir).unwrap());
+        assert!(faults.hits.load(Ordering::SeqCst) > 2);
+        faults.fail_next.store(100, Ordering::SeqCst);
+        let e = only_error(
+            engine(&t.path().join("cache-2"), &[proxy.port])
+                .resolve(&spec, &Lock::default(), &Mode::Lock)
+                .unwrap_err(),
+        );
+        assert!(matches!(&e, SourceError::Http { status: 500, .. }), "{e:?}");
+    }
+
+    #[test]
     fn push_generic_artifact_in_flux_format() {
         let t = tempfile::tempdir().unwrap();
         let reg = registry(&t.path().join("registry"));

@@ -497,3 +497,64 @@ pub fn helm_repo(helm: &Path, work: &Path, dir: &Path, url: &str, versions: &[&s
     }
     run(helm_cmd(helm, work).args(["repo", "index", dir.to_str().unwrap(), "--url", url]));
 }
+
+/// An HTTP/1.0 forwarding proxy to `127.0.0.1:upstream`, subject to `faults` (to make a real
+/// registry answer 500 first, for example).
+pub fn fault_proxy(upstream: u16, faults: Arc<Faults>) -> HttpServer {
+    HttpServer::start(move |req| {
+        faults.hits.fetch_add(1, Ordering::SeqCst);
+        if faults
+            .fail_next
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Reply::status(500);
+        }
+        let mut conn = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+        let target = if req.query.is_empty() {
+            req.path.clone()
+        } else {
+            format!("{}?{}", req.path, req.query)
+        };
+        let mut head = format!("{} {target} HTTP/1.0\r\n", req.method);
+        for (k, v) in &req.headers {
+            if !matches!(
+                k.as_str(),
+                "connection" | "content-length" | "transfer-encoding" | "host"
+            ) {
+                head.push_str(&format!("{k}: {v}\r\n"));
+            }
+        }
+        head.push_str(&format!(
+            "host: 127.0.0.1:{upstream}\r\ncontent-length: {}\r\n\r\n",
+            req.body.len()
+        ));
+        conn.write_all(head.as_bytes()).unwrap();
+        conn.write_all(&req.body).unwrap();
+        let mut raw = Vec::new();
+        std::io::Read::read_to_end(&mut conn, &mut raw).unwrap();
+        let at = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+        let text = String::from_utf8_lossy(&raw[..at]).into_owned();
+        let mut lines = text.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(502);
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .filter(|(k, _)| {
+                !matches!(
+                    k.trim().to_ascii_lowercase().as_str(),
+                    "connection" | "content-length" | "transfer-encoding" | "date"
+                )
+            })
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect();
+        Reply {
+            status,
+            headers,
+            body: raw[at + 4..].to_vec(),
+        }
+    })
+}
