@@ -268,3 +268,51 @@ impl From<SourceError> for ResolveError {
         ResolveError { errors: vec![e] }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(e: &SourceError) -> String {
+        format!(
+            "{e}\n  code: {}\n  help: {}",
+            e.code().map(|c| c.to_string()).unwrap_or_default(),
+            e.help().map(|h| h.to_string()).unwrap_or_default()
+        )
+    }
+
+    #[test]
+    fn messages_name_the_source_the_url_and_what_to_do() {
+        let errors = [
+            SourceError::NoMatchingVersion {
+                source_name: "podinfo".into(),
+                url: "https://charts.example".into(),
+                what: "chart `podinfo`".into(),
+                constraint: "^7".into(),
+                available: (0..12).map(|i| format!("6.{i}.0")).collect(),
+            },
+            SourceError::DigestMismatch {
+                source_name: "podinfo".into(),
+                url: "https://charts.example/podinfo-6.5.4.tgz".into(),
+                expected: "sha256:aaaa".into(),
+                actual: "sha256:bbbb".into(),
+            },
+            SourceError::Http {
+                source_name: "app".into(),
+                url: "https://git.example/app.git".into(),
+                status: 503,
+                attempts: 4,
+                hint: "the server failed; retry later".into(),
+            },
+            SourceError::NotCached {
+                source_name: "app".into(),
+            },
+            SourceError::Stale {
+                source_name: "app".into(),
+                detail: "its declaration differs from the one recorded".into(),
+            },
+        ];
+        let text = errors.iter().map(render).collect::<Vec<_>>().join("\n\n");
+        insta::assert_snapshot!(text);
+    }
+}

@@ -354,6 +354,13 @@ mod git {
             std::fs::read_to_string(updated.paths["a"].join("README.md")).unwrap(),
             "v1.2.0\n"
         );
+        // `--locked` with an empty cache fetches the pinned commit, not the moved branch tip.
+        let fresh = engine(&t.path().join("other-cache"), &[]);
+        let locked = fresh.resolve(&specs, &first.lock, &Mode::Locked).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(locked.paths["a"].join("README.md")).unwrap(),
+            "v1.1.0\n"
+        );
     }
 }
 
