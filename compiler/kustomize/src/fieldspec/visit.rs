@@ -48,8 +48,11 @@ where
         return Ok(());
     }
     let create = if spec.create { create } else { None };
-    walk(object, spec.segments(), create, &spec.path, &mut set)
+    walk(object, spec.segments(), create, &spec.path, &mut set, 0)
 }
+
+/// Lists nested directly in lists, beyond which the walk reports an error rather than recurse.
+const MAX_NESTED_LISTS: usize = 64;
 
 fn walk<E, F>(
     node: &mut Value,
@@ -57,6 +60,7 @@ fn walk<E, F>(
     create: Option<CreateKind>,
     full_path: &str,
     set: &mut F,
+    nested_lists: usize,
 ) -> Result<(), E>
 where
     F: FnMut(&mut Value) -> Result<(), E>,
@@ -68,8 +72,11 @@ where
     match node {
         Value::Null => Ok(()),
         Value::Array(items) => {
+            if nested_lists >= MAX_NESTED_LISTS {
+                return Err(traversal(full_path, "lists nested too deeply").into());
+            }
             for item in items {
-                walk(item, path, create, full_path, set)?;
+                walk(item, path, create, full_path, set, nested_lists + 1)?;
             }
             Ok(())
         }
@@ -102,7 +109,7 @@ where
             {
                 *field = kind.empty();
             }
-            walk(field, rest, create, full_path, set)
+            walk(field, rest, create, full_path, set, 0)
         }
         _ => Err(traversal(full_path, "expected sequence or mapping node").into()),
     }
@@ -255,6 +262,40 @@ mod tests {
         })
         .unwrap();
         assert_eq!(cm["metadata"]["annotations"]["example.com/owner"], "b");
+    }
+
+    #[test]
+    fn lists_of_lists_are_entered_but_bounded() {
+        let mut nested =
+            json!({"apiVersion": "v1", "kind": "Pod", "spec": [[{"a": 1}], [{"a": 2}]]});
+        let mut seen = 0;
+        visit(
+            &mut nested,
+            &spec("", "spec/a", false),
+            None,
+            |_: &mut Value| {
+                seen += 1;
+                Ok::<_, FieldSpecError>(())
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, 2);
+        let mut deep = json!({"a": 1});
+        for _ in 0..100 {
+            deep = json!([deep]);
+        }
+        let mut pod = json!({"apiVersion": "v1", "kind": "Pod", "spec": deep});
+        let err = visit(
+            &mut pod,
+            &spec("", "spec/a", false),
+            None,
+            |_: &mut Value| Ok::<_, FieldSpecError>(()),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "considering field 'spec/a': lists nested too deeply"
+        );
     }
 
     #[test]
