@@ -129,8 +129,17 @@ fn benches(c: &mut Criterion) {
     group.bench_function("build (canonical bytes + digests, in memory)", |bench| {
         bench.iter(|| black_box(build(&a_spec).unwrap().digest))
     });
-    group.bench_function("write_dir", |bench| {
+    group.bench_function("write_dir (replacing a different bundle)", |bench| {
         let out = tmp.path().join("w");
+        let mut flip = false;
+        bench.iter(|| {
+            flip = !flip;
+            black_box(write_dir(if flip { &a_spec } else { &b_spec }, &out).unwrap())
+        })
+    });
+    group.bench_function("write_dir (unchanged, no-op)", |bench| {
+        let out = tmp.path().join("same");
+        write_dir(&a_spec, &out).unwrap();
         bench.iter(|| black_box(write_dir(&a_spec, &out).unwrap()))
     });
     group.bench_function("verify", |bench| {

@@ -1,7 +1,9 @@
 //! Writing a bundle to disk, atomically: as a directory for review, or as one tar file.
 //!
 //! Everything is written into a temporary sibling of the output first and renamed into place
-//! only when complete, so a failure leaves the previous bundle untouched. The tar form is
+//! only when complete, so a failure leaves the previous bundle untouched. Rewriting a bundle
+//! directory with identical content is a no-op (every file is compared first), so rebuilding an
+//! unchanged project touches no file. The tar form is
 //! deterministic: entries sorted by path, regular files only, mode 0644, uid/gid 0, no user or
 //! group names, mtime 0.
 
@@ -54,6 +56,9 @@ pub fn write_built_dir(built: &BuiltBundle, out: &Path) -> Result<(), BundleErro
     let name = file_name(out)?;
     if out.exists() {
         check_replaceable(out)?;
+        if already_written(built, out) {
+            return Ok(());
+        }
     }
     let tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}.kiln-tmp-"))
@@ -95,6 +100,20 @@ pub fn write_built_dir(built: &BuiltBundle, out: &Path) -> Result<(), BundleErro
     // The temporary directory now lives at `out`; forget it without deleting.
     let _ = tmp.keep();
     Ok(())
+}
+
+/// Whether `out` already holds exactly these files (same manifest, every file byte-identical, no
+/// other entries), so a rebuild of an unchanged project rewrites nothing.
+fn already_written(built: &BuiltBundle, out: &Path) -> bool {
+    let same_manifest = fs::read(out.join(layout::MANIFEST))
+        .is_ok_and(|bytes| built.files.get(layout::MANIFEST) == Some(&bytes));
+    if !same_manifest {
+        return false;
+    }
+    match crate::read::read(out) {
+        Ok(raw) => raw.rejected.is_empty() && raw.files == built.files,
+        Err(_) => false,
+    }
 }
 
 /// An existing output may be replaced only if it is an empty directory or a previous bundle.

@@ -189,3 +189,24 @@ fn corrupt_tars_are_errors_not_panics() {
     fs::write(&tar, b"\xff\xfe garbage").unwrap();
     assert!(Bundle::open(&tar).is_err());
 }
+
+#[test]
+fn unchanged_rebuild_rewrites_nothing_but_repairs_damage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("b");
+    write_dir(&common::spec(), &out).unwrap();
+    let file = out.join("components/app/shop/service-web.yaml");
+    let inode =
+        |p: &std::path::Path| std::os::unix::fs::MetadataExt::ino(&fs::metadata(p).unwrap());
+    let before = inode(&file);
+    write_dir(&common::spec(), &out).unwrap();
+    assert_eq!(
+        inode(&file),
+        before,
+        "an identical rebuild must not rewrite files"
+    );
+    fs::write(&file, "tampered: true\n").unwrap();
+    fs::write(out.join("stray.txt"), "x").unwrap();
+    write_dir(&common::spec(), &out).unwrap();
+    assert!(verify(&out).unwrap().is_ok());
+}
