@@ -152,14 +152,16 @@ impl Sources {
         }
         let offline = matches!(mode, Mode::Offline);
         let net = Net::new(&self.settings, offline);
+        let work: Vec<_> = specs
+            .iter()
+            .map(|spec| self.resolve_one(&net, spec, lock.sources.get(&spec.name), mode))
+            .collect();
+        let jobs = self.settings.jobs.max(1);
         let results = block_on(async {
-            futures::stream::iter(specs.iter().map(|spec| {
-                let old = lock.sources.get(&spec.name);
-                self.resolve_one(&net, spec, old, mode)
-            }))
-            .buffered(self.settings.jobs.max(1))
-            .collect::<Vec<_>>()
-            .await
+            futures::stream::iter(work)
+                .buffered(jobs)
+                .collect::<Vec<_>>()
+                .await
         });
         let mut new = Lock::default();
         let mut paths = BTreeMap::new();
@@ -483,11 +485,42 @@ async fn on_thread<T: Send + 'static>(
     }
 }
 
-/// Runs a future to completion on a private single-threaded runtime.
-fn block_on<F: Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime can be built")
-        .block_on(f)
+/// Runs a future to completion on a private single-threaded runtime (on a helper thread when
+/// the caller is itself inside a tokio runtime, where blocking in place is not allowed).
+fn block_on<F>(f: F) -> F::Output
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    let run = move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime can be built")
+            .block_on(f)
+    };
+    if tokio::runtime::Handle::try_current().is_ok() {
+        std::thread::scope(|s| match s.spawn(run).join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        })
+    } else {
+        run()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usable_from_inside_an_async_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let sources = Sources::new(Cache::open(dir.path()).unwrap(), Settings::default());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let r = rt.block_on(async { sources.resolve(&[], &Lock::default(), &Mode::Offline) });
+        assert!(r.unwrap().changes.is_empty());
+    }
 }
