@@ -53,13 +53,16 @@ pub fn render_loaded(chart: &Chart, opts: &RenderOptions) -> Result<Vec<Rendered
     let rendered = render::render_chart(chart, opts)?;
     let mut out = Vec::new();
     for (path, content) in &rendered.crds {
-        let docs = kiln_yaml::parse_documents(content)
-            .map_err(|e| HelmError::msg(format!("YAML parse error on {path}: {}", e.message)))?;
-        for d in docs {
+        for (doc, line) in sortmanifests::split_manifests(content) {
+            let object = yamlvalues::decode(&doc)
+                .map_err(|e| HelmError::msg(format!("YAML parse error on {path}: {}", e.message)))?;
+            if object.is_null() {
+                continue;
+            }
             out.push(RenderedObject {
                 template_path: path.clone(),
-                object: d.value,
-                line: d.line,
+                object,
+                line,
             });
         }
     }

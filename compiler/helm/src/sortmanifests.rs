@@ -132,7 +132,7 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<Sorted, HelmError> {
             continue;
         }
         for (doc, line) in split_manifests(text) {
-            let object = match kiln_yaml::from_str(&doc) {
+            let object = match crate::yamlvalues::decode(&doc) {
                 Ok(v) => crate::yamlvalues::to_float_numbers(v),
                 Err(e) => {
                     let msg = format!(

@@ -34,14 +34,26 @@ impl YamlError {
     }
 }
 
-impl From<kiln_yaml::Error> for YamlError {
-    fn from(e: kiln_yaml::Error) -> Self {
-        YamlError {
-            message: e.message,
-            line: e.line,
-            column: e.column,
-        }
-    }
+fn options() -> serde_saphyr::Options {
+    let mut o = serde_saphyr::Options::default();
+    o.legacy_octal_numbers = true;
+    // Charts carry large commented-out blocks and big CRDs: no comment buffering, no size budget.
+    o.emit_comments = false;
+    o.budget = None;
+    o
+}
+
+/// Decodes one YAML document with Go (yaml.v2) scalar rules; numbers keep their int/float kind.
+pub fn decode(text: &str) -> Result<Value, YamlError> {
+    serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
+        let (line, column) = match e.location() {
+            Some(l) => (Some(l.line() as usize), Some(l.column() as usize)),
+            None => (None, None),
+        };
+        let message = e.to_string();
+        let message = message.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
+        YamlError { message, line, column }
+    })
 }
 
 /// Decodes one YAML document into a value with float64 numbers.
@@ -50,7 +62,7 @@ pub fn parse_value(data: &[u8]) -> Result<Value, YamlError> {
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
-    let v = kiln_yaml::from_str(&text)?;
+    let v = decode(&text)?;
     Ok(to_float_numbers(v))
 }
 

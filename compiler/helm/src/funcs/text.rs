@@ -10,7 +10,64 @@ fn s(v: &Value) -> &str {
 }
 
 fn re(p: &str) -> Result<regex::Regex, FuncError> {
-    regex::Regex::new(p).map_err(|e| FuncError::new(format!("error parsing regexp: {e}")))
+    regex::Regex::new(&go_regex(p)).map_err(|e| FuncError::new(format!("error parsing regexp: {e}")))
+}
+
+/// Adapts RE2 syntax that Go accepts but the `regex` crate rejects: a `-` next to a class escape
+/// inside `[...]` (`[\w-.]`) is a literal in Go.
+pub fn go_regex(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    let mut out = String::with_capacity(p.len());
+    let mut in_class = false;
+    let mut prev_was_class_escape = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '\\' && i + 1 < chars.len() {
+            let n = chars[i + 1];
+            out.push(c);
+            out.push(n);
+            prev_was_class_escape = in_class && "dDsSwW".contains(n);
+            i += 2;
+            continue;
+        }
+        if in_class {
+            if c == ']' {
+                in_class = false;
+            } else if c == '-' {
+                let next_is_escape = i + 2 < chars.len() && chars[i + 1] == '\\' && "dDsSwW".contains(chars[i + 2]);
+                if prev_was_class_escape || next_is_escape {
+                    out.push_str("\\-");
+                    prev_was_class_escape = false;
+                    i += 1;
+                    continue;
+                }
+            } else if c == '[' && chars.get(i + 1) != Some(&':') {
+                out.push_str("\\[");
+                prev_was_class_escape = false;
+                i += 1;
+                continue;
+            }
+        } else if c == '[' {
+            in_class = true;
+            out.push(c);
+            i += 1;
+            if chars.get(i) == Some(&'^') {
+                out.push('^');
+                i += 1;
+            }
+            if chars.get(i) == Some(&']') {
+                out.push_str("\\]");
+                i += 1;
+            }
+            prev_was_class_escape = false;
+            continue;
+        }
+        prev_was_class_escape = false;
+        out.push(c);
+        i += 1;
+    }
+    out
 }
 
 fn strs(v: Vec<String>) -> Value {
@@ -228,6 +285,13 @@ pub fn register(m: &mut FuncMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn go_regex_classes() {
+        let r = regex::Regex::new(&go_regex(r"^[\w-\.]+$")).unwrap();
+        assert!(r.is_match("a-b.c"));
+        assert!(regex::Regex::new(&go_regex(r"[]a]")).unwrap().is_match("]"));
+    }
 
     #[test]
     fn go_paths() {
