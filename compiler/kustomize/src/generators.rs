@@ -197,6 +197,22 @@ fn behavior(s: Option<&str>, kfile: &str, field: &str) -> Result<Behavior> {
     }
 }
 
+/// kyaml's `encodeBase64`: standard base64 broken into lines of 70 characters (each followed by
+/// a newline) once it is longer than one line.
+pub fn encode_base64(data: &[u8]) -> String {
+    let enc = base64::engine::general_purpose::STANDARD.encode(data);
+    let lines = enc.len() / 70 + 1;
+    if lines <= 1 {
+        return enc;
+    }
+    let mut out = String::with_capacity(enc.len() + lines);
+    for chunk in enc.as_bytes().chunks(70) {
+        out.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
+        out.push('\n');
+    }
+    out
+}
+
 /// Builds one ConfigMap (`secret == false`) or Secret from its generator arguments.
 pub fn generate(
     ldr: &Loader,
@@ -232,7 +248,6 @@ pub fn generate(
     );
     obj.insert("metadata".into(), Value::Object(md));
     let kvs = pairs(ldr, args, kfile, field)?;
-    let b64 = base64::engine::general_purpose::STANDARD;
     if secret {
         obj.insert(
             "type".into(),
@@ -246,7 +261,7 @@ pub fn generate(
         if !kvs.is_empty() {
             let mut data = Map::new();
             for (k, v) in kvs {
-                data.insert(k, Value::String(b64.encode(v)));
+                data.insert(k, Value::String(encode_base64(&v)));
             }
             obj.insert("data".into(), Value::Object(data));
         }
@@ -256,7 +271,7 @@ pub fn generate(
         for (k, v) in kvs {
             match String::from_utf8(v) {
                 Ok(s) => data.insert(k, Value::String(s)),
-                Err(e) => binary.insert(k, Value::String(b64.encode(e.into_bytes()))),
+                Err(e) => binary.insert(k, Value::String(encode_base64(e.as_bytes()))),
             };
         }
         if !data.is_empty() {

@@ -7,6 +7,7 @@
 //! configs and sorts ([`output`]).
 
 pub mod cli;
+pub mod decode;
 pub mod error;
 pub mod fieldspec;
 pub mod generators;

@@ -103,6 +103,8 @@ impl Target {
                 ));
             }
         };
+        let mut value = value;
+        crate::decode::kustomization(&mut value);
         let k: Kustomization = serde_json::from_value(value)
             .map_err(|e| KustomizeError::file(&path, format!("invalid Kustomization: {e}")))?;
         let kind = k.kind.clone().unwrap_or_default();

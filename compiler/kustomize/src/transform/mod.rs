@@ -249,7 +249,8 @@ pub fn run_external(t: &Target, ra: &mut Accumulator, ctx: &Ctx) -> Result<()> {
     let Some(entries) = &t.k.transformers else {
         return Ok(());
     };
-    for cfg in plugin_configs(t, entries, "transformers", ctx)? {
+    for mut cfg in plugin_configs(t, entries, "transformers", ctx)? {
+        crate::decode::plugin_config(&mut cfg);
         run_plugin(t, ra, &cfg)?;
     }
     Ok(())
@@ -468,14 +469,8 @@ fn run_plugin(t: &Target, ra: &mut Accumulator, cfg: &Value) -> Result<()> {
             let rs = load_replacements(t, &rs)?;
             replacements::run(m, &rs)
         }
-        "HashTransformer" => {
-            for r in &mut m.resources {
-                if r.kind() == "ConfigMap" || r.kind() == "Secret" {
-                    r.needs_hash = true;
-                }
-            }
-            Ok(())
-        }
+        // Generated objects get their hash suffix at the end of every build anyway.
+        "HashTransformer" => Ok(()),
         other => Err(KustomizeError::field(
             &t.kfile,
             "transformers",
