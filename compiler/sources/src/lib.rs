@@ -9,8 +9,8 @@
 //!
 //! # Integration guide (for the `kiln` CLI)
 //! Build one engine per command, then call [`Sources::resolve`] with the mode of the command.
-//! All calls block (an internal single-threaded tokio runtime does the I/O); call them outside
-//! an async context.
+//! All calls block (an internal single-threaded tokio runtime does the I/O); inside an async
+//! context they run on a helper thread, so they may be called from anywhere.
 //!
 //! ```no_run
 //! use kiln_sources::{Cache, Lock, Mode, Settings, Sources, Which};
@@ -50,6 +50,10 @@
 //! Errors are [`miette::Diagnostic`]s: [`ResolveError`] lists one [`SourceError`] per failing
 //! source (its name, the URL with credentials removed, and a hint).
 //!
+//! A kustomization `resources:` entry naming a remote URL is mapped with [`find_declared`] onto
+//! a declared Git source (same repository and ref); anything else is an error for the caller to
+//! report ("declare a source for it"), never a network fetch of its own.
+//!
 //! Renderers read the `paths` (content directories, never written to); a `source:path`
 //! reference resolves to `paths[source].join(path)`. The bundle records the lock so that a
 //! build can be reproduced; the content digests in the lock are the render cache keys.
@@ -81,6 +85,7 @@ mod helm_repo;
 mod http;
 pub mod lock;
 pub mod oci;
+mod remote;
 mod resolve;
 mod settings;
 mod spec;
@@ -89,6 +94,7 @@ pub use archive::pack_tar_gz;
 pub use cache::{Cache, GcReport, tree_digest};
 pub use error::{LockParseError, ResolveError, SourceError};
 pub use lock::{Lock, LockEntry, Pin};
+pub use remote::{DeclaredRemote, find_declared};
 pub use resolve::{Change, Mode, Resolution, Sources, Which, diff};
 pub use settings::{Progress, Settings, Stage};
 pub use spec::{
