@@ -43,9 +43,12 @@ fn options() -> serde_saphyr::Options {
     o
 }
 
-/// Decodes one YAML document with Go (yaml.v2) scalar rules; numbers keep their int/float kind.
+/// Decodes the first YAML document of `text` (go-yaml's `Unmarshal` ignores later ones) with Go
+/// (yaml.v2) scalar rules; numbers keep their int/float kind.
 pub fn decode(text: &str) -> Result<Value, YamlError> {
-    serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
+    serde_saphyr::from_multiple_with_options::<Value>(text, options())
+        .map(|docs| docs.into_iter().next().unwrap_or(Value::Null))
+        .map_err(|e| {
         let (line, column) = match e.location() {
             Some(l) => (Some(l.line() as usize), Some(l.column() as usize)),
             None => (None, None),
