@@ -253,7 +253,7 @@ impl Sources {
                 let g = g.clone();
                 let url = spec.display_url();
                 let n = name.clone();
-                let commit = on_thread(self.settings.git_timeout, &name, &url, move || {
+                let commit = git_with_retries(&self.settings, &name, &url, move || {
                     crate::git::resolve(&cache, &n, &g)
                 })
                 .await?;
@@ -314,7 +314,7 @@ impl Sources {
                 let expected = expected.map(String::from);
                 let url = spec.display_url();
                 let n = name.clone();
-                on_thread(self.settings.git_timeout, &name, &url, move || {
+                git_with_retries(&self.settings, &name, &url, move || {
                     crate::git::fetch(&cache, &n, &g, &commit, expected.as_deref(), offline)
                 })
                 .await
@@ -455,6 +455,28 @@ fn change_name(c: &Change) -> &str {
             name
         }
     }
+}
+
+/// Runs a Git operation with [`on_thread`], retrying it with backoff while the server cannot be
+/// reached (connection refused or reset).
+async fn git_with_retries<T: Send + 'static>(
+    settings: &Settings,
+    source_name: &str,
+    url: &str,
+    work: impl Fn() -> Result<T, SourceError> + Send + Sync + 'static,
+) -> Result<T, SourceError> {
+    let work = std::sync::Arc::new(work);
+    crate::http::with_retries(settings, |_| {
+        let work = work.clone();
+        async move {
+            match on_thread(settings.git_timeout, source_name, url, move || work()).await {
+                Ok(v) => crate::http::Attempt::Done(v),
+                Err(e @ SourceError::Unreachable { .. }) => crate::http::Attempt::Transient(e),
+                Err(e) => crate::http::Attempt::Fatal(e),
+            }
+        }
+    })
+    .await
 }
 
 /// Runs blocking work (gitoxide) on its own thread with a deadline. A thread that overruns is
