@@ -54,7 +54,7 @@
 //! a declared Git source (same repository and ref); anything else is an error for the caller to
 //! report ("declare a source for it"), never a network fetch of its own.
 //!
-//! Renderers read the `paths` (content directories, never written to); a `source:path`
+//! Renderers read the `paths` (shared cache directories: never write to them); a `source:path`
 //! reference resolves to `paths[source].join(path)`. The bundle records the lock so that a
 //! build can be reproduced; the content digests in the lock are the render cache keys.
 //!
