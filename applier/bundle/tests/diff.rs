@@ -110,3 +110,21 @@ fn markdown_stays_within_the_comment_limit() {
         "{small}"
     );
 }
+
+#[test]
+fn api_version_bump_is_a_field_change_not_a_new_object() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bumped = common::spec();
+    bumped.components[1].objects[0].0["apiVersion"] = json!("apps/v1beta2");
+    let a = open(tmp.path(), "a", &common::spec());
+    let b = open(tmp.path(), "b", &bumped);
+    let d = diff(&a, &b);
+    assert_eq!(
+        (d.summary.added, d.summary.removed, d.summary.changed),
+        (0, 0, 1)
+    );
+    let fields = &d.objects[0].fields;
+    assert_eq!(fields.len(), 1);
+    assert_eq!(fields[0].path, "apiVersion");
+    assert_eq!(fields[0].to, Some(json!("apps/v1beta2")));
+}
