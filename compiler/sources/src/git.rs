@@ -178,8 +178,13 @@ pub(crate) fn resolve(
         source_name,
         url: redact_url(&spec.git),
     };
-    if let GitSelect::Commit(c) = &spec.select {
-        return Ok(c.to_lowercase());
+    match &spec.select {
+        GitSelect::Commit(c) => return Ok(c.to_lowercase()),
+        // `ref=` may also name a commit by its full SHA.
+        GitSelect::Ref(r) if r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            return Ok(r.to_lowercase());
+        }
+        _ => {}
     }
     let _guard = cache.lock(&format!("git-{}", ctx.url))?;
     let repo = open_repo(cache, &ctx.url).map_err(|e| {
@@ -218,7 +223,7 @@ pub(crate) fn resolve(
                 source_name: source_name.into(),
                 url: ctx.url.clone(),
                 what: format!("branch or tag `{name}`"),
-                hint: "check the spelling, or push the branch/tag; `kiln` looks for refs/heads/<ref> then refs/tags/<ref>".into(),
+                hint: "check the spelling, or push the branch/tag; kiln looks for refs/heads/<ref> then refs/tags/<ref>; a commit must be given with all 40 hex digits".into(),
             })
         }
         GitSelect::Semver(text) => {

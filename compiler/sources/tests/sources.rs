@@ -62,6 +62,7 @@ mod git {
             SourceSpec::git("annotated", &url, GitSelect::Ref("v1.1.0".into())),
             SourceSpec::git("semver", &url, GitSelect::Semver("^1.0".into())),
             SourceSpec::git("pinned", &url, GitSelect::Commit(first.clone())),
+            SourceSpec::git("ref-sha", &url, GitSelect::Ref(first.clone())),
             SourceSpec::git("sub", &url, GitSelect::Ref("main".into())).with_path("deploy"),
         ];
         let cache = t.path().join("cache");
@@ -82,6 +83,7 @@ mod git {
         );
         assert_eq!(commit("semver"), head, "^1.0 picks v1.1.0, not v2.0.0-rc.1");
         assert_eq!(commit("pinned"), first);
+        assert_eq!(commit("ref-sha"), first, "ref= accepts a full commit SHA");
         assert_eq!(
             std::fs::read_to_string(r.paths["tag"].join("README.md")).unwrap(),
             "v1.0.0\n"
