@@ -148,6 +148,19 @@ fn benches(c: &mut Criterion) {
     group.bench_function("diff (opened bundles, 100 changed)", |bench| {
         bench.iter(|| black_box(diff(&a, &b).summary))
     });
+    group.bench_function(
+        "diff_paths + markdown (kiln diff, decodes only changed objects)",
+        |bench| {
+            bench.iter(|| {
+                black_box(
+                    kiln_bundle::diff_paths(&a_path, &b_path)
+                        .unwrap()
+                        .to_markdown()
+                        .len(),
+                )
+            })
+        },
+    );
     group.bench_function("open both + diff + markdown (kiln diff)", |bench| {
         bench.iter(|| {
             let a = Bundle::open(&a_path).unwrap();

@@ -8,7 +8,8 @@ use crate::digest::Digest;
 use crate::error::BundleError;
 use crate::model::{ComponentEntry, Manifest, ObjectEntry};
 use crate::read;
-use crate::verify::{VerifyReport, verify_raw};
+use crate::read::RawBundle;
+use crate::verify::{VerifyReport, verify_raw, verify_raw_selected};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -43,7 +44,19 @@ impl Bundle {
 
     fn open_inner(path: &Path, expected: Option<Digest>) -> Result<Bundle, BundleError> {
         let raw = read::read(path)?;
-        let (report, verified) = verify_raw(&raw, path.display().to_string(), expected);
+        Self::from_raw(path, &raw, expected, &|_| true)
+    }
+
+    /// Verifies already read files. Objects for which `decode` is false are checked against
+    /// their digest only and hold `null`: such a bundle must never leave this crate.
+    pub(crate) fn from_raw(
+        path: &Path,
+        raw: &RawBundle,
+        expected: Option<Digest>,
+        decode: &(dyn Fn(&ObjectEntry) -> bool + Sync),
+    ) -> Result<Bundle, BundleError> {
+        let (report, verified) =
+            verify_raw_selected(raw, path.display().to_string(), expected, decode);
         match verified {
             Some(v) => Ok(Bundle {
                 path: path.to_path_buf(),

@@ -27,7 +27,7 @@ mod write;
 
 pub use build::{BuiltBundle, build};
 pub use bundle::{Bundle, BundleObject, verify, verify_expecting};
-pub use diff::{BundleDiff, diff};
+pub use diff::{BundleDiff, diff, diff_paths};
 pub use digest::{Digest, ParseDigestError};
 pub use error::BundleError;
 pub use model::{

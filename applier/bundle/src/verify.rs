@@ -170,6 +170,17 @@ pub(crate) fn verify_raw(
     path: String,
     expected: Option<Digest>,
 ) -> (VerifyReport, Option<Verified>) {
+    verify_raw_selected(raw, path, expected, &|_| true)
+}
+
+/// Like [`verify_raw`], but objects for which `decode` is false are only checked against their
+/// digest and get `null` as their value. Only for callers that never look at those values.
+pub(crate) fn verify_raw_selected(
+    raw: &RawBundle,
+    path: String,
+    expected: Option<Digest>,
+    decode: &(dyn Fn(&ObjectEntry) -> bool + Sync),
+) -> (VerifyReport, Option<Verified>) {
     let mut report = VerifyReport {
         path,
         digest: None,
@@ -232,7 +243,9 @@ pub(crate) fn verify_raw(
         work.push((entry, raw.files.get(&entry.file)));
     }
     let mut objects = Vec::with_capacity(work.len());
-    for outcome in par::map(&work, |(entry, bytes)| check_object(entry, *bytes)) {
+    for outcome in par::map(&work, |(entry, bytes)| {
+        check_object(entry, *bytes, decode(entry))
+    }) {
         match outcome {
             Ok(value) => objects.push(value),
             Err(problems) => report.problems.extend(problems),
@@ -273,7 +286,11 @@ fn decode_object(bytes: &[u8]) -> Result<(Value, bool), String> {
 }
 
 /// Checks one listed object file: present, digest, decodable, canonical, identity.
-fn check_object(entry: &ObjectEntry, bytes: Option<&Vec<u8>>) -> Result<Value, Vec<Problem>> {
+fn check_object(
+    entry: &ObjectEntry,
+    bytes: Option<&Vec<u8>>,
+    decode: bool,
+) -> Result<Value, Vec<Problem>> {
     let file = || entry.file.clone();
     let Some(bytes) = bytes else {
         return Err(vec![Problem::Missing { file: file() }]);
@@ -285,6 +302,9 @@ fn check_object(entry: &ObjectEntry, bytes: Option<&Vec<u8>>) -> Result<Value, V
             expected: entry.digest,
             actual,
         }]);
+    }
+    if !decode {
+        return Ok(Value::Null);
     }
     let (value, canonical) = decode_object(bytes).map_err(|message| {
         vec![Problem::Unparseable {

@@ -128,3 +128,21 @@ fn api_version_bump_is_a_field_change_not_a_new_object() {
     assert_eq!(fields[0].path, "apiVersion");
     assert_eq!(fields[0].to, Some(json!("apps/v1beta2")));
 }
+
+#[test]
+fn diff_paths_matches_diff_of_opened_bundles_and_still_verifies() {
+    let (tmp, a, b) = pair();
+    let direct = kiln_bundle::diff_paths(&tmp.path().join("a"), &tmp.path().join("b")).unwrap();
+    assert_eq!(direct, diff(&a, &b));
+    std::fs::write(
+        tmp.path()
+            .join("b/components/base/_cluster/namespace-shop.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: evil\n",
+    )
+    .unwrap();
+    let err = kiln_bundle::diff_paths(&tmp.path().join("a"), &tmp.path().join("b")).unwrap_err();
+    assert!(
+        err.to_string().contains("namespace-shop.yaml: tampered"),
+        "{err}"
+    );
+}

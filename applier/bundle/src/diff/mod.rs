@@ -14,11 +14,15 @@ pub use render::MARKDOWN_LIMIT;
 
 use crate::bundle::Bundle;
 use crate::digest::Digest;
-use crate::model::ObjectKey;
+use crate::error::BundleError;
+use crate::layout;
+use crate::model::{Manifest, ObjectKey};
+use crate::read::{self, RawBundle};
 use serde::Serialize;
 use serde_json::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::path::Path;
 
 /// Everything that differs between two bundles.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,6 +112,40 @@ impl BundleDiff {
 }
 
 const REDACTED: &str = "(redacted)";
+
+/// Opens, verifies and compares two bundles (directories or tars), decoding only the objects
+/// whose content differs: every file is still checked against its digest, and objects present in
+/// both with the same digest are identical bytes, so they need no decoding to be called unchanged.
+/// This is what `kiln diff A B` needs, at a fraction of the cost of two [`Bundle::open`]s.
+pub fn diff_paths(from: &Path, to: &Path) -> Result<BundleDiff, BundleError> {
+    let raw_a = read::read(from)?;
+    let raw_b = read::read(to)?;
+    let da = digests(&raw_a);
+    let db = digests(&raw_b);
+    let a = Bundle::from_raw(from, &raw_a, None, &|e| {
+        db.get(&e.id.key()) != Some(&e.digest)
+    })?;
+    let b = Bundle::from_raw(to, &raw_b, None, &|e| {
+        da.get(&e.id.key()) != Some(&e.digest)
+    })?;
+    Ok(diff(&a, &b))
+}
+
+/// Object digests by identity from a bundle's manifest, or nothing if it does not parse (then
+/// every object is decoded and verification reports the manifest).
+fn digests(raw: &RawBundle) -> BTreeMap<ObjectKey, Digest> {
+    raw.files
+        .get(layout::MANIFEST)
+        .and_then(|bytes| serde_json::from_slice::<Manifest>(bytes).ok())
+        .map(|m| {
+            m.components
+                .iter()
+                .flat_map(|c| &c.objects)
+                .map(|o| (o.id.key(), o.digest))
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 /// Compares two verified bundles.
 pub fn diff(from: &Bundle, to: &Bundle) -> BundleDiff {
