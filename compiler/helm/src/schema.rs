@@ -20,7 +20,7 @@ fn validate_one(chart: &Chart, values: &Map<String, Value>, out: &mut String) ->
             .map(|e| {
                 let path = e.instance_path().to_string();
                 let at = if path.is_empty() { "/".to_string() } else { path };
-                format!("- at '{at}': {e}")
+                format!("- at '{at}': {}", describe(&e))
             })
             .collect();
         if !errors.is_empty() {
@@ -35,6 +35,26 @@ fn validate_one(chart: &Chart, values: &Map<String, Value>, out: &mut String) ->
         validate_one(sub, &sv, out)?;
     }
     Ok(())
+}
+
+/// Helm's (santhosh-tekuri/jsonschema) wording for the most common failure, the type mismatch.
+fn describe(e: &jsonschema::ValidationError<'_>) -> String {
+    if let jsonschema::error::ValidationErrorKind::Type {
+        kind: jsonschema::error::TypeKind::Single(want),
+    } = e.kind()
+    {
+        let got = match e.instance().as_ref() {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() != 0.0) => "number",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        return format!("got {got}, want {want}");
+    }
+    e.to_string()
 }
 
 /// Validates coalesced values against every schema in the chart tree.

@@ -185,10 +185,14 @@ mod tests {
 
     #[test]
     fn splits_on_separators_and_drops_empty_documents() {
-        let docs = split_manifests("\n---\na: 1\n---   \n\n---\nb: 2\n---\n");
+        let docs = split_manifests("\n---\na: 1\n---\nb: 2\n---\n");
         let texts: Vec<&str> = docs.iter().map(|(d, _)| d.as_str()).collect();
         assert_eq!(texts, vec!["a: 1", "b: 2"]);
         assert_eq!(docs[0].1, 3);
+        // Like Go's regexp split, a separator's trailing whitespace swallows the next newline,
+        // so a directly following `---` stays in the document (and YAML reads it as a marker).
+        let docs = split_manifests("a: 1\n---  \n---\nb: 2");
+        assert_eq!(docs[1].0, "---\nb: 2");
     }
 
     #[test]

@@ -128,9 +128,9 @@ impl Parser<'_> {
                     Err(Stop::Eof)
                 }
                 Err(ListErr::NotList) => {
-                    let (rs, eof) = self.val();
+                    let (rs, _) = self.val();
                     data.insert(k, typed_val(&rs));
-                    if eof { Err(Stop::Eof) } else { Ok(()) }
+                    Ok(())
                 }
                 Err(ListErr::Err(e)) => Err(Stop::Err(e)),
             },
@@ -211,7 +211,8 @@ impl Parser<'_> {
         }
     }
 
-    /// The value up to the next `,` (consumed); the flag tells whether input ended.
+    /// The value up to the next `,` (consumed); the flag tells whether input ended (the next
+    /// key read reports the end, as in Helm).
     fn val(&mut self) -> (String, bool) {
         let (v, last) = self.runes_until(&[',']);
         (v, last.is_none())

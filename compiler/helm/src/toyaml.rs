@@ -867,6 +867,29 @@ mod tests {
         assert_eq!(to_yaml(&v), "_x: 4\nB: 3\na2: 2\na10: 1");
     }
 
+    /// Recorded from `helm template` (Helm v4.1.4) rendering `toYaml` of the same dict.
+    #[test]
+    fn matches_helm_on_quoting_corner_cases() {
+        let v = json!({"a": "x\ny", "b": "tab\there", "c": "trailing \nspace", "d": 1000000, "e": 1.5,
+            "f": 3000000000i64, "g": "", "h": "  lead", "i": [], "j": {}, "k": "null", "l": "a: b", "m": "# c",
+            "n": "2024-01-02", "o": "1e3", "p": "0x1F", "q": "y", "r": "~", "s": "-", "t": "a'b", "u": "\u{e9}",
+            "v": "\u{1F600}", "w": "1:20", "x": [[1, 2], {"a": 1}], "y": "key with: colon", "z": null});
+        let expected = "a: |-\n  x\n  y\nb: \"tab\\there\"\nc: \"trailing \\nspace\"\nd: 1000000\ne: 1.5\nf: 3000000000\ng: \"\"\nh: '  lead'\ni: []\nj: {}\nk: \"null\"\nl: 'a: b'\nm: '# c'\n\"n\": \"2024-01-02\"\no: \"1e3\"\np: \"0x1F\"\nq: \"y\"\nr: \"~\"\ns: '-'\nt: a'b\nu: \u{e9}\nv: \"\\U0001F600\"\nw: \"1:20\"\nx:\n- - 1\n  - 2\n- a: 1\n\"y\": 'key with: colon'\nz: null";
+        assert_eq!(to_yaml(&v), expected);
+    }
+
+    /// Recorded from Helm: folding of plain, double- and single-quoted long strings.
+    #[test]
+    fn matches_helm_on_long_strings() {
+        let v = json!({
+            "long": "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam",
+            "longq": "true Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod: tempor incididunt ut labore et dolore magna aliqua. Ut enim",
+            "longd": "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod\ttempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam"
+        });
+        let expected = "long: Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor\n  incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam\nlongd: \"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod\\ttempor\n  incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam\"\nlongq: 'true Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod:\n  tempor incididunt ut labore et dolore magna aliqua. Ut enim'";
+        assert_eq!(to_yaml(&v), expected);
+    }
+
     #[test]
     fn scalars_and_empty_at_root() {
         assert_eq!(to_yaml(&json!({})), "{}");

@@ -173,7 +173,7 @@ fn is_table_array(v: &J) -> bool {
 }
 
 fn write_toml(out: &mut String, m: &serde_json::Map<String, J>, path: &[String], level: usize) {
-    let ind = "  ".repeat(level.saturating_sub(1));
+    let ind = "  ".repeat(level);
     let mut keys: Vec<&String> = m.keys().collect();
     keys.sort();
     for k in &keys {
