@@ -122,14 +122,32 @@ pub fn select(m: &ResMap, target: &Selector) -> Result<Vec<usize>> {
         .collect())
 }
 
+/// Applies a JSON 6902 patch op by op. Like the json-patch v4 library kustomize uses, a
+/// `replace` of a missing map key adds it.
 fn apply_json(res: &mut Resource, p: &json_patch::Patch, origin: &str) -> Result<()> {
     res.store_previous_id();
-    json_patch::patch(&mut res.obj, p).map_err(|e| {
-        KustomizeError::build(format!(
-            "failed to apply json patch '{origin}' to {}: {e}",
-            res.cur_id()
-        ))
-    })
+    for op in &p.0 {
+        let mut op = op.clone();
+        if let json_patch::PatchOperation::Replace(r) = &op {
+            let path = r.path.to_string();
+            if res.obj.pointer(&path).is_none()
+                && let Some((parent, _)) = path.rsplit_once('/')
+                && res.obj.pointer(parent).is_some_and(Value::is_object)
+            {
+                op = json_patch::PatchOperation::Add(json_patch::AddOperation {
+                    path: r.path.clone(),
+                    value: r.value.clone(),
+                });
+            }
+        }
+        json_patch::patch(&mut res.obj, &json_patch::Patch(vec![op])).map_err(|e| {
+            KustomizeError::build(format!(
+                "failed to apply json patch '{origin}' to {}: {e}",
+                res.cur_id()
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 /// Applies patches to the selected indices, dropping resources a patch deletes.

@@ -43,7 +43,7 @@ impl Gvk {
     }
 
     pub fn is_cluster_scoped(&self) -> bool {
-        is_cluster_scoped_kind(&self.group, &self.kind)
+        is_cluster_scoped_kind(&self.group, &self.version, &self.kind)
     }
 
     /// Rank of the kind in kustomize's legacy ordering.
@@ -118,11 +118,16 @@ pub const LEGACY_ORDER_LAST: [&str; 2] = [
     "ValidatingWebhookConfiguration",
 ];
 
-/// Kinds of the built-in Kubernetes API that are cluster-scoped (kinds of unknown groups, i.e.
-/// custom resources, are namespaced as far as kustomize knows).
-fn is_cluster_scoped_kind(group: &str, kind: &str) -> bool {
+/// Kinds that are cluster-scoped in the Kubernetes v1.21 schema kustomize embeds; kinds it does
+/// not know (custom resources, and APIs added since, such as ValidatingAdmissionPolicy) are
+/// namespaced as far as kustomize is concerned.
+fn is_cluster_scoped_kind(group: &str, version: &str, kind: &str) -> bool {
+    if group == "flowcontrol.apiserver.k8s.io" {
+        return matches!(version, "v1alpha1" | "v1beta1")
+            && matches!(kind, "FlowSchema" | "PriorityLevelConfiguration");
+    }
     const CORE: [&str; 4] = ["Namespace", "Node", "PersistentVolume", "ComponentStatus"];
-    const OTHER: [(&str, &str); 33] = [
+    const OTHER: [(&str, &str); 18] = [
         ("rbac.authorization.k8s.io", "ClusterRole"),
         ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
         ("apiextensions.k8s.io", "CustomResourceDefinition"),
@@ -130,7 +135,6 @@ fn is_cluster_scoped_kind(group: &str, kind: &str) -> bool {
         ("storage.k8s.io", "CSIDriver"),
         ("storage.k8s.io", "CSINode"),
         ("storage.k8s.io", "VolumeAttachment"),
-        ("storage.k8s.io", "VolumeAttributesClass"),
         ("scheduling.k8s.io", "PriorityClass"),
         (
             "admissionregistration.k8s.io",
@@ -140,12 +144,10 @@ fn is_cluster_scoped_kind(group: &str, kind: &str) -> bool {
             "admissionregistration.k8s.io",
             "ValidatingWebhookConfiguration",
         ),
-        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
         (
             "admissionregistration.k8s.io",
             "ValidatingAdmissionPolicyBinding",
         ),
-        ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
         (
             "admissionregistration.k8s.io",
             "MutatingAdmissionPolicyBinding",
@@ -155,17 +157,9 @@ fn is_cluster_scoped_kind(group: &str, kind: &str) -> bool {
         ("policy", "PodSecurityPolicy"),
         ("extensions", "PodSecurityPolicy"),
         ("certificates.k8s.io", "CertificateSigningRequest"),
-        ("certificates.k8s.io", "ClusterTrustBundle"),
         ("networking.k8s.io", "IngressClass"),
-        ("networking.k8s.io", "IPAddress"),
-        ("networking.k8s.io", "ServiceCIDR"),
-        ("flowcontrol.apiserver.k8s.io", "FlowSchema"),
-        ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
         ("internal.apiserver.k8s.io", "StorageVersion"),
-        ("resource.k8s.io", "DeviceClass"),
-        ("resource.k8s.io", "ResourceSlice"),
         ("authentication.k8s.io", "TokenReview"),
-        ("authentication.k8s.io", "SelfSubjectReview"),
         ("authorization.k8s.io", "SubjectAccessReview"),
         ("authorization.k8s.io", "SelfSubjectRulesReview"),
     ];

@@ -504,6 +504,18 @@ pub fn finish(ra: &mut Accumulator) -> Result<()> {
         }
     }
     nameref::fix(&mut ra.resmap, &tc.name_reference)?;
+    // kustomize stores bookkeeping annotations on renamed objects and clears the annotations
+    // field when removing them leaves it empty.
+    for r in &mut ra.resmap.resources {
+        if !r.prev_ids.is_empty()
+            && let Some(Value::Object(md)) = r.obj.get_mut("metadata")
+            && md
+                .get("annotations")
+                .is_some_and(|a| a.is_null() || a.as_object().is_some_and(|m| m.is_empty()))
+        {
+            md.shift_remove("annotations");
+        }
+    }
     vars::resolve(&mut ra.resmap, &ra.vars, &tc.var_reference)?;
     ra.resmap
         .resources

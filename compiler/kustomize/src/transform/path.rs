@@ -45,6 +45,12 @@ pub fn split_legacy(path: &str) -> Vec<String> {
     out
 }
 
+/// `[a.b/c]` (no `=`) names a map key holding dots.
+fn bracket_key(seg: &str) -> Option<&str> {
+    let inner = seg.strip_prefix('[')?.strip_suffix(']')?;
+    (!inner.contains('=')).then_some(inner)
+}
+
 fn matcher(seg: &str) -> Option<(&str, &str)> {
     let inner = seg.strip_prefix('[')?.strip_suffix(']')?;
     inner.split_once('=')
@@ -117,6 +123,14 @@ pub fn find_mut<'a>(
         }
         return Ok(());
     }
+    if let Some(key) = bracket_key(seg)
+        && key.parse::<usize>().is_err()
+    {
+        let owned = key.to_string();
+        let mut segs2 = vec![owned];
+        segs2.extend(rest.iter().cloned());
+        return find_mut(node, &segs2, create, out);
+    }
     if seg == "*" {
         match node {
             Value::Array(items) => {
@@ -176,10 +190,11 @@ pub fn get<'a>(node: &'a Value, segs: &[String]) -> Option<&'a Value> {
         })?;
         return get(it, rest);
     }
-    if let Some(idx) = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']'))
-        && let Ok(i) = idx.parse::<usize>()
-    {
-        return get(node.as_array()?.get(i)?, rest);
+    if let Some(idx) = seg.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
+        if let Ok(i) = idx.parse::<usize>() {
+            return get(node.as_array()?.get(i)?, rest);
+        }
+        return get(node.as_object()?.get(idx)?, rest);
     }
     match node {
         Value::Array(items) => get(items.get(seg.parse::<usize>().ok()?)?, rest),

@@ -1,0 +1,126 @@
+//! Error messages users see for broken kustomizations, snapshotted.
+
+use std::path::Path;
+
+fn write(dir: &Path, files: &[(&str, &str)]) {
+    for (name, text) in files {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+fn error_of(files: &[(&str, &str)], entry: &str) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), files);
+    let err = kiln_kustomize::build(&tmp.path().join(entry), &kiln_kustomize::Options::default())
+        .expect_err("the build must fail");
+    let root = tmp.path().canonicalize().unwrap();
+    err.to_string()
+        .replace(&root.display().to_string(), "<tmp>")
+        .replace(&tmp.path().display().to_string(), "<tmp>")
+}
+
+#[test]
+fn missing_resource_file() {
+    insta::assert_snapshot!(error_of(
+        &[("kustomization.yaml", "resources:\n- nope.yaml\n")],
+        "."
+    ));
+}
+
+#[test]
+fn unknown_kustomization_field() {
+    insta::assert_snapshot!(error_of(
+        &[("kustomization.yaml", "resource:\n- a.yaml\n")],
+        "."
+    ));
+}
+
+#[test]
+fn remote_resource_is_refused() {
+    insta::assert_snapshot!(error_of(
+        &[(
+            "kustomization.yaml",
+            "resources:\n- https://github.com/org/repo//deploy?ref=v1\n"
+        )],
+        "."
+    ));
+}
+
+#[test]
+fn cycle_between_kustomizations() {
+    insta::assert_snapshot!(error_of(
+        &[
+            ("a/kustomization.yaml", "resources:\n- ../b\n"),
+            ("b/kustomization.yaml", "resources:\n- ../a\n"),
+        ],
+        "a"
+    ));
+}
+
+#[test]
+fn file_outside_root_is_refused() {
+    insta::assert_snapshot!(error_of(
+        &[
+            ("app/kustomization.yaml", "resources:\n- ../cm.yaml\n"),
+            (
+                "cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+            ),
+        ],
+        "app"
+    ));
+}
+
+#[test]
+fn patch_without_target_object() {
+    insta::assert_snapshot!(error_of(
+        &[
+            (
+                "kustomization.yaml",
+                "resources:\n- cm.yaml\npatches:\n- patch: |-\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: other\n"
+            ),
+            (
+                "cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+            ),
+        ],
+        "."
+    ));
+}
+
+#[test]
+fn duplicate_ids() {
+    insta::assert_snapshot!(error_of(
+        &[
+            ("kustomization.yaml", "resources:\n- cm.yaml\n- cm2.yaml\n"),
+            (
+                "cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+            ),
+            (
+                "cm2.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+            ),
+        ],
+        "."
+    ));
+}
+
+#[test]
+fn malformed_json_patch() {
+    insta::assert_snapshot!(error_of(
+        &[
+            (
+                "kustomization.yaml",
+                "resources:\n- cm.yaml\npatches:\n- target:\n    kind: ConfigMap\n  patch: |-\n    - op: frobnicate\n      path: /data\n"
+            ),
+            (
+                "cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+            ),
+        ],
+        "."
+    ));
+}
