@@ -91,8 +91,9 @@ impl Chart {
             let files = read_dir_files(path)?;
             load_files(files, path)?
         } else {
-            let data = std::fs::read(path)
-                .map_err(|e| HelmError::load(path, format!("cannot read {}: {e}", path.display())))?;
+            let data = std::fs::read(path).map_err(|e| {
+                HelmError::load(path, format!("cannot read {}: {e}", path.display()))
+            })?;
             load_archive(&data, path)?
         };
         chart.set_full_paths(None);
@@ -116,7 +117,9 @@ impl Chart {
         let mut out = Vec::new();
         for f in &self.files {
             if f.name.starts_with("crds/")
-                && (f.name.ends_with(".yaml") || f.name.ends_with(".yml") || f.name.ends_with(".json"))
+                && (f.name.ends_with(".yaml")
+                    || f.name.ends_with(".yml")
+                    || f.name.ends_with(".json"))
             {
                 out.push((format!("{}/{}", self.full_path, f.name), f));
             }
@@ -132,7 +135,9 @@ impl Chart {
 /// dangling links are errors.
 fn read_dir_files(root: &Path) -> Result<Vec<File>, HelmError> {
     let rules = match std::fs::read_to_string(root.join(".helmignore")) {
-        Ok(text) => Rules::parse(&text).map_err(|e| HelmError::load(&root.join(".helmignore"), e))?,
+        Ok(text) => {
+            Rules::parse(&text).map_err(|e| HelmError::load(&root.join(".helmignore"), e))?
+        }
         Err(_) => Rules::defaults(),
     };
     let mut out = Vec::new();
@@ -140,7 +145,13 @@ fn read_dir_files(root: &Path) -> Result<Vec<File>, HelmError> {
     Ok(out)
 }
 
-fn walk(root: &Path, dir: &Path, rel: &str, rules: &Rules, out: &mut Vec<File>) -> Result<(), HelmError> {
+fn walk(
+    root: &Path,
+    dir: &Path,
+    rel: &str,
+    rules: &Rules,
+    out: &mut Vec<File>,
+) -> Result<(), HelmError> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| HelmError::load(dir, format!("cannot read directory: {e}")))?
         .filter_map(|e| e.ok())
@@ -148,7 +159,11 @@ fn walk(root: &Path, dir: &Path, rel: &str, rules: &Rules, out: &mut Vec<File>) 
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let rel_path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        let rel_path = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
         let path = entry.path();
         let meta = std::fs::metadata(&path).map_err(|e| {
             HelmError::load(
@@ -168,7 +183,10 @@ fn walk(root: &Path, dir: &Path, rel: &str, rules: &Rules, out: &mut Vec<File>) 
         }
         let data = std::fs::read(&path)
             .map_err(|e| HelmError::load(&path, format!("cannot read {rel_path}: {e}")))?;
-        out.push(File { name: rel_path, data });
+        out.push(File {
+            name: rel_path,
+            data,
+        });
     }
     let _ = root;
     Ok(())
@@ -183,8 +201,8 @@ fn load_archive(data: &[u8], origin: &Path) -> Result<Chart, HelmError> {
         .entries()
         .map_err(|e| HelmError::load(origin, format!("cannot read chart archive: {e}")))?;
     for entry in entries {
-        let mut entry =
-            entry.map_err(|e| HelmError::load(origin, format!("cannot read chart archive: {e}")))?;
+        let mut entry = entry
+            .map_err(|e| HelmError::load(origin, format!("cannot read chart archive: {e}")))?;
         if !entry.header().entry_type().is_file() {
             continue;
         }
@@ -209,7 +227,10 @@ fn load_archive(data: &[u8], origin: &Path) -> Result<Chart, HelmError> {
         });
     }
     if files.is_empty() {
-        return Err(HelmError::load(origin, "no files in chart archive".to_string()));
+        return Err(HelmError::load(
+            origin,
+            "no files in chart archive".to_string(),
+        ));
     }
     load_files(files, origin)
 }
@@ -257,11 +278,18 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
         }
     }
     if !have_meta {
-        return Err(HelmError::load(origin, "Chart.yaml file is missing".to_string()));
+        return Err(HelmError::load(
+            origin,
+            "Chart.yaml file is missing".to_string(),
+        ));
     }
     if let Some(req) = requirements {
-        let doc = yamlvalues::parse_value(&req.data)
-            .map_err(|e| e.into_helm(&origin.join("requirements.yaml"), "cannot load requirements.yaml"))?;
+        let doc = yamlvalues::parse_value(&req.data).map_err(|e| {
+            e.into_helm(
+                &origin.join("requirements.yaml"),
+                "cannot load requirements.yaml",
+            )
+        })?;
         if let Some(deps) = doc.get("dependencies").and_then(Value::as_array) {
             chart.metadata.dependencies = deps.iter().map(parse_dependency).collect();
         }
@@ -278,7 +306,11 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
         let wrap = |e: HelmError| {
             HelmError::load(
                 &sub_origin,
-                format!("error unpacking subchart {cname} in {}: {}", chart.metadata.name, e.message()),
+                format!(
+                    "error unpacking subchart {cname} in {}: {}",
+                    chart.metadata.name,
+                    e.message()
+                ),
             )
         };
         let sub = if cname.ends_with(".tgz") {
@@ -304,7 +336,12 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
 
 fn validate(chart: &Chart, origin: &Path) -> Result<(), HelmError> {
     let m = &chart.metadata;
-    let err = |msg: String| Err(HelmError::load(&origin.join("Chart.yaml"), format!("validation: {msg}")));
+    let err = |msg: String| {
+        Err(HelmError::load(
+            &origin.join("Chart.yaml"),
+            format!("validation: {msg}"),
+        ))
+    };
     if m.api_version.is_empty() {
         return err("chart.metadata.apiVersion is required".into());
     }
@@ -364,7 +401,8 @@ fn parse_dependency(v: &Value) -> Dependency {
 }
 
 fn parse_metadata(data: &[u8], path: &Path) -> Result<Metadata, HelmError> {
-    let doc = yamlvalues::parse_value(data).map_err(|e| e.into_helm(path, "cannot load Chart.yaml"))?;
+    let doc =
+        yamlvalues::parse_value(data).map_err(|e| e.into_helm(path, "cannot load Chart.yaml"))?;
     Ok(Metadata {
         api_version: str_field(&doc, "apiVersion"),
         name: str_field(&doc, "name"),
@@ -377,7 +415,10 @@ fn parse_metadata(data: &[u8], path: &Path) -> Result<Metadata, HelmError> {
         icon: str_field(&doc, "icon"),
         condition: str_field(&doc, "condition"),
         tags: str_field(&doc, "tags"),
-        deprecated: doc.get("deprecated").and_then(Value::as_bool).unwrap_or(false),
+        deprecated: doc
+            .get("deprecated")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
         keywords: str_list(&doc, "keywords"),
         sources: str_list(&doc, "sources"),
         maintainers: doc

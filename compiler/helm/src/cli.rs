@@ -40,7 +40,11 @@ pub fn run(cmd: &Command) -> ExitCode {
         Command::Template(args) => match template(args) {
             Ok(text) => {
                 let mut out = std::io::stdout().lock();
-                if out.write_all(text.as_bytes()).and_then(|_| out.flush()).is_err() {
+                if out
+                    .write_all(text.as_bytes())
+                    .and_then(|_| out.flush())
+                    .is_err()
+                {
                     return ExitCode::from(1);
                 }
                 ExitCode::SUCCESS

@@ -122,10 +122,10 @@ pub fn coalesce_tables(dst: &mut Table, mut src: Table, merge: bool) {
                 dst.insert(key, val);
             }
             Some(dv) => {
-                if let Value::Object(sv) = val {
-                    if let Value::Object(dm) = dv {
-                        coalesce_tables(dm, sv, merge);
-                    }
+                if let Value::Object(sv) = val
+                    && let Value::Object(dm) = dv
+                {
+                    coalesce_tables(dm, sv, merge);
                 }
             }
         }
@@ -142,12 +142,12 @@ pub fn coalesce_tables_owned(mut dst: Table, src: Table, merge: bool) -> Table {
 pub fn merge_maps(a: &Table, b: &Table) -> Table {
     let mut out = a.clone();
     for (k, v) in b {
-        if let Value::Object(vm) = v {
-            if let Some(Value::Object(bv)) = out.get(k) {
-                let merged = merge_maps(bv, vm);
-                out.insert(k.clone(), Value::Object(merged));
-                continue;
-            }
+        if let Value::Object(vm) = v
+            && let Some(Value::Object(bv)) = out.get(k)
+        {
+            let merged = merge_maps(bv, vm);
+            out.insert(k.clone(), Value::Object(merged));
+            continue;
         }
         out.insert(k.clone(), v.clone());
     }
@@ -173,7 +173,11 @@ mod tests {
 
     #[test]
     fn user_values_win_and_null_deletes() {
-        let c = chart(json!({"a": 1, "b": {"c": 2, "d": 3}, "e": 4}), vec![], "top");
+        let c = chart(
+            json!({"a": 1, "b": {"c": 2, "d": 3}, "e": 4}),
+            vec![],
+            "top",
+        );
         let out = coalesce_values(&c, &obj(json!({"a": 9, "b": {"c": null}, "e": null})));
         assert_eq!(Value::Object(out), json!({"a": 9, "b": {"d": 3}}));
     }
@@ -187,8 +191,16 @@ mod tests {
 
     #[test]
     fn globals_flow_down_and_subchart_defaults_fill_in() {
-        let sub = chart(json!({"x": 1, "global": {"g": "sub", "h": "sub"}}), vec![], "sub");
-        let c = chart(json!({"global": {"g": "top"}, "sub": {"y": 2}}), vec![sub], "top");
+        let sub = chart(
+            json!({"x": 1, "global": {"g": "sub", "h": "sub"}}),
+            vec![],
+            "sub",
+        );
+        let c = chart(
+            json!({"global": {"g": "top"}, "sub": {"y": 2}}),
+            vec![sub],
+            "top",
+        );
         let out = coalesce_values(&c, &Map::new());
         assert_eq!(
             Value::Object(out),
@@ -198,7 +210,10 @@ mod tests {
 
     #[test]
     fn later_files_win() {
-        let out = merge_maps(&obj(json!({"a": {"b": 1, "c": 2}})), &obj(json!({"a": {"b": 3}, "d": 4})));
+        let out = merge_maps(
+            &obj(json!({"a": {"b": 1, "c": 2}})),
+            &obj(json!({"a": {"b": 3}, "d": 4})),
+        );
         assert_eq!(Value::Object(out), json!({"a": {"b": 3, "c": 2}, "d": 4}));
     }
 }

@@ -55,7 +55,8 @@ pub fn process_enabled(chart: &mut Chart, vals: &Table, path: &str) {
     }
     for req in &mut chart.metadata.dependencies {
         let found = existing.iter().find(|c| {
-            c.name() == req.name && (req.version.is_empty() || compatible(&req.version, &c.metadata.version))
+            c.name() == req.name
+                && (req.version.is_empty() || compatible(&req.version, &c.metadata.version))
         });
         if let Some(c) = found {
             let mut c = c.clone();
@@ -82,8 +83,13 @@ pub fn process_enabled(chart: &mut Chart, vals: &Table, path: &str) {
         .filter(|d| !d.enabled)
         .map(|d| d.name.clone())
         .collect();
-    chart.dependencies.retain(|c| !disabled.contains(&c.metadata.name));
-    chart.metadata.dependencies.retain(|d| !disabled.contains(&d.name));
+    chart
+        .dependencies
+        .retain(|c| !disabled.contains(&c.metadata.name));
+    chart
+        .metadata
+        .dependencies
+        .retain(|d| !disabled.contains(&d.name));
     for sub in &mut chart.dependencies {
         let subpath = format!("{path}{}.", sub.metadata.name);
         process_enabled(sub, &cvals, &subpath);
@@ -100,7 +106,10 @@ fn process_tags(chart: &mut Chart, cvals: &Table) {
             match tags.get(k) {
                 Some(Value::Bool(true)) => has_true = true,
                 Some(Value::Bool(false)) => has_false = true,
-                Some(_) => eprintln!("Warning: Tag '{k}' for chart {} returned non-bool value", r.name),
+                Some(_) => eprintln!(
+                    "Warning: Tag '{k}' for chart {} returned non-bool value",
+                    r.name
+                ),
                 None => {}
             }
         }
@@ -178,8 +187,16 @@ pub fn process_import_values(chart: &mut Chart) {
         for iv in &r.import_values {
             match iv {
                 Value::Object(m) => {
-                    let child = m.get("child").and_then(Value::as_str).unwrap_or_default().to_string();
-                    let parent = m.get("parent").and_then(Value::as_str).unwrap_or_default().to_string();
+                    let child = m
+                        .get("child")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    let parent = m
+                        .get("parent")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
                     out.push(serde_json::json!({"child": child, "parent": parent}));
                     let Some(vv) = table(&cvals, &format!("{}.{child}", r.name)) else {
                         eprintln!("Warning: ImportValues missing table from chart {}", r.name);

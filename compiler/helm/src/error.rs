@@ -5,10 +5,47 @@ use std::path::Path;
 
 use miette::{NamedSource, SourceSpan};
 
-/// A Helm rendering failure.
+/// A Helm rendering failure (boxed: errors travel through many `Result`s).
+#[derive(Debug)]
+pub struct HelmError(Box<Details>);
+
+impl std::ops::Deref for HelmError {
+    type Target = Details;
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for HelmError {
+    fn deref_mut(&mut self) -> &mut Details {
+        &mut self.0
+    }
+}
+
+impl std::fmt::Display for HelmError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for HelmError {}
+
+impl miette::Diagnostic for HelmError {
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.0.source_code()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.0.labels()
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.0.help()
+    }
+}
+
+/// What a [`HelmError`] knows: message, position, chart, include chain, snippet.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("{message}")]
-pub struct HelmError {
+pub struct Details {
     message: String,
     #[source_code]
     source_code: Option<NamedSource<String>>,
@@ -31,7 +68,7 @@ pub struct HelmError {
 impl HelmError {
     /// A plain error with a message and nothing else.
     pub fn msg(message: impl Into<String>) -> HelmError {
-        HelmError {
+        HelmError(Box::new(Details {
             message: message.into(),
             source_code: None,
             span: None,
@@ -42,7 +79,7 @@ impl HelmError {
             line: None,
             column: None,
             chain: Vec::new(),
-        }
+        }))
     }
 
     /// A failure to load a chart or one of its files.

@@ -72,7 +72,11 @@ pub fn format_g(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     let neg = f.is_sign_negative() && f != 0.0 || (f == 0.0 && f.is_sign_negative());
     if f == 0.0 {
@@ -90,7 +94,11 @@ pub fn format_g(f: f64) -> String {
 /// Go's `encoding/json` float64 encoding: plain decimal, exponent form below 1e-6 or from 1e21.
 pub fn format_json_float(f: f64) -> String {
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     let abs = f.abs();
     let neg = f < 0.0;

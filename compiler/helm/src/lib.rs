@@ -49,13 +49,17 @@ pub fn render(chart: &Path, opts: &RenderOptions) -> Result<Vec<RenderedObject>,
 }
 
 /// Renders an already loaded chart into objects, in `helm template` order.
-pub fn render_loaded(chart: &Chart, opts: &RenderOptions) -> Result<Vec<RenderedObject>, HelmError> {
+pub fn render_loaded(
+    chart: &Chart,
+    opts: &RenderOptions,
+) -> Result<Vec<RenderedObject>, HelmError> {
     let rendered = render::render_chart(chart, opts)?;
     let mut out = Vec::new();
     for (path, content) in &rendered.crds {
         for (doc, line) in sortmanifests::split_manifests(content) {
-            let object = yamlvalues::decode(&doc)
-                .map_err(|e| HelmError::msg(format!("YAML parse error on {path}: {}", e.message)))?;
+            let object = yamlvalues::decode(&doc).map_err(|e| {
+                HelmError::msg(format!("YAML parse error on {path}: {}", e.message))
+            })?;
             if object.is_null() {
                 continue;
             }

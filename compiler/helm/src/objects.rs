@@ -37,7 +37,10 @@ impl Files {
 
 fn want(name: &str, args: &[Value], n: usize) -> Result<(), FuncError> {
     if args.len() != n {
-        return Err(FuncError::new(format!("wrong number of args for {name}: want {n} got {}", args.len())));
+        return Err(FuncError::new(format!(
+            "wrong number of args for {name}: want {n} got {}",
+            args.len()
+        )));
     }
     Ok(())
 }
@@ -62,12 +65,16 @@ impl Object for Files {
             "Get" => want(name, args, 1).and_then(|_| {
                 let p = string_arg(name, &args[0])?;
                 Ok(Value::from(
-                    self.get(&p).map(|d| String::from_utf8_lossy(d).into_owned()).unwrap_or_default(),
+                    self.get(&p)
+                        .map(|d| String::from_utf8_lossy(d).into_owned())
+                        .unwrap_or_default(),
                 ))
             }),
             "GetBytes" => want(name, args, 1).and_then(|_| {
                 let p = string_arg(name, &args[0])?;
-                Ok(Value::Bytes(self.get(&p).cloned().unwrap_or_else(|| Arc::from(&[][..]))))
+                Ok(Value::Bytes(
+                    self.get(&p).cloned().unwrap_or_else(|| Arc::from(&[][..])),
+                ))
             }),
             "Glob" => want(name, args, 1).and_then(|_| {
                 let p = string_arg(name, &args[0])?;
@@ -89,7 +96,9 @@ impl Object for Files {
                 if s.ends_with('\n') {
                     s.pop();
                 }
-                Ok(Value::list(s.split('\n').map(Value::from).collect::<Vec<_>>()))
+                Ok(Value::list(
+                    s.split('\n').map(Value::from).collect::<Vec<_>>(),
+                ))
             }),
             "AsConfig" => want(name, args, 0)
                 .map(|_| Value::from(self.as_yaml(|d| String::from_utf8_lossy(d).into_owned()))),
@@ -125,14 +134,19 @@ impl Object for VersionSet {
         match name {
             "Has" => Some(want(name, args, 1).and_then(|_| {
                 let p = string_arg(name, &args[0])?;
-                Ok(Value::Bool(self.0.iter().any(|v| *v == p)))
+                Ok(Value::Bool(self.0.contains(&p)))
             })),
             _ => None,
         }
     }
 
     fn underlying(&self) -> Option<Value> {
-        Some(Value::list(self.0.iter().map(|s| Value::from(s.as_str())).collect::<Vec<_>>()))
+        Some(Value::list(
+            self.0
+                .iter()
+                .map(|s| Value::from(s.as_str()))
+                .collect::<Vec<_>>(),
+        ))
     }
 }
 

@@ -168,7 +168,15 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     let values = Value::from_json_with(&J::Object(values), JsonNumbers::Preserve);
     let mut renderables = Vec::new();
     let mut sources: HashMap<String, Arc<str>> = HashMap::new();
-    collect(&chart, None, &values, &release, &caps, &mut renderables, &mut sources);
+    collect(
+        &chart,
+        None,
+        &values,
+        &release,
+        &caps,
+        &mut renderables,
+        &mut sources,
+    );
 
     let mut names: Vec<&String> = sources.keys().collect();
     names.sort_by(|a, b| {
@@ -178,7 +186,8 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     let mut set = Templates::new(crate::funcs::func_map());
     set.set_missing_key(MissingKey::Zero);
     for name in names {
-        set.parse(name, &sources[name]).map_err(|e| template_error(&e, &sources))?;
+        set.parse(name, &sources[name])
+            .map_err(|e| template_error(&e, &sources))?;
     }
 
     renderables.sort_by(|a, b| {
@@ -241,7 +250,10 @@ fn collect(
     let is_root = parent.is_none();
     let values = match parent {
         None => root_values.clone(),
-        Some(p) => match p.get("Values").and_then(|v| v.as_map().and_then(|m| m.get(chart.name()))) {
+        Some(p) => match p
+            .get("Values")
+            .and_then(|v| v.as_map().and_then(|m| m.get(chart.name())))
+        {
             Some(Value::Map(m)) => Value::Map(m),
             _ => Value::Map(Map::new()),
         },
@@ -253,7 +265,10 @@ fn collect(
         .collect();
     let subcharts = Map::new();
     let next = Map::new();
-    let chart_value = Value::from_json_with(&chart.metadata.to_template_value(is_root), JsonNumbers::Preserve);
+    let chart_value = Value::from_json_with(
+        &chart.metadata.to_template_value(is_root),
+        JsonNumbers::Preserve,
+    );
     next.insert("Chart", chart_value);
     next.insert("Files", Value::object(Files::new(files)));
     next.insert("Release", release.clone());
@@ -272,7 +287,10 @@ fn collect(
             }
         }
         let name = format!("{}/{}", chart.full_path, t.name);
-        sources.insert(name.clone(), Arc::from(String::from_utf8_lossy(&t.data).as_ref()));
+        sources.insert(
+            name.clone(),
+            Arc::from(String::from_utf8_lossy(&t.data).as_ref()),
+        );
         out.push(Renderable {
             name,
             vals: next.clone(),
@@ -306,7 +324,10 @@ fn template_error(e: &TplError, sources: &HashMap<String, Arc<str>>) -> HelmErro
 fn column_chars(text: &str, line: usize, byte_col: usize) -> usize {
     let l = text.lines().nth(line.saturating_sub(1)).unwrap_or("");
     let cut = byte_col.min(l.len());
-    let cut = (0..=cut).rev().find(|&i| l.is_char_boundary(i)).unwrap_or(0);
+    let cut = (0..=cut)
+        .rev()
+        .find(|&i| l.is_char_boundary(i))
+        .unwrap_or(0);
     l[..cut].chars().count() + 1
 }
 
@@ -315,23 +336,24 @@ fn column_chars(text: &str, line: usize, byte_col: usize) -> usize {
 fn helm_message(e: &TplError) -> (String, Vec<String>) {
     let mut levels: Vec<&kiln_gotemplate::ExecError> = Vec::new();
     let mut cur = e;
-    loop {
-        match cur {
-            TplError::Exec(x) => {
-                levels.push(x);
-                match &x.cause {
-                    Some(c) => cur = c,
-                    None => break,
-                }
-            }
-            _ => break,
+    while let TplError::Exec(x) = cur {
+        levels.push(x);
+        match &x.cause {
+            Some(c) => cur = c,
+            None => break,
         }
     }
     let chain: Vec<String> = levels.iter().map(|l| l.template.clone()).collect();
-    if let TplError::Parse(p) = cur {
-        if levels.is_empty() {
-            return (format!("parse error at ({}:{}): {}", p.location.parse_name, p.location.line, p.message), chain);
-        }
+    if let TplError::Parse(p) = cur
+        && levels.is_empty()
+    {
+        return (
+            format!(
+                "parse error at ({}:{}): {}",
+                p.location.parse_name, p.location.line, p.message
+            ),
+            chain,
+        );
     }
     let Some(last) = levels.last() else {
         return (e.to_string(), chain);
@@ -340,7 +362,11 @@ fn helm_message(e: &TplError) -> (String, Vec<String>) {
         let prefix = format!("error calling {f}: ");
         if let Some(msg) = last.message.strip_prefix(&prefix) {
             let outer = levels[0];
-            let loc = outer.location.as_ref().map(|l| l.to_string()).unwrap_or_else(|| outer.template.clone());
+            let loc = outer
+                .location
+                .as_ref()
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| outer.template.clone());
             return (format!("execution error at ({loc}): {msg}"), chain);
         }
     }
@@ -349,16 +375,27 @@ fn helm_message(e: &TplError) -> (String, Vec<String>) {
     }
     let mut out = String::new();
     for (i, l) in levels.iter().enumerate() {
-        let loc = l.location.as_ref().map(|x| x.to_string()).unwrap_or_default();
+        let loc = l
+            .location
+            .as_ref()
+            .map(|x| x.to_string())
+            .unwrap_or_default();
         let msg = if i + 1 < levels.len() {
-            l.message.split(": ").next().map(|s| format!("{s}:")).unwrap_or_default()
+            l.message
+                .split(": ")
+                .next()
+                .map(|s| format!("{s}:"))
+                .unwrap_or_default()
         } else {
             l.message.clone()
         };
         if i > 0 {
             out.push('\n');
         }
-        out.push_str(&format!("{loc}\n  executing {:?} at <{}>:\n    {msg}", l.template, l.context));
+        out.push_str(&format!(
+            "{loc}\n  executing {:?} at <{}>:\n    {msg}",
+            l.template, l.context
+        ));
     }
     (out, chain)
 }

@@ -6,20 +6,34 @@ use serde_json::{Map, Value};
 use crate::chart::Chart;
 use crate::error::HelmError;
 
-fn validate_one(chart: &Chart, values: &Map<String, Value>, out: &mut String) -> Result<(), HelmError> {
+fn validate_one(
+    chart: &Chart,
+    values: &Map<String, Value>,
+    out: &mut String,
+) -> Result<(), HelmError> {
     if let Some(schema) = &chart.schema {
         let schema: Value = serde_json::from_slice(schema).map_err(|e| {
-            HelmError::load(&chart.origin.join("values.schema.json"), format!("invalid JSON schema: {e}"))
+            HelmError::load(
+                &chart.origin.join("values.schema.json"),
+                format!("invalid JSON schema: {e}"),
+            )
         })?;
         let validator = jsonschema::validator_for(&schema).map_err(|e| {
-            HelmError::load(&chart.origin.join("values.schema.json"), format!("invalid JSON schema: {e}"))
+            HelmError::load(
+                &chart.origin.join("values.schema.json"),
+                format!("invalid JSON schema: {e}"),
+            )
         })?;
         let instance = Value::Object(values.clone());
         let errors: Vec<String> = validator
             .iter_errors(&instance)
             .map(|e| {
                 let path = e.instance_path().to_string();
-                let at = if path.is_empty() { "/".to_string() } else { path };
+                let at = if path.is_empty() {
+                    "/".to_string()
+                } else {
+                    path
+                };
                 format!("- at '{at}': {}", describe(&e))
             })
             .collect();
@@ -46,7 +60,9 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> String {
         let got = match e.instance().as_ref() {
             Value::Null => "null",
             Value::Bool(_) => "boolean",
-            Value::Number(n) if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() != 0.0) => "number",
+            Value::Number(n) if n.is_f64() && n.as_f64().is_some_and(|f| f.fract() != 0.0) => {
+                "number"
+            }
             Value::Number(_) => "number",
             Value::String(_) => "string",
             Value::Array(_) => "array",

@@ -31,7 +31,9 @@ impl Version {
         };
         let ident_ok = |x: &str| {
             x.is_empty()
-                || x.split('.').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                || x.split('.').all(|p| {
+                    !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                })
         };
         if !ident_ok(&pre) || !ident_ok(&metadata) || (body.contains('-') && pre.is_empty()) {
             return Err(invalid());

@@ -147,7 +147,11 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<Sorted, HelmError> {
                     return Err(err.with_help("the template produced text that is not valid YAML"));
                 }
             };
-            let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+            let kind = object
+                .get("kind")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
             let hook = object
                 .pointer("/metadata/annotations/helm.sh~1hook")
                 .and_then(Value::as_str)
@@ -210,8 +214,16 @@ mod tests {
 
     #[test]
     fn invalid_yaml_names_the_template() {
-        let files = vec![("c/templates/a.yaml".to_string(), "a: b\n c: d\n".to_string())];
+        let files = vec![(
+            "c/templates/a.yaml".to_string(),
+            "a: b\n c: d\n".to_string(),
+        )];
         let e = sort_manifests(&files).unwrap_err();
-        assert!(e.message().starts_with("YAML parse error on c/templates/a.yaml"), "{}", e.message());
+        assert!(
+            e.message()
+                .starts_with("YAML parse error on c/templates/a.yaml"),
+            "{}",
+            e.message()
+        );
     }
 }

@@ -53,10 +53,11 @@ fn typed_val(v: &str) -> Value {
     }
     if !v.is_empty() && !v.starts_with('0') {
         let digits = v.strip_prefix(['+', '-']).unwrap_or(v);
-        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            if let Ok(i) = v.parse::<i64>() {
-                return Value::from(i);
-            }
+        if !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(i) = v.parse::<i64>()
+        {
+            return Value::from(i);
         }
     }
     Value::String(v.to_string())
@@ -64,7 +65,9 @@ fn typed_val(v: &str) -> Value {
 
 fn set_index(list: &mut Vec<Value>, i: usize, v: Value) -> Result<(), Stop> {
     if i > MAX_INDEX {
-        return Err(Stop::Err(format!("index of {i} is greater than maximum supported index of {MAX_INDEX}")));
+        return Err(Stop::Err(format!(
+            "index of {i} is greater than maximum supported index of {MAX_INDEX}"
+        )));
     }
     while list.len() <= i {
         list.push(Value::Null);
@@ -136,7 +139,9 @@ impl Parser<'_> {
             },
             Some(',') => {
                 data.insert(k.clone(), Value::String(String::new()));
-                Err(Stop::Err(format!("key {k:?} has no value (cannot end with ,)")))
+                Err(Stop::Err(format!(
+                    "key {k:?} has no value (cannot end with ,)"
+                )))
             }
             Some(_) => {
                 let level = level + 1;
@@ -166,9 +171,11 @@ impl Parser<'_> {
         if last.is_none() {
             return Err(Stop::Err("error parsing index: EOF".into()));
         }
-        let i: i64 = v
-            .parse()
-            .map_err(|_| Stop::Err(format!("error parsing index: strconv.Atoi: parsing {v:?}: invalid syntax")))?;
+        let i: i64 = v.parse().map_err(|_| {
+            Stop::Err(format!(
+                "error parsing index: strconv.Atoi: parsing {v:?}: invalid syntax"
+            ))
+        })?;
         if i < 0 {
             return Err(Stop::Err(format!("negative {i} index not allowed")));
         }
@@ -178,7 +185,9 @@ impl Parser<'_> {
     fn list_item(&mut self, list: &mut Vec<Value>, i: usize, level: usize) -> Result<(), Stop> {
         let (k, last) = self.runes_until(&['[', '.', '=']);
         if !k.is_empty() {
-            return Err(Stop::Err(format!("unexpected data at end of array index: {k:?}")));
+            return Err(Stop::Err(format!(
+                "unexpected data at end of array index: {k:?}"
+            )));
         }
         match last {
             None => Err(Stop::Eof),
@@ -271,7 +280,10 @@ mod tests {
     fn lists_and_indexes() {
         assert_eq!(parse("a={x,2,true}").unwrap(), json!({"a": ["x", 2, true]}));
         assert_eq!(parse("a[1]=x").unwrap(), json!({"a": [null, "x"]}));
-        assert_eq!(parse("a[0].b=1,a[0].c=2").unwrap(), json!({"a": [{"b": 1, "c": 2}]}));
+        assert_eq!(
+            parse("a[0].b=1,a[0].c=2").unwrap(),
+            json!({"a": [{"b": 1, "c": 2}]})
+        );
         assert_eq!(parse("a[0][1]=z").unwrap(), json!({"a": [[null, "z"]]}));
     }
 
@@ -284,7 +296,13 @@ mod tests {
     #[test]
     fn errors_read_like_helm() {
         assert_eq!(parse("a").unwrap_err().0, "key \"a\" has no value");
-        assert_eq!(parse("a,b=1").unwrap_err().0, "key \"a\" has no value (cannot end with ,)");
-        assert_eq!(parse("a={x,y").unwrap_err().0, "list must terminate with '}'");
+        assert_eq!(
+            parse("a,b=1").unwrap_err().0,
+            "key \"a\" has no value (cannot end with ,)"
+        );
+        assert_eq!(
+            parse("a={x,y").unwrap_err().0,
+            "list must terminate with '}'"
+        );
     }
 }

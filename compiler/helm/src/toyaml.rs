@@ -130,7 +130,8 @@ impl Emitter {
                 }
             }
             Value::Array(a) if !a.is_empty() => {
-                let indentless = ctx == Ctx::MappingValue && !self.indention && !self.indent_sequences;
+                let indentless =
+                    ctx == Ctx::MappingValue && !self.indention && !self.indent_sequences;
                 let inner = if indent < 0 {
                     0
                 } else if indentless {
@@ -153,7 +154,12 @@ impl Emitter {
                 self.write_indicator("]", false, false, false);
             }
             Value::Null => self.scalar("null", Style::Plain, indent, false),
-            Value::Bool(b) => self.scalar(if *b { "true" } else { "false" }, Style::Plain, indent, false),
+            Value::Bool(b) => self.scalar(
+                if *b { "true" } else { "false" },
+                Style::Plain,
+                indent,
+                false,
+            ),
             Value::Number(n) => {
                 let text = number_text(n);
                 self.scalar(&text, Style::Plain, indent, false)
@@ -190,7 +196,11 @@ impl Emitter {
         if style == Style::Literal && (!a.block || simple_key) {
             style = Style::Double;
         }
-        let scalar_indent = if indent < 0 { BEST_INDENT } else { indent + BEST_INDENT };
+        let scalar_indent = if indent < 0 {
+            BEST_INDENT
+        } else {
+            indent + BEST_INDENT
+        };
         let allow_breaks = !simple_key;
         match style {
             Style::Plain => self.write_plain(s, scalar_indent, allow_breaks),
@@ -236,7 +246,13 @@ impl Emitter {
             let c = chars[i];
             if c == ' ' {
                 let next_space = chars.get(i + 1) == Some(&' ');
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i > 0 && i < n - 1 && !next_space {
+                if allow_breaks
+                    && !spaces
+                    && self.column > BEST_WIDTH
+                    && i > 0
+                    && i < n - 1
+                    && !next_space
+                {
                     self.write_indent(indent);
                 } else {
                     self.put(c);
@@ -306,7 +322,11 @@ impl Emitter {
                         self.put(letter);
                         for k in (0..width).rev() {
                             let d = (v >> (k * 4)) & 0xf;
-                            self.put(std::char::from_digit(d, 16).unwrap_or('0').to_ascii_uppercase());
+                            self.put(
+                                std::char::from_digit(d, 16)
+                                    .unwrap_or('0')
+                                    .to_ascii_uppercase(),
+                            );
                         }
                     }
                 }
@@ -436,11 +456,12 @@ fn analyze(s: &str) -> Analysis {
     let mut preceded_by_ws = true;
     for i in 0..n {
         let c = chars[i];
-        let followed_by_ws = i + 1 >= n || matches!(chars[i + 1], ' ' | '\t') || is_break(chars[i + 1]);
+        let followed_by_ws =
+            i + 1 >= n || matches!(chars[i + 1], ' ' | '\t') || is_break(chars[i + 1]);
         if i == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@'
-                | '`' => {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
+                | '%' | '@' | '`' => {
                     flow_ind = true;
                     block_ind = true;
                 }
@@ -551,9 +572,10 @@ pub fn resolves_to_string(s: &str) -> bool {
         return false;
     }
     const MAP: &[&str] = &[
-        "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "n", "N", "no", "No",
-        "NO", "false", "False", "FALSE", "off", "Off", "OFF", "~", "null", "Null", "NULL", ".nan",
-        ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF",
+        "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON", "n", "N", "no",
+        "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF", "~", "null", "Null", "NULL",
+        ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf",
+        "-.Inf", "-.INF",
     ];
     let first = s.as_bytes()[0];
     match first {
@@ -568,14 +590,19 @@ pub fn resolves_to_string(s: &str) -> bool {
             if parse_go_int(&plain) || is_yaml_float(&plain) {
                 return false;
             }
-            if let Some(rest) = plain.strip_prefix("0b").or_else(|| plain.strip_prefix("-0b")) {
-                if !rest.is_empty() && rest.chars().all(|c| c == '0' || c == '1') {
-                    return false;
-                }
+            if let Some(rest) = plain
+                .strip_prefix("0b")
+                .or_else(|| plain.strip_prefix("-0b"))
+                && !rest.is_empty()
+                && rest.chars().all(|c| c == '0' || c == '1')
+            {
+                return false;
             }
             true
         }
-        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => !MAP.contains(&s),
+        b'y' | b'Y' | b'n' | b'N' | b't' | b'T' | b'f' | b'F' | b'o' | b'O' | b'~' => {
+            !MAP.contains(&s)
+        }
         b'.' => {
             if MAP.contains(&s) {
                 return false;
@@ -668,7 +695,10 @@ fn is_timestamp(s: &str) -> bool {
         return false;
     };
     let num = |x: &str, max: u32| {
-        !x.is_empty() && x.len() <= 2 && x.bytes().all(|c| c.is_ascii_digit()) && x.parse::<u32>().is_ok_and(|v| v >= 1 && v <= max)
+        !x.is_empty()
+            && x.len() <= 2
+            && x.bytes().all(|c| c.is_ascii_digit())
+            && x.parse::<u32>().is_ok_and(|v| v >= 1 && v <= max)
     };
     if !num(m, 12) || !num(d, 31) {
         return false;
@@ -676,7 +706,11 @@ fn is_timestamp(s: &str) -> bool {
     let Some(time) = time else { return true };
     let hms_end = time.find(['Z', '+', '-', '.']).unwrap_or(time.len());
     let hms: Vec<&str> = time[..hms_end].split(':').collect();
-    if hms.len() != 3 || hms.iter().any(|x| x.is_empty() || x.len() > 2 || !x.bytes().all(|c| c.is_ascii_digit())) {
+    if hms.len() != 3
+        || hms
+            .iter()
+            .any(|x| x.is_empty() || x.len() > 2 || !x.bytes().all(|c| c.is_ascii_digit()))
+    {
         return false;
     }
     let mut tail = &time[hms_end..];
@@ -825,7 +859,8 @@ mod tests {
 
     #[test]
     fn indicators_single_quote() {
-        let v = json!({"a": "foo: bar", "b": "*x", "c": "- x", "d": "a #b", "e": "it's", "f": " lead"});
+        let v =
+            json!({"a": "foo: bar", "b": "*x", "c": "- x", "d": "a #b", "e": "it's", "f": " lead"});
         assert_eq!(
             to_yaml(&v),
             "a: 'foo: bar'\nb: '*x'\nc: '- x'\nd: 'a #b'\ne: it's\nf: ' lead'"
@@ -834,7 +869,8 @@ mod tests {
 
     #[test]
     fn multiline_strings_are_literal_blocks() {
-        let v = json!({"a": "x\ny", "b": "x\ny\n", "c": "x\n\n", "d": [" x\ny"], "e": "tab\there\n"});
+        let v =
+            json!({"a": "x\ny", "b": "x\ny\n", "c": "x\n\n", "d": [" x\ny"], "e": "tab\there\n"});
         assert_eq!(
             to_yaml(&v),
             "a: |-\n  x\n  y\nb: |\n  x\n  y\nc: |+\n  x\n\nd:\n- |2-\n   x\n  y\ne: \"tab\\there\\n\""

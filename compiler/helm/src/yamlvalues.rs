@@ -49,14 +49,23 @@ pub fn decode(text: &str) -> Result<Value, YamlError> {
     serde_saphyr::from_multiple_with_options::<Value>(text, options())
         .map(|docs| docs.into_iter().next().unwrap_or(Value::Null))
         .map_err(|e| {
-        let (line, column) = match e.location() {
-            Some(l) => (Some(l.line() as usize), Some(l.column() as usize)),
-            None => (None, None),
-        };
-        let message = e.to_string();
-        let message = message.lines().next().unwrap_or_default().trim_start_matches("error: ").to_string();
-        YamlError { message, line, column }
-    })
+            let (line, column) = match e.location() {
+                Some(l) => (Some(l.line() as usize), Some(l.column() as usize)),
+                None => (None, None),
+            };
+            let message = e.to_string();
+            let message = message
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_string();
+            YamlError {
+                message,
+                line,
+                column,
+            }
+        })
 }
 
 /// Decodes one YAML document into a value with float64 numbers.
@@ -100,10 +109,16 @@ pub fn to_float_numbers(v: Value) -> Value {
     match v {
         Value::Number(n) => {
             let f = n.as_f64().unwrap_or(0.0);
-            Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+            Number::from_f64(f)
+                .map(Value::Number)
+                .unwrap_or(Value::Null)
         }
         Value::Array(a) => Value::Array(a.into_iter().map(to_float_numbers).collect()),
-        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (k, to_float_numbers(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (k, to_float_numbers(v)))
+                .collect(),
+        ),
         other => other,
     }
 }

@@ -26,7 +26,14 @@ const CASES: &[Case] = &[
         set: &["extra.list={x,y},backend.replicas=5,worker.enabled=false"],
         crds: true,
     },
-    Case { release: "web", chart: "shop", namespace: "default", values: &[], set: &[], crds: false },
+    Case {
+        release: "web",
+        chart: "shop",
+        namespace: "default",
+        values: &[],
+        set: &[],
+        crds: false,
+    },
     Case {
         release: "web",
         chart: "shop",
@@ -35,7 +42,14 @@ const CASES: &[Case] = &[
         set: &["tags.observability=false", "global.labels.team=null"],
         crds: true,
     },
-    Case { release: "old", chart: "legacy", namespace: "legacy", values: &[], set: &[], crds: false },
+    Case {
+        release: "old",
+        chart: "legacy",
+        namespace: "legacy",
+        values: &[],
+        set: &[],
+        crds: false,
+    },
     Case {
         release: "old",
         chart: "legacy",
@@ -62,7 +76,11 @@ fn helm_output(helm: &Path, chart: &Path, c: &Case) -> String {
         cmd.arg("--include-crds");
     }
     let out = cmd.output().expect("run helm");
-    assert!(out.status.success(), "helm failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "helm failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).expect("utf-8")
 }
 
@@ -71,7 +89,11 @@ fn kiln_output(chart: &Path, c: &Case) -> String {
         release: c.release.into(),
         namespace: c.namespace.into(),
         kube_version: Some("1.31.0".into()),
-        values_files: c.values.iter().map(|v| common::fixtures().join(v)).collect(),
+        values_files: c
+            .values
+            .iter()
+            .map(|v| common::fixtures().join(v))
+            .collect(),
         set: c.set.iter().map(|s| s.to_string()).collect(),
         include_crds: c.crds,
         ..RenderOptions::default()
@@ -84,20 +106,33 @@ fn kiln_output(chart: &Path, c: &Case) -> String {
 
 /// The documents of a stream as canonical JSON strings, sorted (a multiset of objects).
 fn objects(text: &str) -> Vec<String> {
-    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(text).expect("valid YAML stream");
-    let mut out: Vec<String> = docs.into_iter().filter(|d| !d.is_null()).map(|d| d.to_string()).collect();
+    let docs: Vec<serde_json::Value> =
+        serde_saphyr::from_multiple(text).expect("valid YAML stream");
+    let mut out: Vec<String> = docs
+        .into_iter()
+        .filter(|d| !d.is_null())
+        .map(|d| d.to_string())
+        .collect();
     out.sort();
     out
 }
 
 fn check(chart: &Path, c: &Case) {
     let Some(helm) = common::helm() else {
-        eprintln!("\n*** SKIPPING differential test: reference helm not found (set KILN_ORACLES) ***\n");
+        eprintln!(
+            "\n*** SKIPPING differential test: reference helm not found (set KILN_ORACLES) ***\n"
+        );
         return;
     };
     let expected = helm_output(&helm, chart, c);
     let actual = kiln_output(chart, c);
-    assert_eq!(objects(&actual), objects(&expected), "objects differ for {} {:?}", c.chart, c.set);
+    assert_eq!(
+        objects(&actual),
+        objects(&expected),
+        "objects differ for {} {:?}",
+        c.chart,
+        c.set
+    );
     assert_eq!(actual, expected, "text differs for {} {:?}", c.chart, c.set);
 }
 
@@ -115,7 +150,8 @@ fn packaged_chart_renders_like_its_directory() {
     let file = std::fs::File::create(&tgz).expect("create tgz");
     let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
-    tar.append_dir_all("shop", common::fixtures().join("shop")).expect("pack");
+    tar.append_dir_all("shop", common::fixtures().join("shop"))
+        .expect("pack");
     tar.into_inner().expect("tar").finish().expect("gzip");
     // `.helmignore` is not applied to archives, but the ignored files do not change the output.
     check(&tgz, &CASES[1]);

@@ -59,7 +59,10 @@ fn missing_dependency_is_reported() {
     )
     .expect("write");
     let e = kiln_helm::render(dir.path(), &RenderOptions::default()).unwrap_err();
-    assert_eq!(e.message(), "found in Chart.yaml, but missing in charts/ directory: gone");
+    assert_eq!(
+        e.message(),
+        "found in Chart.yaml, but missing in charts/ directory: gone"
+    );
 }
 
 #[test]

@@ -41,10 +41,11 @@ pub fn mergo(dst: &Map, src: &Map, overwrite: bool) {
         if !dst_empty && matches!(sv, Value::List(_)) && !overwrite {
             continue;
         }
-        if let (Value::List(sl), true) = (&sv, overwrite) {
-            if sl.is_empty() && !dst_empty {
-                continue;
-            }
+        if let (Value::List(sl), true) = (&sv, overwrite)
+            && sl.is_empty()
+            && !dst_empty
+        {
+            continue;
         }
         if overwrite || dst_empty {
             dst.insert(k, sv);
@@ -57,9 +58,18 @@ fn deep_eq(a: &Value, b: &Value) -> bool {
 }
 
 pub fn register(m: &mut FuncMap) {
-    m.insert("list", Signature::variadic(&[], A::Any), |_, a| Ok(list(a.to_vec())));
-    m.insert("tuple", Signature::variadic(&[], A::Any), |_, a| Ok(list(a.to_vec())));
-    for (name, must) in [("append", false), ("push", false), ("mustAppend", true), ("mustPush", true)] {
+    m.insert("list", Signature::variadic(&[], A::Any), |_, a| {
+        Ok(list(a.to_vec()))
+    });
+    m.insert("tuple", Signature::variadic(&[], A::Any), |_, a| {
+        Ok(list(a.to_vec()))
+    });
+    for (name, must) in [
+        ("append", false),
+        ("push", false),
+        ("mustAppend", true),
+        ("mustPush", true),
+    ] {
         let _ = must;
         m.insert(name, fixed(&[A::Any, A::Any]), |_, a| {
             let mut l = need_list(&a[0], "push")?;
@@ -133,7 +143,11 @@ pub fn register(m: &mut FuncMap) {
         m.insert(name, Signature::variadic(&[A::Any], A::Any), |_, a| {
             let l = need_list(&a[0], "find without")?;
             let omit = &a[1..];
-            Ok(list(l.into_iter().filter(|x| !omit.iter().any(|o| deep_eq(o, x))).collect()))
+            Ok(list(
+                l.into_iter()
+                    .filter(|x| !omit.iter().any(|o| deep_eq(o, x)))
+                    .collect(),
+            ))
         });
     }
     for name in ["has", "mustHas"] {
@@ -155,7 +169,9 @@ pub fn register(m: &mut FuncMap) {
                 [s, e, ..] => (*s as usize, *e as usize),
             };
             if start > end || end > l.len() {
-                return Err(FuncError::new(format!("slice bounds out of range [{start}:{end}]")));
+                return Err(FuncError::new(format!(
+                    "slice bounds out of range [{start}:{end}]"
+                )));
             }
             Ok(list(l[start..end].to_vec()))
         });
@@ -177,11 +193,18 @@ pub fn register(m: &mut FuncMap) {
     m.insert("until", fixed(&[A::Int]), |_, a| {
         let n = a[0].as_i64().unwrap_or(0);
         let step = if n < 0 { -1 } else { 1 };
-        Ok(list(until_step(0, n, step).into_iter().map(Value::Int).collect()))
+        Ok(list(
+            until_step(0, n, step).into_iter().map(Value::Int).collect(),
+        ))
     });
     m.insert("untilStep", fixed(&[A::Int, A::Int, A::Int]), |_, a| {
         let g = |i: usize| a[i].as_i64().unwrap_or(0);
-        Ok(list(until_step(g(0), g(1), g(2)).into_iter().map(Value::Int).collect()))
+        Ok(list(
+            until_step(g(0), g(1), g(2))
+                .into_iter()
+                .map(Value::Int)
+                .collect(),
+        ))
     });
     m.insert("seq", Signature::variadic(&[], A::Int), |_, a| {
         let p: Vec<i64> = a.iter().map(|v| v.as_i64().unwrap_or(0)).collect();
@@ -204,7 +227,12 @@ pub fn register(m: &mut FuncMap) {
             }
             _ => Vec::new(),
         };
-        Ok(nums.iter().map(i64::to_string).collect::<Vec<_>>().join(" ").into())
+        Ok(nums
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+            .into())
     });
 
     m.insert("dict", Signature::variadic(&[], A::Any), |_, a| {
@@ -218,7 +246,8 @@ pub fn register(m: &mut FuncMap) {
     });
     m.insert("get", fixed(&[A::Map, A::String]), |_, a| {
         let d = map_arg(&a[0], "get")?;
-        Ok(d.get(a[1].as_str().unwrap_or_default()).unwrap_or_else(|| Value::from("")))
+        Ok(d.get(a[1].as_str().unwrap_or_default())
+            .unwrap_or_else(|| Value::from("")))
     });
     m.insert("set", fixed(&[A::Map, A::String, A::Any]), |_, a| {
         let d = map_arg(&a[0], "set")?;
@@ -232,18 +261,24 @@ pub fn register(m: &mut FuncMap) {
     });
     m.insert("hasKey", fixed(&[A::Map, A::String]), |_, a| {
         let d = map_arg(&a[0], "hasKey")?;
-        Ok(Value::Bool(d.contains_key(a[1].as_str().unwrap_or_default())))
+        Ok(Value::Bool(
+            d.contains_key(a[1].as_str().unwrap_or_default()),
+        ))
     });
-    m.insert("pluck", Signature::variadic(&[A::String], A::Map), |_, a| {
-        let key = a[0].as_str().unwrap_or_default();
-        let mut out = Vec::new();
-        for d in &a[1..] {
-            if let Some(v) = map_arg(d, "pluck")?.get(key) {
-                out.push(v);
+    m.insert(
+        "pluck",
+        Signature::variadic(&[A::String], A::Map),
+        |_, a| {
+            let key = a[0].as_str().unwrap_or_default();
+            let mut out = Vec::new();
+            for d in &a[1..] {
+                if let Some(v) = map_arg(d, "pluck")?.get(key) {
+                    out.push(v);
+                }
             }
-        }
-        Ok(list(out))
-    });
+            Ok(list(out))
+        },
+    );
     m.insert("keys", Signature::variadic(&[], A::Map), |_, a| {
         let mut out = Vec::new();
         for d in a {
@@ -268,8 +303,15 @@ pub fn register(m: &mut FuncMap) {
     });
     m.insert("omit", Signature::variadic(&[A::Map], A::String), |_, a| {
         let d = map_arg(&a[0], "omit")?;
-        let omit: Vec<&str> = a[1..].iter().map(|k| k.as_str().unwrap_or_default()).collect();
-        let out: kiln_gotemplate::Map = d.entries().into_iter().filter(|(k, _)| !omit.contains(&k.as_str())).collect();
+        let omit: Vec<&str> = a[1..]
+            .iter()
+            .map(|k| k.as_str().unwrap_or_default())
+            .collect();
+        let out: kiln_gotemplate::Map = d
+            .entries()
+            .into_iter()
+            .filter(|(k, _)| !omit.contains(&k.as_str()))
+            .collect();
         Ok(Value::Map(out))
     });
     for (name, overwrite) in [
@@ -303,7 +345,9 @@ pub fn register(m: &mut FuncMap) {
         };
         let keys = &a[..a.len() - 2];
         for (n, k) in keys.iter().enumerate() {
-            let k = k.as_str().ok_or_else(|| FuncError::new("dig keys must be strings"))?;
+            let k = k
+                .as_str()
+                .ok_or_else(|| FuncError::new("dig keys must be strings"))?;
             match cur.get(k) {
                 None => return Ok(default.clone()),
                 Some(v) if n + 1 == keys.len() => return Ok(v),
@@ -349,12 +393,18 @@ mod tests {
 
     #[test]
     fn merge_fills_empty_destination_values() {
-        let dst: Map = [("a".to_string(), Value::Bool(false)), ("b".to_string(), Value::from("x"))]
-            .into_iter()
-            .collect();
-        let src: Map = [("a".to_string(), Value::Bool(true)), ("b".to_string(), Value::from("y"))]
-            .into_iter()
-            .collect();
+        let dst: Map = [
+            ("a".to_string(), Value::Bool(false)),
+            ("b".to_string(), Value::from("x")),
+        ]
+        .into_iter()
+        .collect();
+        let src: Map = [
+            ("a".to_string(), Value::Bool(true)),
+            ("b".to_string(), Value::from("y")),
+        ]
+        .into_iter()
+        .collect();
         mergo(&dst, &src, false);
         assert_eq!(dst.get("a"), Some(Value::Bool(true)));
         assert_eq!(dst.get("b"), Some(Value::from("x")));

@@ -25,10 +25,11 @@ pub fn to_i64(v: &Value) -> i64 {
 }
 
 fn trim_zero_decimal(s: &str) -> &str {
-    if let Some((int, frac)) = s.split_once('.') {
-        if !frac.is_empty() && frac.bytes().all(|b| b == b'0') {
-            return int;
-        }
+    if let Some((int, frac)) = s.split_once('.')
+        && !frac.is_empty()
+        && frac.bytes().all(|b| b == b'0')
+    {
+        return int;
     }
     s
 }
@@ -112,18 +113,6 @@ pub fn strslice(v: &Value) -> Vec<String> {
     }
 }
 
-/// The map inside a value (maps and map-like objects).
-pub fn as_map(v: &Value) -> Option<kiln_gotemplate::Map> {
-    match v {
-        Value::Map(m) => Some(m.clone()),
-        Value::Object(o) => match o.underlying() {
-            Some(Value::Map(m)) => Some(m),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// A list argument, or Sprig's "Cannot X on type T" error.
 pub fn need_list(v: &Value, what: &str) -> Result<Vec<Value>, FuncError> {
     items(v).ok_or_else(|| FuncError::new(format!("Cannot {what} on type {}", v.type_name())))
@@ -138,7 +127,10 @@ pub fn to_json_value(v: &Value) -> serde_json::Value {
         }
         Value::List(l) => serde_json::Value::Array(l.iter().map(to_json_value).collect()),
         Value::Map(m) => serde_json::Value::Object(
-            m.read().iter().map(|(k, v)| (k.clone(), to_json_value(v))).collect(),
+            m.read()
+                .iter()
+                .map(|(k, v)| (k.clone(), to_json_value(v)))
+                .collect(),
         ),
         other => other.to_json(),
     }

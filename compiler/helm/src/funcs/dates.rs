@@ -19,7 +19,10 @@ impl Object for Time {
             "Unix" => Value::Int(self.0.timestamp()),
             "UnixNano" => Value::Int(self.0.timestamp_nanos_opt().unwrap_or(0)),
             "Year" => Value::Int(i64::from(self.0.year())),
-            "Format" => Value::from(go_format(&self.0, args.first().and_then(Value::as_str).unwrap_or(""))),
+            "Format" => Value::from(go_format(
+                &self.0,
+                args.first().and_then(Value::as_str).unwrap_or(""),
+            )),
             "UTC" | "Local" => Value::object(self.clone()),
             "String" => Value::from(self.format()),
             _ => return None,
@@ -31,7 +34,10 @@ impl Object for Time {
     }
 
     fn to_json(&self) -> Option<serde_json::Value> {
-        Some(serde_json::Value::String(go_format(&self.0, "2006-01-02T15:04:05.999999999Z07:00")))
+        Some(serde_json::Value::String(go_format(
+            &self.0,
+            "2006-01-02T15:04:05.999999999Z07:00",
+        )))
     }
 }
 
@@ -45,10 +51,28 @@ pub fn fixed_now() -> DateTime<Utc> {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
-const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 
 /// Formats with a Go reference-time layout (`2006-01-02T15:04:05Z07:00`).
 pub fn go_format(t: &DateTime<Utc>, layout: &str) -> String {
@@ -85,7 +109,10 @@ pub fn go_format(t: &DateTime<Utc>, layout: &str) -> String {
             ("4", t.minute().to_string()),
             ("5", t.second().to_string()),
         ];
-        if let Some(frac) = rest.strip_prefix(".999999999").or_else(|| rest.strip_prefix(".000000000")) {
+        if let Some(frac) = rest
+            .strip_prefix(".999999999")
+            .or_else(|| rest.strip_prefix(".000000000"))
+        {
             let zeros = rest.as_bytes()[1] == b'0';
             let digits = format!("{nanos:09}");
             if zeros {
@@ -146,17 +173,27 @@ fn duration_string(secs: i64) -> String {
 }
 
 pub fn register(m: &mut FuncMap) {
-    m.insert("now", Signature::fixed(&[]), |_, _| Ok(Value::object(Time(fixed_now()))));
+    m.insert("now", Signature::fixed(&[]), |_, _| {
+        Ok(Value::object(Time(fixed_now())))
+    });
     for name in ["date", "dateInZone", "date_in_zone"] {
-        m.insert(name, Signature::variadic(&[A::String, A::Any], A::String), |_, a| {
-            Ok(go_format(&to_time(&a[1]), a[0].as_str().unwrap_or_default()).into())
-        });
+        m.insert(
+            name,
+            Signature::variadic(&[A::String, A::Any], A::String),
+            |_, a| Ok(go_format(&to_time(&a[1]), a[0].as_str().unwrap_or_default()).into()),
+        );
     }
-    m.insert("htmlDate", Signature::fixed(&[A::Any]), |_, a| Ok(go_format(&to_time(&a[0]), "2006-01-02").into()));
-    m.insert("htmlDateInZone", Signature::fixed(&[A::Any, A::String]), |_, a| {
+    m.insert("htmlDate", Signature::fixed(&[A::Any]), |_, a| {
         Ok(go_format(&to_time(&a[0]), "2006-01-02").into())
     });
-    m.insert("unixEpoch", Signature::fixed(&[A::Any]), |_, a| Ok(to_time(&a[0]).timestamp().to_string().into()));
+    m.insert(
+        "htmlDateInZone",
+        Signature::fixed(&[A::Any, A::String]),
+        |_, a| Ok(go_format(&to_time(&a[0]), "2006-01-02").into()),
+    );
+    m.insert("unixEpoch", Signature::fixed(&[A::Any]), |_, a| {
+        Ok(to_time(&a[0]).timestamp().to_string().into())
+    });
     m.insert("ago", Signature::fixed(&[A::Any]), |_, a| {
         Ok(duration_string(fixed_now().timestamp() - to_time(&a[0]).timestamp()).into())
     });
@@ -185,8 +222,14 @@ mod tests {
     #[test]
     fn go_layouts() {
         let t = Utc.with_ymd_and_hms(2024, 3, 5, 14, 7, 9).unwrap();
-        assert_eq!(go_format(&t, "2006-01-02T15:04:05Z07:00"), "2024-03-05T14:07:09Z");
-        assert_eq!(go_format(&t, "Jan 2, 2006 at 3:04pm (MST)"), "Mar 5, 2024 at 2:07pm (UTC)");
+        assert_eq!(
+            go_format(&t, "2006-01-02T15:04:05Z07:00"),
+            "2024-03-05T14:07:09Z"
+        );
+        assert_eq!(
+            go_format(&t, "Jan 2, 2006 at 3:04pm (MST)"),
+            "Mar 5, 2024 at 2:07pm (UTC)"
+        );
         assert_eq!(duration_string(3725), "1h2m5s");
     }
 }

@@ -107,7 +107,10 @@ pub fn from_yaml(text: &str) -> Value {
             "error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
             json_kind(&other)
         )),
-        Err(e) => error_map(format!("error converting YAML to JSON: yaml: {}", e.message)),
+        Err(e) => error_map(format!(
+            "error converting YAML to JSON: yaml: {}",
+            e.message
+        )),
     }
 }
 
@@ -123,7 +126,10 @@ fn json_kind(v: &J) -> &'static str {
 }
 
 fn toml_key(k: &str) -> String {
-    if !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+    if !k.is_empty()
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
         k.to_string()
     } else {
         let mut s = String::new();
@@ -226,12 +232,18 @@ fn s(v: &Value) -> &str {
 
 pub fn register(m: &mut FuncMap) {
     let fixed = Signature::fixed;
-    m.insert("toYaml", fixed(&[A::Any]), |_, a| Ok(toyaml::to_yaml(&to_json_value(&a[0])).into()));
-    m.insert("mustToYaml", fixed(&[A::Any]), |_, a| Ok(toyaml::to_yaml(&to_json_value(&a[0])).into()));
+    m.insert("toYaml", fixed(&[A::Any]), |_, a| {
+        Ok(toyaml::to_yaml(&to_json_value(&a[0])).into())
+    });
+    m.insert("mustToYaml", fixed(&[A::Any]), |_, a| {
+        Ok(toyaml::to_yaml(&to_json_value(&a[0])).into())
+    });
     m.insert("toYamlPretty", fixed(&[A::Any]), |_, a| {
         Ok(toyaml::to_yaml_pretty(&to_json_value(&a[0])).into())
     });
-    m.insert("fromYaml", fixed(&[A::String]), |_, a| Ok(from_yaml(s(&a[0]))));
+    m.insert("fromYaml", fixed(&[A::String]), |_, a| {
+        Ok(from_yaml(s(&a[0])))
+    });
     m.insert("fromYamlArray", fixed(&[A::String]), |_, a| {
         Ok(match yamlvalues::parse_value(s(&a[0]).as_bytes()) {
             Ok(J::Array(l)) => from_json_value(&J::Array(l)),
@@ -246,7 +258,9 @@ pub fn register(m: &mut FuncMap) {
             ))]),
         })
     });
-    m.insert("toJson", fixed(&[A::Any]), |_, a| Ok(go_json(&to_json_value(&a[0]), true, None).into()));
+    m.insert("toJson", fixed(&[A::Any]), |_, a| {
+        Ok(go_json(&to_json_value(&a[0]), true, None).into())
+    });
     m.insert("mustToJson", fixed(&[A::Any]), |_, a| {
         Ok(go_json(&to_json_value(&a[0]), true, None).into())
     });
@@ -256,7 +270,9 @@ pub fn register(m: &mut FuncMap) {
         });
     }
     for name in ["toRawJson", "mustToRawJson"] {
-        m.insert(name, fixed(&[A::Any]), |_, a| Ok(go_json(&to_json_value(&a[0]), false, None).into()));
+        m.insert(name, fixed(&[A::Any]), |_, a| {
+            Ok(go_json(&to_json_value(&a[0]), false, None).into())
+        });
     }
     m.insert("fromJson", fixed(&[A::String]), |_, a| {
         Ok(match serde_json::from_str::<J>(s(&a[0])) {
@@ -285,15 +301,21 @@ pub fn register(m: &mut FuncMap) {
             Err(e) => Value::list(vec![Value::from(e.to_string())]),
         })
     });
-    m.insert("toToml", fixed(&[A::Any]), |_, a| Ok(to_toml(&to_json_value(&a[0])).into()));
+    m.insert("toToml", fixed(&[A::Any]), |_, a| {
+        Ok(to_toml(&to_json_value(&a[0])).into())
+    });
     m.insert("b64enc", fixed(&[A::String]), |_, a| {
-        Ok(base64::engine::general_purpose::STANDARD.encode(s(&a[0])).into())
+        Ok(base64::engine::general_purpose::STANDARD
+            .encode(s(&a[0]))
+            .into())
     });
     m.insert("b64dec", fixed(&[A::String]), |_, a| {
-        Ok(match base64::engine::general_purpose::STANDARD.decode(s(&a[0])) {
-            Ok(b) => String::from_utf8_lossy(&b).into_owned().into(),
-            Err(e) => Value::from(e.to_string()),
-        })
+        Ok(
+            match base64::engine::general_purpose::STANDARD.decode(s(&a[0])) {
+                Ok(b) => String::from_utf8_lossy(&b).into_owned().into(),
+                Err(e) => Value::from(e.to_string()),
+            },
+        )
     });
     m.insert("b32enc", fixed(&[A::String]), |_, a| {
         Ok(data_encoding::BASE32.encode(s(&a[0]).as_bytes()).into())
@@ -313,7 +335,9 @@ pub fn register(m: &mut FuncMap) {
     m.insert("sha512sum", fixed(&[A::String]), |_, a| {
         Ok(hex::encode(sha2::Sha512::digest(s(&a[0]).as_bytes())).into())
     });
-    m.insert("adler32sum", fixed(&[A::String]), |_, a| Ok(adler32(s(&a[0]).as_bytes()).to_string().into()));
+    m.insert("adler32sum", fixed(&[A::String]), |_, a| {
+        Ok(adler32(s(&a[0]).as_bytes()).to_string().into())
+    });
 }
 
 fn adler32(data: &[u8]) -> u32 {
@@ -333,14 +357,23 @@ mod tests {
     #[test]
     fn go_json_escapes_html_and_formats_floats() {
         let v = json!({"a": "<&>", "b": 1e21, "c": 1000000.0, "d": [1, 2]});
-        assert_eq!(go_json(&v, true, None), r#"{"a":"\u003c\u0026\u003e","b":1e+21,"c":1000000,"d":[1,2]}"#);
-        assert_eq!(go_json(&json!({"a": [1], "b": {}}), true, Some("  ")), "{\n  \"a\": [\n    1\n  ],\n  \"b\": {}\n}");
+        assert_eq!(
+            go_json(&v, true, None),
+            r#"{"a":"\u003c\u0026\u003e","b":1e+21,"c":1000000,"d":[1,2]}"#
+        );
+        assert_eq!(
+            go_json(&json!({"a": [1], "b": {}}), true, Some("  ")),
+            "{\n  \"a\": [\n    1\n  ],\n  \"b\": {}\n}"
+        );
     }
 
     #[test]
     fn toml_layout() {
         let v = json!({"b": {"c": 2, "d": {"e": "x"}}, "a": 1});
-        assert_eq!(to_toml(&v), "a = 1\n\n[b]\n  c = 2\n\n  [b.d]\n    e = \"x\"\n");
+        assert_eq!(
+            to_toml(&v),
+            "a = 1\n\n[b]\n  c = 2\n\n  [b.d]\n    e = \"x\"\n"
+        );
     }
 
     #[test]

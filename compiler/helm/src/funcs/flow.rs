@@ -13,27 +13,53 @@ pub fn register(m: &mut FuncMap) {
         }
         Ok(given[0].clone())
     });
-    m.insert("empty", Signature::fixed(&[A::Any]), |_, a| Ok(Value::Bool(empty(&a[0]))));
+    m.insert("empty", Signature::fixed(&[A::Any]), |_, a| {
+        Ok(Value::Bool(empty(&a[0])))
+    });
     m.insert("coalesce", Signature::variadic(&[], A::Any), |_, a| {
         Ok(a.iter().find(|v| !empty(v)).cloned().unwrap_or_default())
     });
-    m.insert("all", Signature::variadic(&[], A::Any), |_, a| Ok(Value::Bool(a.iter().all(|v| !empty(v)))));
-    m.insert("any", Signature::variadic(&[], A::Any), |_, a| Ok(Value::Bool(a.iter().any(|v| !empty(v)))));
-    m.insert("ternary", Signature::fixed(&[A::Any, A::Any, A::Bool]), |_, a| {
-        Ok(if a[2].as_bool().unwrap_or(false) { a[0].clone() } else { a[1].clone() })
+    m.insert("all", Signature::variadic(&[], A::Any), |_, a| {
+        Ok(Value::Bool(a.iter().all(|v| !empty(v))))
     });
-    m.insert("typeOf", Signature::fixed(&[A::Any]), |_, a| Ok(a[0].type_name().into()));
+    m.insert("any", Signature::variadic(&[], A::Any), |_, a| {
+        Ok(Value::Bool(a.iter().any(|v| !empty(v))))
+    });
+    m.insert(
+        "ternary",
+        Signature::fixed(&[A::Any, A::Any, A::Bool]),
+        |_, a| {
+            Ok(if a[2].as_bool().unwrap_or(false) {
+                a[0].clone()
+            } else {
+                a[1].clone()
+            })
+        },
+    );
+    m.insert("typeOf", Signature::fixed(&[A::Any]), |_, a| {
+        Ok(a[0].type_name().into())
+    });
     m.insert("typeIs", Signature::fixed(&[A::String, A::Any]), |_, a| {
-        Ok(Value::Bool(a[0].as_str() == Some(a[1].type_name().as_str())))
+        Ok(Value::Bool(
+            a[0].as_str() == Some(a[1].type_name().as_str()),
+        ))
     });
-    m.insert("typeIsLike", Signature::fixed(&[A::String, A::Any]), |_, a| {
-        let t = a[1].type_name();
-        let want = a[0].as_str().unwrap_or_default();
-        Ok(Value::Bool(want == t || want == format!("*{t}")))
+    m.insert(
+        "typeIsLike",
+        Signature::fixed(&[A::String, A::Any]),
+        |_, a| {
+            let t = a[1].type_name();
+            let want = a[0].as_str().unwrap_or_default();
+            Ok(Value::Bool(want == t || want == format!("*{t}")))
+        },
+    );
+    m.insert("kindOf", Signature::fixed(&[A::Any]), |_, a| {
+        Ok(a[0].kind_name().into())
     });
-    m.insert("kindOf", Signature::fixed(&[A::Any]), |_, a| Ok(a[0].kind_name().into()));
     m.insert("kindIs", Signature::fixed(&[A::String, A::Any]), |_, a| {
         Ok(Value::Bool(a[0].as_str() == Some(a[1].kind_name())))
     });
-    m.insert("deepEqual", Signature::fixed(&[A::Any, A::Any]), |_, a| Ok(Value::Bool(a[0] == a[1])));
+    m.insert("deepEqual", Signature::fixed(&[A::Any, A::Any]), |_, a| {
+        Ok(Value::Bool(a[0] == a[1]))
+    });
 }

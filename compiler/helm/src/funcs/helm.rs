@@ -21,36 +21,47 @@ pub fn register(m: &mut FuncMap) {
             *n += 1;
         }
         let r = ctx.include(&name, a[1].clone());
-        if let Some(st) = ctx.state::<RenderState>() {
-            if let Some(n) = st.includes.get_mut(&name) {
+        if let Some(st) = ctx.state::<RenderState>()
+            && let Some(n) = st.includes.get_mut(&name) {
                 *n = n.saturating_sub(1);
             }
-        }
         r.map(Value::from).map_err(FuncError::from)
     });
     m.insert("tpl", Signature::fixed(&[A::String, A::Any]), |ctx, a| {
         let text = a[0].as_str().unwrap_or_default().to_string();
         match ctx.execute_text("gotpl", &text, a[1].clone()) {
             Ok(out) => Ok(Value::from(out.replace("<no value>", ""))),
-            Err(e @ Error::Parse(_)) => Err(FuncError::wrap(format!("cannot parse template {text:?}"), e)),
-            Err(e) => Err(FuncError::wrap(format!("error during tpl function execution for {text:?}"), e)),
+            Err(e @ Error::Parse(_)) => Err(FuncError::wrap(
+                format!("cannot parse template {text:?}"),
+                e,
+            )),
+            Err(e) => Err(FuncError::wrap(
+                format!("error during tpl function execution for {text:?}"),
+                e,
+            )),
         }
     });
-    m.insert("required", Signature::fixed(&[A::String, A::Any]), |_, a| {
-        let missing = match &a[1] {
-            Value::Nil => true,
-            Value::String(s) => s.is_empty(),
-            _ => false,
-        };
-        if missing {
-            return Err(FuncError::new(a[0].as_str().unwrap_or_default()));
-        }
-        Ok(a[1].clone())
-    });
+    m.insert(
+        "required",
+        Signature::fixed(&[A::String, A::Any]),
+        |_, a| {
+            let missing = match &a[1] {
+                Value::Nil => true,
+                Value::String(s) => s.is_empty(),
+                _ => false,
+            };
+            if missing {
+                return Err(FuncError::new(a[0].as_str().unwrap_or_default()));
+            }
+            Ok(a[1].clone())
+        },
+    );
     m.insert("fail", Signature::fixed(&[A::String]), |_, a| {
         Err(FuncError::new(a[0].as_str().unwrap_or_default()))
     });
-    m.insert("lookup", Signature::fixed(&[A::String, A::String, A::String, A::String]), |_, _| {
-        Ok(Value::Map(kiln_gotemplate::Map::new()))
-    });
+    m.insert(
+        "lookup",
+        Signature::fixed(&[A::String, A::String, A::String, A::String]),
+        |_, _| Ok(Value::Map(kiln_gotemplate::Map::new())),
+    );
 }

@@ -62,12 +62,22 @@ fn dec_op(a: f64, b: f64, op: char) -> f64 {
             '+' | '-' => {
                 let scale = x.scale.max(y.scale);
                 let (x, y) = (x.rescale(scale)?, y.rescale(scale)?);
-                let m = if op == '+' { x.m.checked_add(y.m)? } else { x.m.checked_sub(y.m)? };
+                let m = if op == '+' {
+                    x.m.checked_add(y.m)?
+                } else {
+                    x.m.checked_sub(y.m)?
+                };
                 Some(Dec { m, scale }.to_f64())
             }
             '*' => {
                 let m = x.m.checked_mul(y.m)?;
-                Some(Dec { m, scale: x.scale + y.scale }.to_f64())
+                Some(
+                    Dec {
+                        m,
+                        scale: x.scale + y.scale,
+                    }
+                    .to_f64(),
+                )
             }
             _ => None,
         }
@@ -87,7 +97,11 @@ fn dec_div(a: f64, b: f64) -> f64 {
         return q;
     }
     let r = (q * 1e16).round() / 1e16;
-    if r.is_finite() { format!("{r}").parse().unwrap_or(q) } else { q }
+    if r.is_finite() {
+        format!("{r}").parse().unwrap_or(q)
+    } else {
+        q
+    }
 }
 
 fn int_list(a: &[Value]) -> Vec<i64> {
@@ -95,15 +109,21 @@ fn int_list(a: &[Value]) -> Vec<i64> {
 }
 
 pub fn register(m: &mut FuncMap) {
-    m.insert("add1", Signature::fixed(&[A::Any]), |_, a| Ok(Value::Int(to_i64(&a[0]).wrapping_add(1))));
+    m.insert("add1", Signature::fixed(&[A::Any]), |_, a| {
+        Ok(Value::Int(to_i64(&a[0]).wrapping_add(1)))
+    });
     m.insert("add", Signature::variadic(&[], A::Any), |_, a| {
-        Ok(Value::Int(int_list(a).into_iter().fold(0i64, i64::wrapping_add)))
+        Ok(Value::Int(
+            int_list(a).into_iter().fold(0i64, i64::wrapping_add),
+        ))
     });
     m.insert("sub", Signature::fixed(&[A::Any, A::Any]), |_, a| {
         Ok(Value::Int(to_i64(&a[0]).wrapping_sub(to_i64(&a[1]))))
     });
     m.insert("mul", Signature::variadic(&[A::Any], A::Any), |_, a| {
-        Ok(Value::Int(int_list(a).into_iter().fold(1i64, i64::wrapping_mul)))
+        Ok(Value::Int(
+            int_list(a).into_iter().fold(1i64, i64::wrapping_mul),
+        ))
     });
     m.insert("div", Signature::fixed(&[A::Any, A::Any]), |_, a| {
         let d = to_i64(&a[1]);
@@ -128,22 +148,40 @@ pub fn register(m: &mut FuncMap) {
         Ok(Value::Int(int_list(a).into_iter().min().unwrap_or(0)))
     });
     m.insert("maxf", Signature::variadic(&[A::Any], A::Any), |_, a| {
-        Ok(Value::Float(a.iter().map(to_f64).fold(f64::NEG_INFINITY, f64::max)))
+        Ok(Value::Float(
+            a.iter().map(to_f64).fold(f64::NEG_INFINITY, f64::max),
+        ))
     });
     m.insert("minf", Signature::variadic(&[A::Any], A::Any), |_, a| {
-        Ok(Value::Float(a.iter().map(to_f64).fold(f64::INFINITY, f64::min)))
+        Ok(Value::Float(
+            a.iter().map(to_f64).fold(f64::INFINITY, f64::min),
+        ))
     });
-    m.insert("add1f", Signature::fixed(&[A::Any]), |_, a| Ok(Value::Float(dec_op(to_f64(&a[0]), 1.0, '+'))));
+    m.insert("add1f", Signature::fixed(&[A::Any]), |_, a| {
+        Ok(Value::Float(dec_op(to_f64(&a[0]), 1.0, '+')))
+    });
     m.insert("addf", Signature::variadic(&[], A::Any), |_, a| {
-        Ok(Value::Float(a.iter().map(to_f64).fold(0.0, |x, y| dec_op(x, y, '+'))))
+        Ok(Value::Float(
+            a.iter().map(to_f64).fold(0.0, |x, y| dec_op(x, y, '+')),
+        ))
     });
     m.insert("subf", Signature::variadic(&[A::Any], A::Any), |_, a| {
         let first = to_f64(&a[0]);
-        Ok(Value::Float(a[1..].iter().map(to_f64).fold(first, |x, y| dec_op(x, y, '-'))))
+        Ok(Value::Float(
+            a[1..]
+                .iter()
+                .map(to_f64)
+                .fold(first, |x, y| dec_op(x, y, '-')),
+        ))
     });
     m.insert("mulf", Signature::variadic(&[A::Any], A::Any), |_, a| {
         let first = to_f64(&a[0]);
-        Ok(Value::Float(a[1..].iter().map(to_f64).fold(first, |x, y| dec_op(x, y, '*'))))
+        Ok(Value::Float(
+            a[1..]
+                .iter()
+                .map(to_f64)
+                .fold(first, |x, y| dec_op(x, y, '*')),
+        ))
     });
     m.insert("divf", Signature::variadic(&[A::Any], A::Any), |_, a| {
         let first = to_f64(&a[0]);
@@ -154,25 +192,51 @@ pub fn register(m: &mut FuncMap) {
         }
         Ok(Value::Float(a[1..].iter().map(to_f64).fold(first, dec_div)))
     });
-    m.insert("floor", Signature::fixed(&[A::Any]), |_, a| Ok(Value::Float(to_f64(&a[0]).floor())));
-    m.insert("ceil", Signature::fixed(&[A::Any]), |_, a| Ok(Value::Float(to_f64(&a[0]).ceil())));
-    m.insert("round", Signature::variadic(&[A::Any, A::Int], A::Float64), |_, a| {
-        let round_on = a.get(2).map(to_f64).unwrap_or(0.5);
-        let val = to_f64(&a[0]);
-        let pow = 10f64.powf(a[1].as_i64().unwrap_or(0) as f64);
-        let digit = pow * val;
-        let frac = digit.fract();
-        let r = if frac >= round_on { digit.ceil() } else { digit.floor() };
-        Ok(Value::Float(r / pow))
+    m.insert("floor", Signature::fixed(&[A::Any]), |_, a| {
+        Ok(Value::Float(to_f64(&a[0]).floor()))
     });
-    m.insert("int", Signature::fixed(&[A::Any]), |_, a| Ok(Value::Int(to_i64(&a[0]))));
-    m.insert("int64", Signature::fixed(&[A::Any]), |_, a| Ok(Value::Int(to_i64(&a[0]))));
-    m.insert("float64", Signature::fixed(&[A::Any]), |_, a| Ok(Value::Float(to_f64(&a[0]))));
+    m.insert("ceil", Signature::fixed(&[A::Any]), |_, a| {
+        Ok(Value::Float(to_f64(&a[0]).ceil()))
+    });
+    m.insert(
+        "round",
+        Signature::variadic(&[A::Any, A::Int], A::Float64),
+        |_, a| {
+            let round_on = a.get(2).map(to_f64).unwrap_or(0.5);
+            let val = to_f64(&a[0]);
+            let pow = 10f64.powf(a[1].as_i64().unwrap_or(0) as f64);
+            let digit = pow * val;
+            let frac = digit.fract();
+            let r = if frac >= round_on {
+                digit.ceil()
+            } else {
+                digit.floor()
+            };
+            Ok(Value::Float(r / pow))
+        },
+    );
+    m.insert("int", Signature::fixed(&[A::Any]), |_, a| {
+        Ok(Value::Int(to_i64(&a[0])))
+    });
+    m.insert("int64", Signature::fixed(&[A::Any]), |_, a| {
+        Ok(Value::Int(to_i64(&a[0])))
+    });
+    m.insert("float64", Signature::fixed(&[A::Any]), |_, a| {
+        Ok(Value::Float(to_f64(&a[0])))
+    });
     m.insert("atoi", Signature::fixed(&[A::String]), |_, a| {
-        Ok(Value::Int(a[0].as_str().unwrap_or_default().trim_start_matches('+').parse().unwrap_or(0)))
+        Ok(Value::Int(
+            a[0].as_str()
+                .unwrap_or_default()
+                .trim_start_matches('+')
+                .parse()
+                .unwrap_or(0),
+        ))
     });
     m.insert("toDecimal", Signature::fixed(&[A::Any]), |_, a| {
-        Ok(Value::Int(i64::from_str_radix(&strval(&a[0]), 8).unwrap_or(0)))
+        Ok(Value::Int(
+            i64::from_str_radix(&strval(&a[0]), 8).unwrap_or(0),
+        ))
     });
 }
 

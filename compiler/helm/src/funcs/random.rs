@@ -10,7 +10,10 @@ use rand::{Rng, RngCore};
 
 use crate::render::RenderState;
 
-fn with_rng<T>(ctx: &mut CallContext<'_>, f: impl FnOnce(&mut rand_chacha::ChaCha8Rng) -> T) -> Result<T, FuncError> {
+fn with_rng<T>(
+    ctx: &mut CallContext<'_>,
+    f: impl FnOnce(&mut rand_chacha::ChaCha8Rng) -> T,
+) -> Result<T, FuncError> {
     match ctx.state::<RenderState>() {
         Some(st) => Ok(f(&mut st.rng)),
         None => {
@@ -41,16 +44,25 @@ pub fn uuid(rng: &mut impl RngCore) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let h = hex::encode(b);
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 pub fn register(m: &mut FuncMap) {
     let alnum: Vec<u8> = [LOWER, UPPER, DIGITS].concat();
     let alpha: Vec<u8> = [LOWER, UPPER].concat();
     let ascii: Vec<u8> = (32u8..=126).collect();
-    m.insert("randAlphaNum", Signature::fixed(&[A::Int]), move |ctx, a| {
-        rand_from(ctx, a[0].as_i64().unwrap_or(0), &alnum)
-    });
+    m.insert(
+        "randAlphaNum",
+        Signature::fixed(&[A::Int]),
+        move |ctx, a| rand_from(ctx, a[0].as_i64().unwrap_or(0), &alnum),
+    );
     m.insert("randAlpha", Signature::fixed(&[A::Int]), move |ctx, a| {
         rand_from(ctx, a[0].as_i64().unwrap_or(0), &alpha)
     });
@@ -85,5 +97,7 @@ pub fn register(m: &mut FuncMap) {
             chars.into_iter().collect::<String>().into()
         })
     });
-    m.insert("uuidv4", Signature::fixed(&[]), |ctx, _| with_rng(ctx, |rng| uuid(rng).into()));
+    m.insert("uuidv4", Signature::fixed(&[]), |ctx, _| {
+        with_rng(ctx, |rng| uuid(rng).into())
+    });
 }

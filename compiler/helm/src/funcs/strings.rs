@@ -164,15 +164,33 @@ fn splitn(st: &str, sep: &str, n: i64) -> Vec<String> {
 }
 
 pub fn register(m: &mut FuncMap) {
-    m.insert("upper", fixed(&[A::String]), |_, a| Ok(s(&a[0]).to_uppercase().into()));
-    m.insert("lower", fixed(&[A::String]), |_, a| Ok(s(&a[0]).to_lowercase().into()));
-    m.insert("title", fixed(&[A::String]), |_, a| Ok(title(s(&a[0])).into()));
-    m.insert("untitle", fixed(&[A::String]), |_, a| Ok(untitle(s(&a[0])).into()));
-    m.insert("swapcase", fixed(&[A::String]), |_, a| Ok(swapcase(s(&a[0])).into()));
-    m.insert("snakecase", fixed(&[A::String]), |_, a| Ok(snakecase(s(&a[0]), "_").into()));
-    m.insert("kebabcase", fixed(&[A::String]), |_, a| Ok(snakecase(s(&a[0]), "-").into()));
-    m.insert("camelcase", fixed(&[A::String]), |_, a| Ok(camelcase(s(&a[0])).into()));
-    m.insert("trim", fixed(&[A::String]), |_, a| Ok(s(&a[0]).trim().into()));
+    m.insert("upper", fixed(&[A::String]), |_, a| {
+        Ok(s(&a[0]).to_uppercase().into())
+    });
+    m.insert("lower", fixed(&[A::String]), |_, a| {
+        Ok(s(&a[0]).to_lowercase().into())
+    });
+    m.insert("title", fixed(&[A::String]), |_, a| {
+        Ok(title(s(&a[0])).into())
+    });
+    m.insert("untitle", fixed(&[A::String]), |_, a| {
+        Ok(untitle(s(&a[0])).into())
+    });
+    m.insert("swapcase", fixed(&[A::String]), |_, a| {
+        Ok(swapcase(s(&a[0])).into())
+    });
+    m.insert("snakecase", fixed(&[A::String]), |_, a| {
+        Ok(snakecase(s(&a[0]), "_").into())
+    });
+    m.insert("kebabcase", fixed(&[A::String]), |_, a| {
+        Ok(snakecase(s(&a[0]), "-").into())
+    });
+    m.insert("camelcase", fixed(&[A::String]), |_, a| {
+        Ok(camelcase(s(&a[0])).into())
+    });
+    m.insert("trim", fixed(&[A::String]), |_, a| {
+        Ok(s(&a[0]).trim().into())
+    });
     m.insert("trimAll", fixed(&[A::String, A::String]), |_, a| {
         let cut: Vec<char> = s(&a[0]).chars().collect();
         Ok(s(&a[1]).trim_matches(|c| cut.contains(&c)).into())
@@ -241,7 +259,11 @@ pub fn register(m: &mut FuncMap) {
         Ok(s(&a[1]).repeat(n as usize).into())
     });
     m.insert("nospace", fixed(&[A::String]), |_, a| {
-        Ok(s(&a[0]).chars().filter(|c| !c.is_whitespace()).collect::<String>().into())
+        Ok(s(&a[0])
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .into())
     });
     m.insert("initials", fixed(&[A::String]), |_, a| {
         Ok(s(&a[0])
@@ -253,14 +275,20 @@ pub fn register(m: &mut FuncMap) {
     m.insert("wrap", fixed(&[A::Int, A::String]), |_, a| {
         Ok(wrap(s(&a[1]), i(&a[0]).max(1) as usize, "\n").into())
     });
-    m.insert("wrapWith", fixed(&[A::Int, A::String, A::String]), |_, a| {
-        Ok(wrap(s(&a[2]), i(&a[0]).max(1) as usize, s(&a[1])).into())
+    m.insert(
+        "wrapWith",
+        fixed(&[A::Int, A::String, A::String]),
+        |_, a| Ok(wrap(s(&a[2]), i(&a[0]).max(1) as usize, s(&a[1])).into()),
+    );
+    m.insert("contains", fixed(&[A::String, A::String]), |_, a| {
+        Ok(s(&a[1]).contains(s(&a[0])).into())
     });
-    m.insert("contains", fixed(&[A::String, A::String]), |_, a| Ok(s(&a[1]).contains(s(&a[0])).into()));
     m.insert("hasPrefix", fixed(&[A::String, A::String]), |_, a| {
         Ok(s(&a[1]).starts_with(s(&a[0])).into())
     });
-    m.insert("hasSuffix", fixed(&[A::String, A::String]), |_, a| Ok(s(&a[1]).ends_with(s(&a[0])).into()));
+    m.insert("hasSuffix", fixed(&[A::String, A::String]), |_, a| {
+        Ok(s(&a[1]).ends_with(s(&a[0])).into())
+    });
     m.insert("quote", Signature::variadic(&[], A::Any), |_, a| {
         let out: Vec<String> = a
             .iter()
@@ -270,8 +298,11 @@ pub fn register(m: &mut FuncMap) {
         Ok(out.join(" ").into())
     });
     m.insert("squote", Signature::variadic(&[], A::Any), |_, a| {
-        let out: Vec<String> =
-            a.iter().filter(|v| !v.is_nil()).map(|v| format!("'{}'", strval(v))).collect();
+        let out: Vec<String> = a
+            .iter()
+            .filter(|v| !v.is_nil())
+            .map(|v| format!("'{}'", strval(v)))
+            .collect();
         Ok(out.join(" ").into())
     });
     m.insert("cat", Signature::variadic(&[], A::Any), |_, a| {
@@ -286,42 +317,68 @@ pub fn register(m: &mut FuncMap) {
         let pad = " ".repeat(i(&a[0]).max(0) as usize);
         Ok(format!("\n{pad}{}", s(&a[1]).replace('\n', &format!("\n{pad}"))).into())
     });
-    m.insert("replace", fixed(&[A::String, A::String, A::String]), |_, a| {
-        let (old, new, src) = (s(&a[0]), s(&a[1]), s(&a[2]));
-        if old.is_empty() {
-            // Go inserts `new` around every rune when `old` is empty.
-            let mut out = String::from(new);
-            for c in src.chars() {
-                out.push(c);
-                out.push_str(new);
+    m.insert(
+        "replace",
+        fixed(&[A::String, A::String, A::String]),
+        |_, a| {
+            let (old, new, src) = (s(&a[0]), s(&a[1]), s(&a[2]));
+            if old.is_empty() {
+                // Go inserts `new` around every rune when `old` is empty.
+                let mut out = String::from(new);
+                for c in src.chars() {
+                    out.push(c);
+                    out.push_str(new);
+                }
+                return Ok(out.into());
             }
-            return Ok(out.into());
-        }
-        Ok(src.replace(old, new).into())
-    });
+            Ok(src.replace(old, new).into())
+        },
+    );
     m.insert("plural", fixed(&[A::String, A::String, A::Int]), |_, a| {
         Ok(if i(&a[2]) == 1 { s(&a[0]) } else { s(&a[1]) }.into())
     });
-    m.insert("toString", fixed(&[A::Any]), |_, a| Ok(strval(&a[0]).into()));
+    m.insert(
+        "toString",
+        fixed(&[A::Any]),
+        |_, a| Ok(strval(&a[0]).into()),
+    );
     m.insert("toStrings", fixed(&[A::Any]), |_, a| {
-        Ok(Value::list(strslice(&a[0]).into_iter().map(Value::from).collect::<Vec<_>>()))
+        Ok(Value::list(
+            strslice(&a[0])
+                .into_iter()
+                .map(Value::from)
+                .collect::<Vec<_>>(),
+        ))
     });
-    m.insert("join", fixed(&[A::String, A::Any]), |_, a| Ok(strslice(&a[1]).join(s(&a[0])).into()));
+    m.insert("join", fixed(&[A::String, A::Any]), |_, a| {
+        Ok(strslice(&a[1]).join(s(&a[0])).into())
+    });
     m.insert("split", fixed(&[A::String, A::String]), |_, a| {
-        Ok(split_map(splitn(s(&a[1]), s(&a[0]), -1).iter().map(String::as_str)))
+        Ok(split_map(
+            splitn(s(&a[1]), s(&a[0]), -1).iter().map(String::as_str),
+        ))
     });
     m.insert("splitn", fixed(&[A::String, A::Int, A::String]), |_, a| {
-        Ok(split_map(splitn(s(&a[2]), s(&a[0]), i(&a[1])).iter().map(String::as_str)))
+        Ok(split_map(
+            splitn(s(&a[2]), s(&a[0]), i(&a[1]))
+                .iter()
+                .map(String::as_str),
+        ))
     });
     m.insert("splitList", fixed(&[A::String, A::String]), |_, a| {
         Ok(Value::list(
-            splitn(s(&a[1]), s(&a[0]), -1).into_iter().map(Value::from).collect::<Vec<_>>(),
+            splitn(s(&a[1]), s(&a[0]), -1)
+                .into_iter()
+                .map(Value::from)
+                .collect::<Vec<_>>(),
         ))
     });
     m.insert("sortAlpha", fixed(&[A::Any]), |_, a| {
         let mut v = strslice(&a[0]);
         v.sort();
-        Ok(Value::list(v.into_iter().map(Value::from).collect::<Vec<_>>()))
+        Ok(Value::list(
+            v.into_iter().map(Value::from).collect::<Vec<_>>(),
+        ))
     });
 }
 

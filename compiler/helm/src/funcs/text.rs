@@ -10,7 +10,8 @@ fn s(v: &Value) -> &str {
 }
 
 fn re(p: &str) -> Result<regex::Regex, FuncError> {
-    regex::Regex::new(&go_regex(p)).map_err(|e| FuncError::new(format!("error parsing regexp: {e}")))
+    regex::Regex::new(&go_regex(p))
+        .map_err(|e| FuncError::new(format!("error parsing regexp: {e}")))
 }
 
 /// Adapts RE2 syntax that Go accepts but the `regex` crate rejects: a `-` next to a class escape
@@ -35,7 +36,8 @@ pub fn go_regex(p: &str) -> String {
             if c == ']' {
                 in_class = false;
             } else if c == '-' {
-                let next_is_escape = i + 2 < chars.len() && chars[i + 1] == '\\' && "dDsSwW".contains(chars[i + 2]);
+                let next_is_escape =
+                    i + 2 < chars.len() && chars[i + 1] == '\\' && "dDsSwW".contains(chars[i + 2]);
                 if prev_was_class_escape || next_is_escape {
                     out.push_str("\\-");
                     prev_was_class_escape = false;
@@ -175,17 +177,28 @@ pub fn register(m: &mut FuncMap) {
             let n = a[2].as_i64().unwrap_or(-1);
             let r = re(s(&a[0]))?;
             let it = r.find_iter(s(&a[1])).map(|x| x.as_str().to_string());
-            Ok(strs(if n < 0 { it.collect() } else { it.take(n as usize).collect() }))
+            Ok(strs(if n < 0 {
+                it.collect()
+            } else {
+                it.take(n as usize).collect()
+            }))
         });
     }
     for name in ["regexFind", "mustRegexFind"] {
         m.insert(name, fixed(&[A::String, A::String]), |_, a| {
-            Ok(re(s(&a[0]))?.find(s(&a[1])).map(|x| x.as_str()).unwrap_or_default().into())
+            Ok(re(s(&a[0]))?
+                .find(s(&a[1]))
+                .map(|x| x.as_str())
+                .unwrap_or_default()
+                .into())
         });
     }
     for name in ["regexReplaceAll", "mustRegexReplaceAll"] {
         m.insert(name, fixed(&[A::String, A::String, A::String]), |_, a| {
-            Ok(re(s(&a[0]))?.replace_all(s(&a[1]), s(&a[2])).into_owned().into())
+            Ok(re(s(&a[0]))?
+                .replace_all(s(&a[1]), s(&a[2]))
+                .into_owned()
+                .into())
         });
     }
     for name in ["regexReplaceAllLiteral", "mustRegexReplaceAllLiteral"] {
@@ -209,21 +222,47 @@ pub fn register(m: &mut FuncMap) {
             }))
         });
     }
-    m.insert("regexQuoteMeta", fixed(&[A::String]), |_, a| Ok(regex::escape(s(&a[0])).into()));
+    m.insert("regexQuoteMeta", fixed(&[A::String]), |_, a| {
+        Ok(regex::escape(s(&a[0])).into())
+    });
 
-    m.insert("base", fixed(&[A::String]), |_, a| Ok(base(s(&a[0])).into()));
+    m.insert(
+        "base",
+        fixed(&[A::String]),
+        |_, a| Ok(base(s(&a[0])).into()),
+    );
     m.insert("dir", fixed(&[A::String]), |_, a| Ok(dir(s(&a[0])).into()));
-    m.insert("clean", fixed(&[A::String]), |_, a| Ok(clean(s(&a[0])).into()));
+    m.insert("clean", fixed(&[A::String]), |_, a| {
+        Ok(clean(s(&a[0])).into())
+    });
     m.insert("ext", fixed(&[A::String]), |_, a| Ok(ext(s(&a[0])).into()));
-    m.insert("isAbs", fixed(&[A::String]), |_, a| Ok(Value::Bool(s(&a[0]).starts_with('/'))));
-    m.insert("osBase", fixed(&[A::String]), |_, a| Ok(base(s(&a[0])).into()));
-    m.insert("osDir", fixed(&[A::String]), |_, a| Ok(dir(s(&a[0])).into()));
-    m.insert("osClean", fixed(&[A::String]), |_, a| Ok(clean(s(&a[0])).into()));
-    m.insert("osExt", fixed(&[A::String]), |_, a| Ok(ext(s(&a[0])).into()));
-    m.insert("osIsAbs", fixed(&[A::String]), |_, a| Ok(Value::Bool(s(&a[0]).starts_with('/'))));
+    m.insert("isAbs", fixed(&[A::String]), |_, a| {
+        Ok(Value::Bool(s(&a[0]).starts_with('/')))
+    });
+    m.insert("osBase", fixed(&[A::String]), |_, a| {
+        Ok(base(s(&a[0])).into())
+    });
+    m.insert(
+        "osDir",
+        fixed(&[A::String]),
+        |_, a| Ok(dir(s(&a[0])).into()),
+    );
+    m.insert("osClean", fixed(&[A::String]), |_, a| {
+        Ok(clean(s(&a[0])).into())
+    });
+    m.insert(
+        "osExt",
+        fixed(&[A::String]),
+        |_, a| Ok(ext(s(&a[0])).into()),
+    );
+    m.insert("osIsAbs", fixed(&[A::String]), |_, a| {
+        Ok(Value::Bool(s(&a[0]).starts_with('/')))
+    });
 
     m.insert("semverCompare", fixed(&[A::String, A::String]), |_, a| {
-        semver::semver_compare(s(&a[0]), s(&a[1])).map(Value::Bool).map_err(FuncError::new)
+        semver::semver_compare(s(&a[0]), s(&a[1]))
+            .map(Value::Bool)
+            .map_err(FuncError::new)
     });
     m.insert("semver", fixed(&[A::String]), |_, a| {
         semver::Version::parse(s(&a[0]))
@@ -232,7 +271,8 @@ pub fn register(m: &mut FuncMap) {
     });
 
     m.insert("urlParse", fixed(&[A::String]), |_, a| {
-        let u = url::Url::parse(s(&a[0])).map_err(|e| FuncError::new(format!("unable to parse url: {e}")))?;
+        let u = url::Url::parse(s(&a[0]))
+            .map_err(|e| FuncError::new(format!("unable to parse url: {e}")))?;
         let d = kiln_gotemplate::Map::new();
         let host = match u.port() {
             Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
@@ -255,7 +295,11 @@ pub fn register(m: &mut FuncMap) {
     });
     m.insert("urlJoin", fixed(&[A::Map]), |_, a| {
         let d = a[0].as_map().cloned().unwrap_or_default();
-        let g = |k: &str| d.get(k).and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let g = |k: &str| {
+            d.get(k)
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
         let mut out = String::new();
         if !g("scheme").is_empty() {
             out.push_str(&g("scheme"));
