@@ -1,6 +1,31 @@
 //! Native Helm: renders charts into the objects `helm template` (Helm v4) prints, using the
 //! Go template engine of `kiln-gotemplate` and Helm's function library.
 //!
+//! The pipeline follows Helm's: [`chart`] loads a directory (honouring `.helmignore`) or a `.tgz`;
+//! user values (`-f` files, `--set` in Helm's [`strvals`] syntax, inline values) are merged;
+//! dependencies are enabled by `condition`/`tags`, aliased and their `import-values` applied;
+//! values are coalesced with Helm's null-deletion and `global` rules and checked against every
+//! `values.schema.json`; all templates are parsed into one set (parent `define`s win) and every
+//! non-partial one is executed with its chart's scope; the output is split into documents, parsed
+//! (invalid YAML is an error naming the template), hooks are separated and manifests ordered by
+//! kind exactly as `helm template` prints them.
+//!
+//! # Determinism
+//!
+//! kiln builds must be pure functions of their inputs, while several Sprig functions are random or
+//! read the clock in Helm:
+//! - `randAlphaNum`, `randAlpha`, `randNumeric`, `randAscii`, `randInt`, `randBytes`, `shuffle`,
+//!   `uuidv4`, the keys, serials and salts of `genCA`/`genSelfSignedCert`/`genSignedCert`/
+//!   `genPrivateKey`/`htpasswd`/`bcrypt` and the IV of `encryptAES` draw from a ChaCha PRNG seeded
+//!   with blake3(release name, template path) — the template path names the chart too
+//!   (`parent/charts/sub/templates/x.yaml`). The output has Helm's shape (length, alphabet, UUID v4
+//!   bits, RSA 2048 PEM that parses and verifies) and is identical on every build.
+//! - `now` returns `SOURCE_DATE_EPOCH` when set, else the Unix epoch; generated certificates start
+//!   their validity there. Charts that need real certificates or secrets should get them from
+//!   values (most charts offer a knob).
+//! - `lookup` returns an empty map, as in `helm template`; `.Capabilities` is Helm's offline
+//!   default (API versions built into Helm v4.1.4, Kubernetes version from `--kube-version`).
+//!
 //! ```no_run
 //! let opts = kiln_helm::RenderOptions { release: "web".into(), ..Default::default() };
 //! let objects = kiln_helm::render(std::path::Path::new("charts/web"), &opts)?;
