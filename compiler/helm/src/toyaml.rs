@@ -926,6 +926,92 @@ mod tests {
         assert_eq!(to_yaml(&v), expected);
     }
 
+    fn random_value(rng: &mut rand_chacha::ChaCha8Rng, depth: u32) -> Value {
+        use rand::Rng;
+        const PIECES: &[&str] = &[
+            "a",
+            "b c",
+            ": ",
+            "#",
+            " #x",
+            "'",
+            "\"",
+            "\n",
+            "\t",
+            " ",
+            "-",
+            "- ",
+            "true",
+            "no",
+            "1",
+            "0x1F",
+            "1.5",
+            "1e3",
+            "~",
+            "null",
+            "\u{e9}",
+            "\u{1F600}",
+            "{",
+            "[",
+            "*",
+            "&",
+            "!",
+            "|",
+            ">",
+            "%",
+            "@",
+            "2024-01-02",
+            "1:20",
+            "---",
+            "...",
+            "\r",
+            "\\",
+            "lorem ipsum dolor sit amet ",
+        ];
+        match rng.random_range(0..if depth > 3 { 5 } else { 7 }) {
+            0 => Value::Null,
+            1 => Value::Bool(rng.random()),
+            2 => json!(rng.random_range(-100000i64..100000)),
+            3 => json!(rng.random_range(-1e6f64..1e6)),
+            4 => {
+                let n = rng.random_range(0..8);
+                Value::String(
+                    (0..n)
+                        .map(|_| PIECES[rng.random_range(0..PIECES.len())])
+                        .collect(),
+                )
+            }
+            5 => Value::Array(
+                (0..rng.random_range(0..4))
+                    .map(|_| random_value(rng, depth + 1))
+                    .collect(),
+            ),
+            _ => Value::Object(
+                (0..rng.random_range(0..4))
+                    .map(|i| {
+                        let k = format!("{}{i}", PIECES[rng.random_range(0..PIECES.len())]);
+                        (k, random_value(rng, depth + 1))
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Whatever the data, `toYaml` text reads back as the same data (quoting is never wrong).
+    #[test]
+    fn output_always_reads_back_as_the_input() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
+        for _ in 0..400 {
+            let v = json!({"k": random_value(&mut rng, 0)});
+            let text = marshal(&v);
+            let back = crate::yamlvalues::decode(&text)
+                .unwrap_or_else(|e| panic!("{text}\n{}", e.message));
+            let norm = |x: &Value| crate::yamlvalues::to_float_numbers(x.clone());
+            assert_eq!(norm(&back), norm(&v), "{text}");
+        }
+    }
+
     #[test]
     fn scalars_and_empty_at_root() {
         assert_eq!(to_yaml(&json!({})), "{}");
