@@ -127,7 +127,7 @@ fn is_cluster_scoped_kind(group: &str, version: &str, kind: &str) -> bool {
             && matches!(kind, "FlowSchema" | "PriorityLevelConfiguration");
     }
     const CORE: [&str; 4] = ["Namespace", "Node", "PersistentVolume", "ComponentStatus"];
-    const OTHER: [(&str, &str); 18] = [
+    const OTHER: &[(&str, &str)] = &[
         ("rbac.authorization.k8s.io", "ClusterRole"),
         ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
         ("apiextensions.k8s.io", "CustomResourceDefinition"),
