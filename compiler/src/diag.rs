@@ -85,7 +85,7 @@ struct Detail {
     source_code: Option<NamedSource<Arc<str>>>,
     labels: Vec<LabeledSpan>,
     help: Option<String>,
-    related: Vec<Error>,
+    related: Vec<Box<dyn Diagnostic + Send + Sync + 'static>>,
     cause: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -136,9 +136,10 @@ impl Error {
         self
     }
 
-    /// Attaches a related diagnostic, shown after this one (a second location, an inner error).
-    pub fn related(mut self, other: Error) -> Self {
-        self.detail.related.push(other);
+    /// Attaches a related diagnostic, shown after this one (a second location, an engine's own
+    /// report with its snippet).
+    pub fn related(mut self, other: impl Diagnostic + Send + Sync + 'static) -> Self {
+        self.detail.related.push(Box::new(other));
         self
     }
 
@@ -242,7 +243,7 @@ impl Diagnostic for Error {
             None
         } else {
             Some(Box::new(
-                self.detail.related.iter().map(|e| e as &dyn Diagnostic),
+                self.detail.related.iter().map(|e| &**e as &dyn Diagnostic),
             ))
         }
     }

@@ -15,5 +15,6 @@ pub mod model;
 pub mod project;
 pub mod render;
 pub mod resolve;
+pub mod sources;
 pub mod stdlib;
 pub mod template;

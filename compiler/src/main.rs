@@ -21,6 +21,13 @@ struct Cli {
 enum Command {
     /// Compile a project into one bundle per target.
     Build(kiln::cli::build::Args),
+    /// Pin the project's remote sources in kiln.lock (resolving only what is missing).
+    Lock(kiln::cli::sources::LockArgs),
+    /// Move sources to the newest match of their declaration and print what changed.
+    Update(kiln::cli::sources::UpdateArgs),
+    /// Manage the shared sources cache.
+    #[command(subcommand)]
+    Cache(kiln::cli::sources::CacheCommand),
     /// Compare two bundles object by object (exit 0 when equal, 1 when different).
     Diff(kiln::cli::diff::Args),
     /// Show a bundle's objects, digests, provenance and waves.
@@ -41,6 +48,9 @@ fn main() -> ExitCode {
     kiln::cli::init_logging(&cli.global);
     let result = match &cli.command {
         Command::Build(args) => kiln::cli::build::run(&cli.global, args),
+        Command::Lock(args) => kiln::cli::sources::run_lock(&cli.global, args),
+        Command::Update(args) => kiln::cli::sources::run_update(&cli.global, args),
+        Command::Cache(cmd) => kiln::cli::sources::run_cache(&cli.global, cmd),
         Command::Diff(args) => kiln::cli::diff::run(&cli.global, args),
         Command::Inspect(args) => kiln::cli::inspect::run(&cli.global, args),
         Command::Graph(args) => kiln::cli::graph::run(&cli.global, args),

@@ -35,6 +35,8 @@ pub struct Project {
     pub sources: IndexMap<String, Source>,
     pub targets: IndexMap<String, Target>,
     pub components: IndexMap<String, Component>,
+    /// Verified content directories of the remote sources, filled by [`crate::sources`].
+    pub fetched: std::collections::BTreeMap<String, PathBuf>,
 }
 
 /// A declared source of files.

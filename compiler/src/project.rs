@@ -132,6 +132,7 @@ pub fn parse(file: SourceFile, root: PathBuf) -> Result<Project> {
         sources,
         targets,
         components,
+        fetched: Default::default(),
     })
 }
 

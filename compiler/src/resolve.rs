@@ -205,6 +205,7 @@ fn locate(project: &Project, written: &Spanned<String>, value: &str) -> Result<L
             }
             Ok(Location { source: Some(name.to_string()), root: project.root.join(root_path), path, span: written.span })
         }
+        _ if project.fetched.contains_key(name) => Ok(Location { source: Some(name.to_string()), root: project.fetched[name].clone(), path, span: written.span }),
         remote => Err(Error::input("kiln::source::remote-unavailable", format!("source `{name}` is a {} source, and this build cannot fetch remote sources yet", remote.describe()))
             .at(&project.file, written.span, format!("uses the {} source `{name}`", remote.describe()))
             .and_label(src.span, "declared here")

@@ -37,6 +37,12 @@ pub struct Args {
     /// Render everything again without reading or writing the cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// Fail unless kiln.lock pins every remote source exactly (never writes the lock).
+    #[arg(long)]
+    pub locked: bool,
+    /// Never use the network: remote sources must be locked and cached.
+    #[arg(long)]
+    pub offline: bool,
     /// Components rendered at once [default: the number of CPUs].
     #[arg(long, short, env = "KILN_JOBS")]
     pub jobs: Option<usize>,
@@ -51,7 +57,7 @@ pub enum Format {
 pub fn run(global: &Global, args: &Args) -> Outcome {
     let started = Instant::now();
     let progress = Progress::new(global);
-    let project = crate::project::load(&args.project)?;
+    let mut project = crate::project::load(&args.project)?;
     let graph = Graph::build(&project)?;
     let targets: Vec<&crate::model::Target> = match (&args.target, args.all_targets) {
         (_, true) => project.targets.values().collect(),
@@ -93,6 +99,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             .or_else(Cache::default_dir)
             .map(Cache::new)
     };
+    let sources = crate::sources::for_build(&mut project, args)?;
     let options = Options {
         cache,
         threads: args
@@ -111,7 +118,9 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
                 project.components.len()
             ),
         );
-        specs.push(compile(&project, &graph, target, &options)?);
+        let mut spec = compile(&project, &graph, target, &options)?;
+        spec.lock = crate::sources::bundle_lock(&sources.lock);
+        specs.push(spec);
     }
     let several = args.all_targets;
     let base = args.out.clone().unwrap_or_else(|| {

@@ -5,6 +5,7 @@ pub mod build;
 pub mod diff;
 pub mod graph;
 pub mod inspect;
+pub mod sources;
 pub mod verify;
 
 use std::io::IsTerminal;
@@ -29,6 +30,8 @@ pub struct Global {
 pub enum Failure {
     Kiln(Error),
     Bundle(Box<kiln_bundle::BundleError>, u8),
+    /// Another crate's diagnostic (kept whole) and its exit code.
+    Report(miette::Report, u8),
 }
 
 impl From<Error> for Failure {
@@ -68,6 +71,10 @@ pub fn finish(outcome: Outcome) -> ExitCode {
         }
         Err(Failure::Bundle(e, code)) => {
             eprint!("{}", render(&*e));
+            ExitCode::from(code)
+        }
+        Err(Failure::Report(e, code)) => {
+            eprint!("{}", render(e.as_ref()));
             ExitCode::from(code)
         }
     }

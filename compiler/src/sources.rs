@@ -1,0 +1,190 @@
+//! Remote sources in a build: turns the project's Git, Helm repository and OCI declarations into
+//! `kiln-sources` specs, resolves them against `kiln.lock` (next to the project file) in the
+//! mode the command asks for, and hands the verified content directories to the renderers.
+//!
+//! The lock is written atomically and only when it changed; `--locked` and `--offline` never
+//! write it. The lock also goes into the bundle (as JSON), so the bundle digest pins the
+//! sources it was built from.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use kiln_sources::{Cache, Lock, LockEntry, Mode, Pin, Resolution, Settings, SourceSpec, Sources};
+use miette::Diagnostic;
+use serde_json::{Value, json};
+
+use crate::cli::Failure;
+use crate::diag::Error;
+use crate::model::{GitRef, OciRef, Project, SourceKind};
+
+/// The lock file name, next to `kiln.kdl`.
+pub const LOCK_FILE: &str = "kiln.lock";
+
+/// The lock file of `project`.
+pub fn lock_path(project: &Project) -> PathBuf {
+    project.root.join(LOCK_FILE)
+}
+
+/// The `kiln-sources` declaration of every remote source of `project`, in declaration order.
+pub fn specs(project: &Project) -> Result<Vec<SourceSpec>, Error> {
+    let mut out = Vec::new();
+    for source in project.sources.values() {
+        let mut attrs: Vec<(&str, &str)> = Vec::new();
+        match &source.kind {
+            SourceKind::Path { .. } => continue,
+            SourceKind::Git { url, reference } => {
+                attrs.push(("git", &url.value));
+                match reference {
+                    Some(GitRef::Ref(r)) => attrs.push(("ref", &r.value)),
+                    Some(GitRef::Semver(s)) => attrs.push(("semver", &s.value)),
+                    None => {}
+                }
+            }
+            SourceKind::HelmRepo {
+                url,
+                chart,
+                version,
+            } => {
+                attrs.push(("helm-repo", &url.value));
+                attrs.push(("chart", &chart.value));
+                if let Some(v) = version {
+                    attrs.push(("version", &v.value));
+                }
+            }
+            SourceKind::Oci { url, reference } => {
+                attrs.push(("oci", &url.value));
+                match reference {
+                    Some(OciRef::Tag(t)) => attrs.push(("tag", &t.value)),
+                    Some(OciRef::Digest(d)) => attrs.push(("digest", &d.value)),
+                    Some(OciRef::Version(v)) => attrs.push(("version", &v.value)),
+                    None => {}
+                }
+            }
+        }
+        let spec = SourceSpec::from_attributes(&source.name.value, attrs).map_err(|e| {
+            let help = e.help().map(|h| h.to_string());
+            let err = Error::input(
+                "kiln::source::invalid",
+                format!("source `{}` is not valid: {e}", source.name.value),
+            )
+            .at(&project.file, source.span, "declared here");
+            match help {
+                Some(h) => err.help(h),
+                None => err,
+            }
+        })?;
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+/// Where the sources cache lives: `--cache-dir`/`KILN_CACHE_DIR`, else the user cache dir.
+pub fn open_engine(cache_dir: Option<PathBuf>) -> Result<Sources, Failure> {
+    let root = cache_dir.unwrap_or_else(Cache::default_root);
+    let cache = Cache::open(root).map_err(|e| report(e.into()))?;
+    Ok(Sources::new(cache, Settings::from_env()))
+}
+
+/// Reads `kiln.lock` (a missing file is an empty lock).
+pub fn read_lock(project: &Project) -> Result<Lock, Failure> {
+    Lock::read(&lock_path(project)).map_err(|r| Failure::Report(r, 2))
+}
+
+/// Resolves the remote sources of `project` in `mode` and writes the lock when the mode may
+/// change it and it did. Projects without remote sources touch neither the cache nor the lock.
+pub fn resolve(
+    project: &Project,
+    engine: impl FnOnce() -> Result<Sources, Failure>,
+    mode: &Mode,
+) -> Result<Resolution, Failure> {
+    let specs = specs(project)?;
+    let old = read_lock(project)?;
+    if specs.is_empty() && old.sources.is_empty() {
+        return Ok(Resolution {
+            lock: old,
+            changes: Vec::new(),
+            paths: BTreeMap::new(),
+        });
+    }
+    let resolution = engine()?
+        .resolve(&specs, &old, mode)
+        .map_err(report)?;
+    let writes = matches!(mode, Mode::Lock | Mode::Update(_));
+    if writes && resolution.lock != old {
+        let path = lock_path(project);
+        resolution.lock.write(&path).map_err(|e| {
+            Failure::Kiln(
+                Error::failure(
+                    "kiln::lock::write",
+                    format!("cannot write `{}`", path.display()),
+                )
+                .help("check that the project directory is writable")
+                .caused_by(e),
+            )
+        })?;
+    }
+    Ok(resolution)
+}
+
+/// The lock as recorded in bundles: per source, its identity and content digest. `None` when
+/// the project has no remote sources, so such bundles are unchanged.
+pub fn bundle_lock(lock: &Lock) -> Option<Value> {
+    if lock.sources.is_empty() {
+        return None;
+    }
+    let sources: serde_json::Map<String, Value> = lock
+        .sources
+        .iter()
+        .map(|(name, entry)| (name.clone(), entry_json(entry)))
+        .collect();
+    Some(json!({ "sources": sources }))
+}
+
+fn entry_json(entry: &LockEntry) -> Value {
+    let pin = match &entry.pin {
+        Pin::Git { commit } => json!({ "git": { "commit": commit } }),
+        Pin::HelmRepo {
+            version,
+            url,
+            digest,
+        } => json!({ "helm-repo": { "version": version, "url": url, "digest": digest } }),
+        Pin::Oci { tag, digest } => json!({ "oci": { "tag": tag, "digest": digest } }),
+    };
+    json!({ "pin": pin, "content": entry.content })
+}
+
+/// Wraps a `kiln-sources` diagnostic, keeping its per-source details. Problems the user fixes
+/// by editing the project or the lock (or by going online once) exit 2; fetch failures exit 1.
+fn report(e: kiln_sources::ResolveError) -> Failure {
+    const INPUT: &[&str] = &[
+        "kiln::lock::",
+        "kiln::source::not_cached",
+        "kiln::source::invalid",
+        "kiln::source::no_match",
+        "kiln::source::constraint",
+        "kiln::source::not_found",
+    ];
+    let input = !e.errors.is_empty()
+        && e.errors.iter().all(|s| {
+            let code = s.code().map(|c| c.to_string()).unwrap_or_default();
+            INPUT.iter().any(|p| code.starts_with(p))
+        });
+    Failure::Report(miette::Report::new(e), if input { 2 } else { 1 })
+}
+
+/// The sources step of `kiln build`: resolves in the mode the flags ask for (a plain build
+/// pins what is missing and writes the lock) and points `project` at the fetched content.
+pub fn for_build(
+    project: &mut Project,
+    args: &crate::cli::build::Args,
+) -> Result<Resolution, Failure> {
+    let mode = match (args.offline, args.locked) {
+        (true, _) => Mode::Offline,
+        (false, true) => Mode::Locked,
+        (false, false) => Mode::Lock,
+    };
+    let cache_dir = args.cache_dir.clone();
+    let resolution = resolve(project, || open_engine(cache_dir), &mode)?;
+    project.fetched = resolution.paths.clone();
+    Ok(resolution)
+}

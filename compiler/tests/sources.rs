@@ -1,0 +1,271 @@
+//! Remote sources end to end, through the `kiln` binary: a project using a Git repository
+//! (`git daemon`), a Helm repository (packaged by the real `helm`, served over HTTP) and a chart
+//! in an OCI registry (Debian's `docker-registry`, pushed with `helm push`) builds, locks, and
+//! rebuilds `--locked` and `--offline` with the servers stopped to the same bundle digest.
+
+#[path = "../sources/tests/common/mod.rs"]
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use assert_cmd::Command;
+use common::{Faults, git, git_daemon, helm, helm_cmd, registry, run, static_files};
+
+struct Env {
+    home: PathBuf,
+    cache: PathBuf,
+    insecure: String,
+}
+
+impl Env {
+    fn kiln(&self) -> Command {
+        let mut cmd = Command::cargo_bin("kiln").unwrap();
+        cmd.env("KILN_CACHE_DIR", &self.cache)
+            .env("KILN_INSECURE_REGISTRIES", &self.insecure)
+            .env("HOME", &self.home)
+            .env("DOCKER_CONFIG", self.home.join(".docker"))
+            .env_remove("KILN_LOG")
+            .env_remove("KILN_JOBS");
+        cmd
+    }
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+/// A bare repository `app.git` below `repos` with `deploy/configmap.yaml` on `main`.
+fn git_repo(work: &Path, repos: &Path) {
+    let src = work.join("app-work");
+    write(
+        &src.join("deploy/configmap.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-config\n  namespace: default\ndata:\n  from: git\n",
+    );
+    git(&src, &["init", "-q", "-b", "main"]);
+    git(&src, &["add", "-A"]);
+    git(&src, &["commit", "-qm", "first"]);
+    std::fs::create_dir_all(repos).unwrap();
+    let bare = repos.join("app.git");
+    git(
+        repos,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            src.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+}
+
+/// Packages a one-template chart `demo` at `version` into `out` with the real helm.
+fn package_chart(helm: &Path, work: &Path, version: &str, out: &Path) -> PathBuf {
+    let chart = work.join("demo");
+    write(
+        &chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: demo\nversion: 0.1.0\n",
+    );
+    write(&chart.join("values.yaml"), "message: hello\n");
+    write(
+        &chart.join("templates/configmap.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-demo\ndata:\n  message: {{ .Values.message | quote }}\n",
+    );
+    std::fs::create_dir_all(out).unwrap();
+    run(helm_cmd(helm, work).args([
+        "package",
+        chart.to_str().unwrap(),
+        "--version",
+        version,
+        "--destination",
+        out.to_str().unwrap(),
+    ]));
+    out.join(format!("demo-{version}.tgz"))
+}
+
+const PROJECT: &str = r#"project "remote"
+
+source "app" git="GIT_URL" ref="main"
+source "repo" helm-repo="HELM_URL" chart="demo" version="^1"
+source "oci" oci="OCI_URL" version="1.x"
+
+target "dev" {
+    cluster context="dev"
+}
+
+component "app" {
+    manifests "app:deploy"
+}
+
+component "web" {
+    helm "repo:." release="web"
+}
+
+component "packaged" {
+    helm "oci:." release="packaged"
+}
+"#;
+
+/// The bundle digest `kiln build` prints: `… -> OUT (blake3:…)`.
+fn digest(stdout: &[u8]) -> String {
+    let out = String::from_utf8_lossy(stdout);
+    let line = out.lines().last().unwrap_or_default();
+    line.rsplit_once('(')
+        .and_then(|(_, d)| d.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("no digest in {out:?}"))
+        .to_string()
+}
+
+fn build(env: &Env, project: &Path, flags: &[&str]) -> String {
+    let out = env
+        .kiln()
+        .arg("build")
+        .arg(project)
+        .args(flags)
+        .arg("--out")
+        .arg(project.join("out"))
+        .assert()
+        .success();
+    digest(&out.get_output().stdout)
+}
+
+/// The diagnostic of a failed `kiln build`, with the server ports made stable.
+fn failure(env: &Env, project: &Path, flags: &[&str], ports: &[u16]) -> String {
+    let out = env
+        .kiln()
+        .arg("build")
+        .arg(project)
+        .args(flags)
+        .assert()
+        .code(2);
+    let mut stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    for p in ports {
+        stderr = stderr.replace(&format!(":{p}"), ":PORT");
+    }
+    stderr
+}
+
+#[test]
+fn git_helm_repository_and_oci_sources_build_lock_and_rebuild_offline() {
+    let Some(helm) = helm() else { return };
+    if !Path::new("/usr/bin/docker-registry").exists()
+        && std::env::var_os("KILN_DOCKER_REGISTRY").is_none()
+    {
+        eprintln!("\n!!! SKIPPED: docker-registry missing (apt-get install docker-registry) !!!\n");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let work = t.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+
+    let repos = t.path().join("repos");
+    git_repo(&work, &repos);
+    let daemon = git_daemon(&repos);
+
+    let charts = t.path().join("charts");
+    let tgz = package_chart(&helm, &work, "1.2.0", &charts);
+    let faults = Arc::new(Faults {
+        fail_next: 0.into(),
+        hang_ms: 0.into(),
+        basic_auth: Default::default(),
+        hits: 0.into(),
+    });
+    let http = static_files(&charts, faults);
+    run(helm_cmd(&helm, &work).args([
+        "repo",
+        "index",
+        charts.to_str().unwrap(),
+        "--url",
+        &http.url(),
+    ]));
+
+    let reg = registry(&t.path().join("registry"));
+    run(helm_cmd(&helm, &work).args([
+        "push",
+        tgz.to_str().unwrap(),
+        &format!("oci://127.0.0.1:{}/charts", reg.port),
+        "--plain-http",
+    ]));
+
+    let env = Env {
+        home: work.clone(),
+        cache: t.path().join("cache"),
+        insecure: format!("127.0.0.1:{}", reg.port),
+    };
+    let project = t.path().join("project");
+    let kdl = PROJECT
+        .replace(
+            "GIT_URL",
+            &format!("git://127.0.0.1:{}/app.git", daemon.port),
+        )
+        .replace("HELM_URL", &http.url())
+        .replace(
+            "OCI_URL",
+            &format!("oci://127.0.0.1:{}/charts/demo", reg.port),
+        );
+    write(&project.join("kiln.kdl"), &kdl);
+    let ports = [daemon.port, reg.port, http.port];
+    let lock = project.join("kiln.lock");
+
+    // --locked without a lock: nothing is fetched, exit 2, and the lock is not written.
+    let missing = failure(&env, &project, &["--locked"], &ports);
+    assert!(!lock.exists());
+    insta::assert_snapshot!("locked_without_lock", missing);
+
+    // A plain build pins everything and writes the lock.
+    let first = build(&env, &project, &[]);
+    let written = std::fs::read_to_string(&lock).unwrap();
+    for name in ["[source.app]", "[source.repo]", "[source.oci]"] {
+        assert!(written.contains(name), "{written}");
+    }
+    let bundle = std::fs::read_to_string(project.join("out/bundle.json")).unwrap();
+    for pinned in ["\"app\"", "\"repo\"", "\"oci\"", "blake3:"] {
+        assert!(
+            bundle.contains(pinned),
+            "the bundle records the lock: {bundle}"
+        );
+    }
+
+    // `kiln lock` from scratch writes the same lock and says what it added.
+    std::fs::remove_file(&lock).unwrap();
+    let out = env.kiln().arg("lock").arg(&project).assert().success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    for name in ["app", "repo", "oci"] {
+        assert!(stdout.contains(&format!("added   {name} ")), "{stdout}");
+    }
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), written);
+    let out = env.kiln().arg("lock").arg(&project).assert().success();
+    assert!(
+        String::from_utf8_lossy(&out.get_output().stdout).contains("up to date"),
+        "a second `kiln lock` changes nothing"
+    );
+
+    assert_eq!(build(&env, &project, &["--locked"]), first);
+
+    // With every server stopped, `--locked` (warm cache) and `--offline` give the same bundle.
+    drop(daemon);
+    drop(http);
+    drop(reg);
+    assert_eq!(build(&env, &project, &["--locked"]), first);
+    assert_eq!(build(&env, &project, &["--offline"]), first);
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), written);
+
+    // A declaration that no longer matches its lock entry: exit 2, lock untouched.
+    write(
+        &project.join("kiln.kdl"),
+        &kdl.replace("version=\"^1\"", "version=\"~1.2\""),
+    );
+    let stale = failure(&env, &project, &["--locked"], &ports);
+    assert_eq!(std::fs::read_to_string(&lock).unwrap(), written);
+    insta::assert_snapshot!("locked_with_stale_lock", stale);
+
+    // Offline with an empty cache: says what is missing and how to fill the cache.
+    write(&project.join("kiln.kdl"), &kdl);
+    let cold = Env {
+        cache: t.path().join("empty-cache"),
+        ..env
+    };
+    let not_cached = failure(&cold, &project, &["--offline"], &ports);
+    insta::assert_snapshot!("offline_without_cache", not_cached);
+}
