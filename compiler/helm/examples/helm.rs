@@ -11,6 +11,9 @@ struct Args {
 
 fn main() -> std::process::ExitCode {
     // Accept `helm template ...` as well as `template ...`, so it can stand in for `kiln helm`.
-    let args = std::env::args().enumerate().filter(|(i, a)| !(*i == 1 && a == "helm")).map(|(_, a)| a);
+    let args = std::env::args()
+        .enumerate()
+        .filter(|(i, a)| !(*i == 1 && a == "helm"))
+        .map(|(_, a)| a);
     kiln_helm::cli::run(&Args::parse_from(args).cmd)
 }
