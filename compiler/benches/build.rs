@@ -155,7 +155,7 @@ fn generate(root: &Path, change: Option<usize>) {
     for c in 0..COMPONENTS {
         let name = format!("c{c:03}");
         kdl.push_str(&format!("component \"{name}\" {{\n"));
-        if c % 10 != 0 {
+        if !c.is_multiple_of(10) {
             kdl.push_str(&format!("    depends-on \"c{:03}\"\n", c - c % 10));
         }
         kdl.push_str(&format!("    manifests \"m:{name}\"\n}}\n"));
@@ -167,7 +167,7 @@ fn generate(root: &Path, change: Option<usize>) {
             for o in 0..per_file {
                 let i = f * per_file + o;
                 let mut doc = object(&name, i);
-                if i % 10 == 0 && change.is_some_and(|n| changed < n) {
+                if i.is_multiple_of(10) && change.is_some_and(|n| changed < n) {
                     doc = doc.replace("value-", "changed-");
                     changed += 1;
                 }

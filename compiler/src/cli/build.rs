@@ -59,10 +59,10 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
     let progress = Progress::new(global);
     let mut project = crate::project::load(&args.project)?;
     let graph = Graph::build(&project)?;
-    let targets: Vec<&crate::model::Target> = match (&args.target, args.all_targets) {
-        (_, true) => project.targets.values().collect(),
+    let target_names: Vec<String> = match (&args.target, args.all_targets) {
+        (_, true) => project.targets.keys().cloned().collect(),
         (Some(name), false) => match project.targets.get(name) {
-            Some(t) => vec![t],
+            Some(_) => vec![name.clone()],
             None => {
                 let names: Vec<&str> = project.targets.keys().map(String::as_str).collect();
                 return Err(Error::input(
@@ -73,7 +73,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
                 .into());
             }
         },
-        (None, false) if project.targets.len() == 1 => project.targets.values().collect(),
+        (None, false) if project.targets.len() == 1 => project.targets.keys().cloned().collect(),
         (None, false) => {
             let names: Vec<String> = project.targets.keys().map(|n| format!("`{n}`")).collect();
             return Err(Error::input(
@@ -100,6 +100,8 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             .map(Cache::new)
     };
     let sources = crate::sources::for_build(&mut project, args)?;
+    let targets: Vec<&crate::model::Target> =
+        target_names.iter().map(|n| &project.targets[n]).collect();
     let options = Options {
         cache,
         threads: args
