@@ -106,9 +106,7 @@ pub fn resolve(
             paths: BTreeMap::new(),
         });
     }
-    let resolution = engine()?
-        .resolve(&specs, &old, mode)
-        .map_err(report)?;
+    let resolution = engine()?.resolve(&specs, &old, mode).map_err(report)?;
     let writes = matches!(mode, Mode::Lock | Mode::Update(_));
     if writes && resolution.lock != old {
         let path = lock_path(project);
