@@ -243,6 +243,29 @@ fn git_helm_repository_and_oci_sources_build_lock_and_rebuild_offline() {
 
     assert_eq!(build(&env, &project, &["--locked"]), first);
 
+    // A new chart release: `kiln update repo` moves only that source and says so; the bundle
+    // digest follows the lock.
+    package_chart(&helm, &work, "1.3.0", &charts);
+    run(helm_cmd(&helm, &work).args([
+        "repo",
+        "index",
+        charts.to_str().unwrap(),
+        "--url",
+        &http.url(),
+    ]));
+    let out = env
+        .kiln()
+        .args(["update", "repo", "--project"])
+        .arg(&project)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert_eq!(stdout.trim(), "updated repo 1.2.0 -> 1.3.0");
+    let written = std::fs::read_to_string(&lock).unwrap();
+    let first_pin = first;
+    let first = build(&env, &project, &["--locked"]);
+    assert_ne!(first, first_pin, "the bundle digest pins the sources");
+
     // With every server stopped, `--locked` (warm cache) and `--offline` give the same bundle.
     drop(daemon);
     drop(http);
@@ -250,6 +273,18 @@ fn git_helm_repository_and_oci_sources_build_lock_and_rebuild_offline() {
     assert_eq!(build(&env, &project, &["--locked"]), first);
     assert_eq!(build(&env, &project, &["--offline"]), first);
     assert_eq!(std::fs::read_to_string(&lock).unwrap(), written);
+
+    // `kiln cache gc` keeps what the lock pins: the three sources' content (chart 1.2.0, no
+    // longer pinned by `repo`, is still the content `oci` pins).
+    let out = env
+        .kiln()
+        .args(["cache", "gc", "--keep-days", "0", "--project"])
+        .arg(&project)
+        .assert()
+        .success();
+    let stdout = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(stdout.trim_end().ends_with("kept 3"), "{stdout}");
+    assert_eq!(build(&env, &project, &["--offline"]), first);
 
     // A declaration that no longer matches its lock entry: exit 2, lock untouched.
     write(
