@@ -98,6 +98,9 @@ impl Kube {
     }
 
     pub fn from_config(config: kube::Config) -> Result<Kube, ApplyError> {
+        // Several rustls providers can be compiled in when kiln's crates share a build (the
+        // sources crate brings aws-lc-rs): choose ring explicitly instead of letting rustls panic.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = kube::Client::try_from(config.clone()).map_err(|e| ApplyError::Config {
             message: e.to_string(),
         })?;
