@@ -154,11 +154,11 @@ fn binding_namespaces(r: &Resource) -> Vec<String> {
 pub fn fix(m: &mut ResMap, backrefs: &[NameBackReferences]) -> Result<()> {
     let cands: Vec<Cand> = m.resources.iter().map(Cand::of).collect();
     let org_ids: Vec<ResId> = m.resources.iter().map(|r| r.org_id()).collect();
-    for i in 0..m.resources.len() {
+    for (i, org_id) in org_ids.iter().enumerate() {
         let mut filters: Vec<(&FieldSpec, Gvk)> = Vec::new();
         for br in backrefs {
             for spec in &br.referrers {
-                if org_ids[i].gvk.is_selected(&my_gvk(&spec.gvk)) {
+                if org_id.gvk.is_selected(&my_gvk(&spec.gvk)) {
                     filters.push((spec, my_gvk(&br.gvk)));
                 }
             }
@@ -188,7 +188,7 @@ pub fn fix(m: &mut ResMap, backrefs: &[NameBackReferences]) -> Result<()> {
                 .filter(|c| {
                     c.cur.gvk.is_cluster_scoped()
                         || c.cur.ns_equals(&cur)
-                        || subject_ns.iter().any(|n| *n == c.namespace)
+                        || subject_ns.contains(&c.namespace)
                 })
                 .collect()
         };
