@@ -88,35 +88,7 @@ impl fmt::Display for Gvk {
     }
 }
 
-pub const LEGACY_ORDER_FIRST: [&str; 22] = [
-    "Namespace",
-    "ResourceQuota",
-    "StorageClass",
-    "CustomResourceDefinition",
-    "ServiceAccount",
-    "PodSecurityPolicy",
-    "Role",
-    "ClusterRole",
-    "RoleBinding",
-    "ClusterRoleBinding",
-    "ConfigMap",
-    "Secret",
-    "Endpoints",
-    "Service",
-    "LimitRange",
-    "PriorityClass",
-    "PersistentVolume",
-    "PersistentVolumeClaim",
-    "Deployment",
-    "StatefulSet",
-    "CronJob",
-    "PodDisruptionBudget",
-];
-
-pub const LEGACY_ORDER_LAST: [&str; 2] = [
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-];
+pub use crate::fieldspec::{ORDER_FIRST as LEGACY_ORDER_FIRST, ORDER_LAST as LEGACY_ORDER_LAST};
 
 /// Kinds that are cluster-scoped in the Kubernetes v1.21 schema kustomize embeds; kinds it does
 /// not know (custom resources, and APIs added since, such as ValidatingAdmissionPolicy) are

@@ -18,5 +18,5 @@ mod visit;
 
 pub use config::{NameBackReferences, TransformerConfig};
 pub use error::FieldSpecError;
-pub use spec::{FieldSpec, Gvk, split_path};
+pub use spec::{FieldSpec, Gvk, ORDER_FIRST, ORDER_LAST, split_path};
 pub use visit::{CreateKind, visit};

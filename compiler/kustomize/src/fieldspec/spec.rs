@@ -16,7 +16,8 @@ pub struct Gvk {
 }
 
 /// Kinds kustomize orders first (in this order) when it sorts by type; unknown kinds sit between.
-const ORDER_FIRST: &[&str] = &[
+/// The single list of kustomize's legacy kind order: the output sort uses it too.
+pub const ORDER_FIRST: &[&str] = &[
     "Namespace",
     "ResourceQuota",
     "StorageClass",
@@ -42,7 +43,7 @@ const ORDER_FIRST: &[&str] = &[
 ];
 
 /// Kinds kustomize orders last (in this order).
-const ORDER_LAST: &[&str] = &[
+pub const ORDER_LAST: &[&str] = &[
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
 ];
