@@ -27,7 +27,10 @@ pub fn run(args: &Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let options = crate::Options { restrict_to_root };
+    let options = crate::Options {
+        restrict_to_root,
+        remote: None,
+    };
     let result = crate::build(&args.dir, &options)
         .and_then(|objects| crate::output::to_yaml_stream(&objects));
     match result {

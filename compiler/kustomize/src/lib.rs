@@ -28,18 +28,23 @@ use std::path::Path;
 use serde_json::Value;
 
 pub use error::KustomizeError;
+pub use loader::{RemoteRefusal, RemoteResolver};
 
 /// Build options (the flags of `kubectl kustomize`).
 #[derive(Debug, Clone)]
 pub struct Options {
     /// `LoadRestrictionsRootOnly` (true, the default) or `LoadRestrictionsNone` (false).
     pub restrict_to_root: bool,
+    /// Where remote resources (`https://host/org/repo//dir?ref=v1`, …) are read from; without
+    /// one they are an error.
+    pub remote: Option<RemoteResolver>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             restrict_to_root: true,
+            remote: None,
         }
     }
 }
@@ -65,7 +70,8 @@ pub fn build_with_provenance(
     options: &Options,
 ) -> Result<Vec<Rendered>, KustomizeError> {
     smp::reset();
-    let ldr = loader::Loader::new_root(dir, options.restrict_to_root)?;
+    let mut ldr = loader::Loader::new_root(dir, options.restrict_to_root)?;
+    ldr.remote = options.remote.clone();
     let top = target::Target::load(ldr, String::new())?;
     let build_metadata = top.k.build_metadata.clone().unwrap_or_default();
     let ctx = target::Ctx {

@@ -13,6 +13,29 @@ pub struct Loader {
     pub restrict: bool,
     /// Roots of the kustomizations that led here, outermost first.
     pub ancestors: Vec<PathBuf>,
+    /// Maps remote resources onto local directories (the caller's declared sources).
+    pub remote: Option<RemoteResolver>,
+}
+
+/// Why a [`RemoteResolver`] refused a remote resource: the message and a hint for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRefusal {
+    pub message: String,
+    pub help: String,
+}
+
+/// The function behind [`RemoteResolver`].
+pub type RemoteFn = dyn Fn(&str) -> std::result::Result<PathBuf, RemoteRefusal> + Send + Sync;
+
+/// Turns a remote resource URL into a local directory holding the same files; the engine never
+/// fetches anything itself.
+#[derive(Clone)]
+pub struct RemoteResolver(pub std::sync::Arc<RemoteFn>);
+
+impl std::fmt::Debug for RemoteResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RemoteResolver(..)")
+    }
 }
 
 /// Does this resource entry name a remote location kustomize would fetch?
@@ -52,6 +75,7 @@ impl Loader {
             root,
             restrict,
             ancestors: Vec::new(),
+            remote: None,
         })
     }
 
@@ -94,15 +118,21 @@ impl Loader {
 
     /// A loader for a nested kustomization directory, refusing cycles.
     pub fn child(&self, path: &str) -> Result<Loader> {
-        if is_remote(path) {
-            return Err(KustomizeError::build(format!(
-                "remote resource '{path}' is not fetched by kiln"
-            ))
-            .with_help(
-                "declare the repository as a kiln source in the project file and refer to it by path",
-            ));
-        }
-        let full = self.resolve(path);
+        let full = if is_remote(path) && !self.root.join(path).exists() {
+            let Some(remote) = &self.remote else {
+                return Err(KustomizeError::build(format!(
+                    "remote resource '{path}' is not fetched by kiln"
+                ))
+                .with_help(
+                    "declare the repository as a kiln source in the project file and refer to it by path",
+                ));
+            };
+            let dir =
+                (remote.0)(path).map_err(|r| KustomizeError::build(r.message).with_help(r.help))?;
+            dir.canonicalize().unwrap_or(dir)
+        } else {
+            self.resolve(path)
+        };
         if !full.is_dir() {
             return Err(KustomizeError::file(
                 self.root.join(path),
@@ -124,6 +154,7 @@ impl Loader {
             root: full,
             restrict: self.restrict,
             ancestors: chain,
+            remote: self.remote.clone(),
         })
     }
 

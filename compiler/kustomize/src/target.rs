@@ -256,7 +256,8 @@ impl Target {
     }
 
     fn accumulate_resource(&self, ra: &mut Accumulator, path: &str, ctx: &Ctx) -> Result<()> {
-        if is_remote(path) && !self.ldr.root.join(path).exists() {
+        let remote = is_remote(path) && !self.ldr.root.join(path).exists();
+        if remote && self.ldr.remote.is_none() {
             return Err(KustomizeError::field(
                 &self.kfile,
                 "resources",
@@ -265,7 +266,7 @@ impl Target {
             .with_help("declare the repository as a kiln source in the project file and refer to its files by path"));
         }
         let full = self.ldr.root.join(path);
-        if full.is_dir() {
+        if remote || full.is_dir() {
             let ldr = self.ldr.child(path).map_err(|e| match e {
                 KustomizeError::Build { message, help } => KustomizeError::Field {
                     file: self.kfile.clone().into(),
