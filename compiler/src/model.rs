@@ -57,12 +57,18 @@ pub enum SourceKind {
     Git {
         url: Spanned<String>,
         reference: Option<GitRef>,
+        /// Only this directory of the repository (`path=`).
+        path: Option<Spanned<String>>,
+        /// Extra PEM roots for an `https://` server with a private CA (`ca-file=`).
+        ca_file: Option<Spanned<String>>,
     },
     /// A chart from a Helm HTTP repository.
     HelmRepo {
         url: Spanned<String>,
         chart: Spanned<String>,
         version: Option<Spanned<String>>,
+        /// Extra PEM roots for an `https://` server with a private CA (`ca-file=`).
+        ca_file: Option<Spanned<String>>,
     },
     /// An OCI artifact (a chart or a tree of files).
     Oci {

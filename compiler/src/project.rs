@@ -363,9 +363,10 @@ impl Decoder<'_> {
         let name = self.single_string_arg(node, "a source name")?;
         self.check_name(&name, "source")?;
         let has = |k: &str| node.entry(k).is_some();
+        // `path=` is the kind of a local source, and the sub-path of a Git source.
         let kinds: Vec<&str> = ["path", "git", "helm-repo", "oci"]
             .into_iter()
-            .filter(|k| has(k))
+            .filter(|k| has(k) && !(*k == "path" && has("git")))
             .collect();
         let kind = match kinds.as_slice() {
             ["path"] => {
@@ -375,7 +376,7 @@ impl Decoder<'_> {
                 }
             }
             ["git"] => {
-                self.check_props(node, &["git", "ref", "semver"])?;
+                self.check_props(node, &["git", "ref", "semver", "path", "ca-file"])?;
                 let r = self.string_prop(node, "ref")?;
                 let s = self.string_prop(node, "semver")?;
                 let reference = match (r, s) {
@@ -393,10 +394,12 @@ impl Decoder<'_> {
                 SourceKind::Git {
                     url: self.string_prop(node, "git")?.expect("checked"),
                     reference,
+                    path: self.string_prop(node, "path")?,
+                    ca_file: self.string_prop(node, "ca-file")?,
                 }
             }
             ["helm-repo"] => {
-                self.check_props(node, &["helm-repo", "chart", "version"])?;
+                self.check_props(node, &["helm-repo", "chart", "version", "ca-file"])?;
                 let Some(chart) = self.string_prop(node, "chart")? else {
                     return Err(self
                         .err(
@@ -411,6 +414,7 @@ impl Decoder<'_> {
                     url: self.string_prop(node, "helm-repo")?.expect("checked"),
                     chart,
                     version: self.string_prop(node, "version")?,
+                    ca_file: self.string_prop(node, "ca-file")?,
                 }
             }
             ["oci"] => {
@@ -449,6 +453,7 @@ impl Decoder<'_> {
                         "oci",
                         "tag",
                         "digest",
+                        "ca-file",
                     ],
                 )?;
                 return Err(self

@@ -55,6 +55,8 @@ pub enum Job {
     },
     Kustomize {
         dir: Location,
+        /// Where remote resources of the kustomization are read from.
+        remote: crate::sources::RemoteBases,
     },
     Helm {
         chart: Location,
@@ -97,10 +99,11 @@ pub fn context(project: &Project, target: &Target) -> Result<Value> {
 pub fn plan(project: &Project, target: &Target) -> Result<Vec<Planned>> {
     let ctx = context(project, target)?;
     let templater = Templater::new(&project.file, ctx.clone());
+    let remote = crate::sources::remote_bases(project);
     project
         .components
         .values()
-        .map(|c| plan_component(project, c, &templater, &ctx))
+        .map(|c| plan_component(project, c, &templater, &ctx, &remote))
         .collect()
 }
 
@@ -109,13 +112,17 @@ fn plan_component(
     component: &Component,
     t: &Templater<'_>,
     ctx: &Value,
+    remote: &crate::sources::RemoteBases,
 ) -> Result<Planned> {
     let locate = |s: &Spanned<String>| -> Result<Location> { locate(project, s, &t.string(s)?) };
     let job = match &component.renderer {
         Renderer::Manifests { paths, .. } => Job::Manifests {
             inputs: paths.iter().map(locate).collect::<Result<_>>()?,
         },
-        Renderer::Kustomize { path, .. } => Job::Kustomize { dir: locate(path)? },
+        Renderer::Kustomize { path, .. } => Job::Kustomize {
+            dir: locate(path)?,
+            remote: remote.clone(),
+        },
         Renderer::Helm {
             chart,
             release,

@@ -9,7 +9,11 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use kiln_sources::{Cache, Lock, LockEntry, Mode, Pin, Resolution, Settings, SourceSpec, Sources};
+use kiln_kustomize::{RemoteRefusal, RemoteResolver};
+use kiln_sources::{
+    Cache, Lock, LockEntry, Mode, Pin, Resolution, Settings, SourceSpec, Sources, find_declared,
+    undeclared_hint,
+};
 use miette::Diagnostic;
 use serde_json::{Value, json};
 
@@ -30,26 +34,38 @@ pub fn specs(project: &Project) -> Result<Vec<SourceSpec>, Error> {
     let mut out = Vec::new();
     for source in project.sources.values() {
         let mut attrs: Vec<(&str, &str)> = Vec::new();
+        let mut ca_file = None;
         match &source.kind {
             SourceKind::Path { .. } => continue,
-            SourceKind::Git { url, reference } => {
+            SourceKind::Git {
+                url,
+                reference,
+                path,
+                ca_file: ca,
+            } => {
                 attrs.push(("git", &url.value));
                 match reference {
                     Some(GitRef::Ref(r)) => attrs.push(("ref", &r.value)),
                     Some(GitRef::Semver(s)) => attrs.push(("semver", &s.value)),
                     None => {}
                 }
+                if let Some(p) = path {
+                    attrs.push(("path", &p.value));
+                }
+                ca_file = ca.as_ref();
             }
             SourceKind::HelmRepo {
                 url,
                 chart,
                 version,
+                ca_file: ca,
             } => {
                 attrs.push(("helm-repo", &url.value));
                 attrs.push(("chart", &chart.value));
                 if let Some(v) = version {
                     attrs.push(("version", &v.value));
                 }
+                ca_file = ca.as_ref();
             }
             SourceKind::Oci { url, reference } => {
                 attrs.push(("oci", &url.value));
@@ -73,6 +89,10 @@ pub fn specs(project: &Project) -> Result<Vec<SourceSpec>, Error> {
                 None => err,
             }
         })?;
+        let spec = match ca_file {
+            Some(ca) => spec.with_ca_file(project.root.join(&ca.value)),
+            None => spec,
+        };
         out.push(spec);
     }
     Ok(out)
@@ -185,4 +205,57 @@ pub fn for_build(
     let resolution = resolve(project, || open_engine(cache_dir), &mode)?;
     project.fetched = resolution.paths.clone();
     Ok(resolution)
+}
+
+/// How kustomize reads the remote resources of one project: only through its declared Git
+/// sources, from the content fetched for them.
+#[derive(Debug, Clone, Default)]
+pub struct RemoteBases {
+    /// What a render cache key must cover: every Git source and its (content-addressed)
+    /// directory, since any of them may be read as a remote base.
+    pub key: String,
+    pub resolver: Option<RemoteResolver>,
+}
+
+/// The [`RemoteBases`] of `project` (its sources must have been resolved, see [`for_build`]).
+pub fn remote_bases(project: &Project) -> RemoteBases {
+    let specs: Vec<SourceSpec> = specs(project)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| matches!(s.kind, kiln_sources::SourceKind::Git(_)))
+        .collect();
+    let fetched: BTreeMap<String, PathBuf> = specs
+        .iter()
+        .filter_map(|s| Some((s.name.clone(), project.fetched.get(&s.name)?.clone())))
+        .collect();
+    let key = fetched
+        .iter()
+        .map(|(name, dir)| format!("{name}={}\n", dir.display()))
+        .collect();
+    let resolver = move |url: &str| -> Result<PathBuf, RemoteRefusal> {
+        let Some(found) = find_declared(&specs, url) else {
+            return Err(RemoteRefusal {
+                message: format!("remote resource `{url}` is not a declared source"),
+                help: undeclared_hint(&specs, url),
+            });
+        };
+        let Some(root) = fetched.get(&found.source_name) else {
+            return Err(RemoteRefusal {
+                message: format!(
+                    "remote resource `{url}` is source `{}`, which was not fetched",
+                    found.source_name
+                ),
+                help: "run `kiln build` or `kiln lock` to fetch the project's sources".into(),
+            });
+        };
+        Ok(if found.path.is_empty() {
+            root.clone()
+        } else {
+            root.join(&found.path)
+        })
+    };
+    RemoteBases {
+        key,
+        resolver: Some(RemoteResolver(std::sync::Arc::new(resolver))),
+    }
 }

@@ -304,3 +304,108 @@ fn git_helm_repository_and_oci_sources_build_lock_and_rebuild_offline() {
     let not_cached = failure(&cold, &project, &["--offline"], &ports);
     insta::assert_snapshot!("offline_without_cache", not_cached);
 }
+
+/// A repository `bases.git` below `repos`: `base/` and `deploy/base/` are kustomizations with
+/// one ConfigMap each; `main` and tag `v1` point at the only commit.
+fn bases_repo(work: &Path, repos: &Path) {
+    let src = work.join("bases-work");
+    for (dir, name) in [("base", "from-base"), ("deploy/base", "from-deploy")] {
+        write(
+            &src.join(dir).join("kustomization.yaml"),
+            "resources:\n- configmap.yaml\n",
+        );
+        write(
+            &src.join(dir).join("configmap.yaml"),
+            &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  k: v\n"),
+        );
+    }
+    git(&src, &["init", "-q", "-b", "main"]);
+    git(&src, &["add", "-A"]);
+    git(&src, &["commit", "-qm", "bases"]);
+    git(&src, &["tag", "v1"]);
+    std::fs::create_dir_all(repos).unwrap();
+    let bare = repos.join("bases.git");
+    git(
+        repos,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            src.to_str().unwrap(),
+            bare.to_str().unwrap(),
+        ],
+    );
+}
+
+const REMOTE_BASES: &str = r#"project "remote-bases"
+
+source "daemon" git="GIT_URL" ref="main"
+source "smart" git="HTTP_URL" ref="v1" path="deploy"
+
+target "dev" {
+    cluster context="dev"
+}
+
+component "site" {
+    kustomize "overlay"
+}
+"#;
+
+#[test]
+fn kustomize_remote_resources_read_declared_git_sources_only() {
+    let t = tempfile::tempdir().unwrap();
+    let work = t.path().join("work");
+    let repos = t.path().join("repos");
+    bases_repo(&work, &repos);
+    let daemon = git_daemon(&repos);
+    let smart = common::git_http(&repos);
+    let git_url = format!("git://127.0.0.1:{}/bases.git", daemon.port);
+    let http_url = format!("{}/bases.git", smart.url());
+
+    let project = t.path().join("project");
+    write(
+        &project.join("kiln.kdl"),
+        &REMOTE_BASES
+            .replace("GIT_URL", &git_url)
+            .replace("HTTP_URL", &http_url),
+    );
+    // The kustomize forms: `repo//dir?ref=`, and a `path=` source read below its sub-path.
+    let overlay = format!(
+        "namePrefix: prod-\nresources:\n- {git_url}//base?ref=main\n- {http_url}//deploy/base?ref=v1\n"
+    );
+    write(&project.join("overlay/kustomization.yaml"), &overlay);
+    let env = Env {
+        home: work.clone(),
+        cache: t.path().join("cache"),
+        insecure: String::new(),
+    };
+    let first = build(&env, &project, &[]);
+    let bundle = std::fs::read_to_string(project.join("out/bundle.json")).unwrap();
+    for name in ["prod-from-base", "prod-from-deploy"] {
+        assert!(bundle.contains(name), "{name} missing from {bundle}");
+    }
+
+    // Remote bases come from the lock and the cache: no server is needed to rebuild.
+    drop(daemon);
+    drop(smart);
+    assert_eq!(build(&env, &project, &["--locked"]), first);
+
+    // A repository (or ref) no source declares is never fetched: the diagnostic names the URL
+    // and shows the `source` node to add.
+    write(
+        &project.join("overlay/kustomization.yaml"),
+        &format!("{overlay}- https://github.com/acme/other//deploy?ref=v3\n"),
+    );
+    let undeclared = failure(&env, &project, &["--locked"], &[])
+        .replace(&t.path().display().to_string(), "TMP")
+        .replace(&git_url, "GIT_URL");
+    insta::assert_snapshot!("kustomize_remote_undeclared", undeclared);
+    write(
+        &project.join("overlay/kustomization.yaml"),
+        &format!("{overlay}- {git_url}//base?ref=v2\n"),
+    );
+    let other_ref = failure(&env, &project, &["--locked"], &[])
+        .replace(&t.path().display().to_string(), "TMP")
+        .replace(&git_url, "GIT_URL");
+    insta::assert_snapshot!("kustomize_remote_other_ref", other_ref);
+}

@@ -8,6 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use gix::bstr::ByteSlice;
 use gix::protocol::handshake::Ref;
+use gix::protocol::transport::client::blocking_io::http;
 use gix::remote::Direction;
 
 use crate::archive::{ArchiveIssue, SafeWriter};
@@ -19,6 +20,8 @@ use crate::spec::{GitSelect, GitSpec, redact_url};
 struct Ctx<'a> {
     source_name: &'a str,
     url: String,
+    /// Extra PEM roots for an `https://` remote.
+    ca: &'a [PathBuf],
 }
 
 impl Ctx<'_> {
@@ -119,6 +122,51 @@ fn authenticate(
     }
 }
 
+/// HTTP transport options trusting `ctx.ca` besides the system roots, for `https://` remotes
+/// when extra roots are configured.
+fn tls_options(
+    repo: &gix::Repository,
+    ctx: &Ctx,
+) -> Result<Option<Box<dyn std::any::Any>>, SourceError> {
+    if ctx.ca.is_empty() || !ctx.url.starts_with("https://") {
+        return Ok(None);
+    }
+    let mut roots = Vec::new();
+    for path in ctx.ca {
+        let pem = std::fs::read(path).map_err(|e| {
+            ctx.err(
+                format!("cannot read CA certificate {}: {e}", path.display()),
+                "check `ca-file=` (or KILN_CA_CERTIFICATES)",
+            )
+        })?;
+        roots.extend(reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            ctx.err(
+                format!("invalid CA certificate {}: {e}", path.display()),
+                "`ca-file=` names a PEM file of CA certificates",
+            )
+        })?);
+    }
+    let options = repo
+        .transport_options(ctx.url.as_str(), None)
+        .map_err(|e| ctx.err(e.to_string(), "check the repository URL"))?;
+    let mut http = options
+        .and_then(|o| o.downcast::<http::Options>().ok())
+        .map_or_else(http::Options::default, |o| *o);
+    let configure = move |mut builder: reqwest::blocking::ClientBuilder| {
+        for cert in &roots {
+            builder = builder.add_root_certificate(cert.clone());
+        }
+        Ok(builder)
+    };
+    http.backend = Some(std::sync::Arc::new(std::sync::Mutex::new(
+        http::reqwest::Options {
+            configure_client: Some(Box::new(configure)),
+            configure_request: None,
+        },
+    )));
+    Ok(Some(Box::new(http)))
+}
+
 fn clean_url(url: &str) -> String {
     // Credentials go through `authenticate`, never through the URL handed to gix.
     redact_url(url)
@@ -137,10 +185,13 @@ fn list_refs(
         .with_fetch_tags(gix::remote::fetch::Tags::None)
         .with_refspecs(refspecs.iter().map(String::as_str), Direction::Fetch)
         .map_err(|e| ctx.err(e.to_string(), "report this as a bug"))?;
-    let conn = remote
+    let mut conn = remote
         .connect(Direction::Fetch)
         .map_err(|e| ctx.transport(e))?
         .with_credentials(authenticate(url));
+    if let Some(options) = tls_options(repo, ctx)? {
+        conn.set_transport_options(options);
+    }
     let (map, _) = conn
         .ref_map(gix::progress::Discard, Default::default())
         .map_err(|e| ctx.transport(e))?;
@@ -173,10 +224,12 @@ pub(crate) fn resolve(
     cache: &Cache,
     source_name: &str,
     spec: &GitSpec,
+    ca: &[PathBuf],
 ) -> Result<String, SourceError> {
     let ctx = Ctx {
         source_name,
         url: redact_url(&spec.git),
+        ca,
     };
     match &spec.select {
         GitSelect::Commit(c) => return Ok(c.to_lowercase()),
@@ -273,10 +326,13 @@ fn fetch_objects(
         .with_fetch_tags(gix::remote::fetch::Tags::None)
         .with_refspecs(refspecs.iter().map(String::as_str), Direction::Fetch)
         .map_err(|e| ctx.err(e.to_string(), "report this as a bug"))?;
-    let conn = remote
+    let mut conn = remote
         .connect(Direction::Fetch)
         .map_err(|e| ctx.transport(e))?
         .with_credentials(authenticate(url));
+    if let Some(options) = tls_options(repo, ctx)? {
+        conn.set_transport_options(options);
+    }
     let mut prepare = conn
         .prepare_fetch(gix::progress::Discard, Default::default())
         .map_err(|e| ctx.transport(e))?;
@@ -303,10 +359,12 @@ pub(crate) fn fetch(
     commit: &str,
     expected: Option<&str>,
     offline: bool,
+    ca: &[PathBuf],
 ) -> Result<(String, PathBuf), SourceError> {
     let ctx = Ctx {
         source_name,
         url: redact_url(&spec.git),
+        ca,
     };
     let identity = format!("git\0{commit}\0{}", spec.path.as_deref().unwrap_or(""));
     if let Some(hit) = cache.lookup(&identity, expected)? {

@@ -94,7 +94,7 @@ pub use archive::pack_tar_gz;
 pub use cache::{Cache, GcReport, tree_digest};
 pub use error::{LockParseError, ResolveError, SourceError};
 pub use lock::{Lock, LockEntry, Pin};
-pub use remote::{DeclaredRemote, find_declared};
+pub use remote::{DeclaredRemote, find_declared, undeclared_hint};
 pub use resolve::{Change, Mode, Resolution, Sources, Which, diff};
 pub use settings::{Progress, Settings, Stage};
 pub use spec::{

@@ -2,7 +2,7 @@
 //! `github.com/org/repo/deploy?ref=v1`, `git@host:org/repo//deploy`) onto a declared Git source,
 //! so that remote bases are only ever read through a pinned, cached source.
 
-use crate::spec::{GitSelect, SourceKind, SourceSpec};
+use crate::spec::{GitSelect, GitSpec, SourceKind, SourceSpec};
 
 /// A remote resource resolved to a declared source: its name and the directory inside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +100,90 @@ pub fn find_declared(specs: &[SourceSpec], url: &str) -> Option<DeclaredRemote> 
     })
 }
 
+/// The repository URL to declare for a remote resource: scp-like and scheme-less forms become
+/// `https://` (the transports kiln speaks), explicit schemes are kept.
+fn declarable_url(repo: &str) -> String {
+    if repo.contains("://") {
+        return repo.to_string();
+    }
+    let r = repo.rsplit_once('@').map_or(repo, |(_, rest)| rest);
+    let r = match r.split_once(':') {
+        Some((host, rest)) if !rest.starts_with(|c: char| c.is_ascii_digit()) => {
+            format!("{host}/{rest}")
+        }
+        _ => r.to_string(),
+    };
+    format!("https://{r}")
+}
+
+/// A source name for a repository: its last path segment, in the characters names allow.
+fn suggested_name(repo: &str, taken: &[&str]) -> String {
+    let last = repo
+        .trim_end_matches('/')
+        .trim_end_matches(".git")
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or("");
+    let mut name: String = last
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        name = "remote".into();
+    }
+    let mut candidate = name.clone();
+    let mut n = 2;
+    while taken.contains(&candidate.as_str()) {
+        candidate = format!("{name}-{n}");
+        n += 1;
+    }
+    candidate
+}
+
+/// Explains why no declared source serves `url` and shows the `source` node that would: what a
+/// diagnostic about an undeclared remote resource says as its hint.
+pub fn undeclared_hint(specs: &[SourceSpec], url: &str) -> String {
+    let (repo, path, reference) = split_remote(url);
+    let wanted = normalize(&repo);
+    let taken: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+    let node = format!(
+        "source \"{}\" git=\"{}\"{}",
+        suggested_name(&repo, &taken),
+        declarable_url(&repo),
+        reference
+            .as_deref()
+            .map(|r| format!(" ref=\"{r}\""))
+            .unwrap_or_default()
+    );
+    let same_repo: Vec<(&str, &GitSpec)> = specs
+        .iter()
+        .filter_map(|s| match &s.kind {
+            SourceKind::Git(g) if normalize(&g.git) == wanted => Some((s.name.as_str(), g)),
+            _ => None,
+        })
+        .collect();
+    let why = match same_repo.first() {
+        None => "kiln reads remote bases only through declared, locked sources".to_string(),
+        Some((name, g)) => match (&reference, &g.path) {
+            (Some(r), _) if !matches!(&g.select, GitSelect::Ref(d) if d == r) => format!(
+                "source `{name}` declares this repository at {}, the resource asks for ref `{r}`",
+                g.select
+            ),
+            (_, Some(p)) => format!(
+                "source `{name}` holds only `{p}` of this repository, the resource reads `{path}`"
+            ),
+            _ => format!("source `{name}` declares this repository with {}", g.select),
+        },
+    };
+    format!("{why}; declare it in kiln.kdl:\n    {node}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +234,29 @@ mod tests {
             None
         );
         assert_eq!(found("https://git.example/ops/infra//apps?ref=main"), None);
+    }
+
+    #[test]
+    fn undeclared_resources_get_the_source_node_to_add() {
+        assert_eq!(
+            undeclared_hint(&specs(), "git@github.com:acme/other.git//deploy?ref=v3"),
+            "kiln reads remote bases only through declared, locked sources; declare it in kiln.kdl:\n    source \"other\" git=\"https://github.com/acme/other.git\" ref=\"v3\""
+        );
+        let hint = undeclared_hint(&specs(), "https://github.com/acme/shop//deploy?ref=v2.0.0");
+        assert!(
+            hint.starts_with("source `shop` declares this repository at ref `v1.2.0`, the resource asks for ref `v2.0.0`"),
+            "{hint}"
+        );
+        assert!(
+            hint.ends_with("source \"shop-2\" git=\"https://github.com/acme/shop\" ref=\"v2.0.0\""),
+            "{hint}"
+        );
+        let hint = undeclared_hint(&specs(), "https://git.example/ops/infra//apps?ref=main");
+        assert!(
+            hint.starts_with(
+                "source `infra` holds only `base` of this repository, the resource reads `apps`"
+            ),
+            "{hint}"
+        );
     }
 }

@@ -1,7 +1,8 @@
 //! The entry point: resolving declarations against the lock in one of four modes, and
 //! fetching locked sources into the cache, concurrently and behind a blocking API.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::fmt;
 use std::future::Future;
 use std::path::PathBuf;
@@ -201,7 +202,7 @@ impl Sources {
             _ => false,
         };
         if let Some(entry) = fresh.filter(|_| !force) {
-            let path = self.fetch_with(net, name, entry).await?;
+            let path = self.fetch_with(net, spec, entry).await?;
             self.settings.report(name, Stage::Ready);
             return Ok((entry.clone(), path));
         }
@@ -220,7 +221,7 @@ impl Sources {
             _ => {}
         }
         self.settings.report(name, Stage::Resolving);
-        let pin = self.pin(net.clients()?, spec).await?;
+        let pin = self.pin(&*net.clients(spec)?, spec).await?;
         // Same identity as before: keep the recorded content digest (and check it).
         let expected = old
             .filter(|e| e.pin == pin && e.matches(spec))
@@ -253,8 +254,9 @@ impl Sources {
                 let g = g.clone();
                 let url = spec.display_url();
                 let n = name.clone();
+                let ca = self.settings.roots_for(spec);
                 let commit = git_with_retries(&self.settings, &name, &url, move || {
-                    crate::git::resolve(&cache, &n, &g)
+                    crate::git::resolve(&cache, &n, &g, &ca)
                 })
                 .await?;
                 Ok(Pin::Git { commit })
@@ -273,9 +275,10 @@ impl Sources {
     async fn fetch_with(
         &self,
         net: &Net<'_>,
-        name: &str,
+        declared: &SourceSpec,
         entry: &LockEntry,
     ) -> Result<PathBuf, SourceError> {
+        let name = declared.name.as_str();
         if let Some(path) = self.cache.get(&entry.content)? {
             return Ok(path);
         }
@@ -289,6 +292,7 @@ impl Sources {
         let spec = SourceSpec {
             name: name.into(),
             kind: entry.spec.clone(),
+            ca_file: declared.ca_file.clone(),
         };
         let (_, path) = self
             .materialize(net, &spec, entry, Some(&entry.content))
@@ -314,13 +318,14 @@ impl Sources {
                 let expected = expected.map(String::from);
                 let url = spec.display_url();
                 let n = name.clone();
+                let ca = self.settings.roots_for(spec);
                 git_with_retries(&self.settings, &name, &url, move || {
-                    crate::git::fetch(&cache, &n, &g, &commit, expected.as_deref(), offline)
+                    crate::git::fetch(&cache, &n, &g, &commit, expected.as_deref(), offline, &ca)
                 })
                 .await
             }
             (SourceKind::HelmRepo(h), Pin::HelmRepo { url, digest, .. }) => {
-                let clients = net.clients_for(&name)?;
+                let clients = net.clients_for(spec)?;
                 crate::helm_repo::fetch(
                     &clients.http,
                     &self.settings,
@@ -333,7 +338,7 @@ impl Sources {
                 .await
             }
             (SourceKind::Oci(o), Pin::Oci { digest, .. }) => {
-                let clients = net.clients_for(&name)?;
+                let clients = net.clients_for(spec)?;
                 crate::oci::fetch(
                     &clients.oci,
                     &self.settings,
@@ -361,7 +366,12 @@ impl Sources {
         offline: bool,
     ) -> Result<PathBuf, SourceError> {
         let net = Net::new(&self.settings, offline);
-        block_on(self.fetch_with(&net, name, entry))
+        let declared = SourceSpec {
+            name: name.into(),
+            kind: entry.spec.clone(),
+            ca_file: None,
+        };
+        block_on(self.fetch_with(&net, &declared, entry))
     }
 
     /// Pushes a directory as a Flux-compatible OCI artifact; see [`crate::oci::push_artifact_async`].
@@ -380,11 +390,12 @@ impl Sources {
     }
 }
 
-/// Network clients, built on first use (a fully cached resolution never builds them).
+/// Network clients, built on first use (a fully cached resolution never builds them), one set
+/// per distinct `ca-file`.
 struct Net<'a> {
     settings: &'a Settings,
     offline: bool,
-    clients: std::sync::OnceLock<Result<Clients, String>>,
+    clients: std::sync::Mutex<HashMap<Option<PathBuf>, Arc<Clients>>>,
 }
 
 impl<'a> Net<'a> {
@@ -392,32 +403,43 @@ impl<'a> Net<'a> {
         Net {
             settings,
             offline,
-            clients: std::sync::OnceLock::new(),
+            clients: Default::default(),
         }
     }
 
-    fn clients(&self) -> Result<&Clients, SourceError> {
-        let built = self.clients.get_or_init(|| {
-            Ok(Clients {
-                http: crate::http::client(self.settings)?,
-                oci: crate::oci::client(self.settings)?,
-            })
-        });
-        built.as_ref().map_err(|reason| SourceError::InvalidSpec {
-            source_name: "(settings)".into(),
-            reason: reason.clone(),
-            hint: "check KILN_CA_CERTIFICATES".into(),
-        })
+    fn clients(&self, spec: &SourceSpec) -> Result<Arc<Clients>, SourceError> {
+        let mut built = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = built.get(&spec.ca_file) {
+            return Ok(c.clone());
+        }
+        let settings = Settings {
+            ca_certificates: self.settings.roots_for(spec),
+            ..self.settings.clone()
+        };
+        let clients = crate::http::client(&settings)
+            .and_then(|http| Ok((http, crate::oci::client(&settings)?)))
+            .map(|(http, oci)| Arc::new(Clients { http, oci }))
+            .map_err(|reason| SourceError::InvalidSpec {
+                source_name: spec.name.clone(),
+                reason,
+                hint: match &spec.ca_file {
+                    Some(_) => "`ca-file=` names a readable PEM file of CA certificates".into(),
+                    None => "KILN_CA_CERTIFICATES names readable PEM files of CA certificates"
+                        .into(),
+                },
+            })?;
+        built.insert(spec.ca_file.clone(), clients.clone());
+        Ok(clients)
     }
 
     /// The clients, unless offline (then the source is reported as not cached).
-    fn clients_for(&self, source_name: &str) -> Result<&Clients, SourceError> {
+    fn clients_for(&self, spec: &SourceSpec) -> Result<Arc<Clients>, SourceError> {
         if self.offline {
             return Err(SourceError::NotCached {
-                source_name: source_name.into(),
+                source_name: spec.name.clone(),
             });
         }
-        self.clients()
+        self.clients(spec)
     }
 }
 

@@ -68,6 +68,13 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The extra roots trusted for `spec`: the global ones and the source's `ca-file`.
+    pub(crate) fn roots_for(&self, spec: &crate::spec::SourceSpec) -> Vec<PathBuf> {
+        let mut roots = self.ca_certificates.clone();
+        roots.extend(spec.ca_file.clone());
+        roots
+    }
+
     pub(crate) fn report(&self, source_name: &str, stage: Stage) {
         if let Some(p) = &self.progress {
             (p.0)(source_name, stage);

@@ -11,6 +11,9 @@ pub struct SourceSpec {
     /// The name other declarations use to refer to the source (`app:deploy/crds`).
     pub name: String,
     pub kind: SourceKind,
+    /// Extra PEM root certificates for this source's `https://` server (a private CA). Not part
+    /// of the source's identity: the lock does not record it.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// The three kinds of sources.
@@ -81,6 +84,7 @@ impl SourceSpec {
                 select,
                 path: None,
             }),
+            ca_file: None,
         }
     }
 
@@ -92,6 +96,7 @@ impl SourceSpec {
                 chart: chart.into(),
                 version: version.map(Into::into),
             }),
+            ca_file: None,
         }
     }
 
@@ -102,6 +107,7 @@ impl SourceSpec {
                 oci: url.into(),
                 select,
             }),
+            ca_file: None,
         }
     }
 
@@ -193,6 +199,12 @@ impl SourceSpec {
         };
         spec.validate()?;
         Ok(spec)
+    }
+
+    /// Trusts the PEM certificates in `path` (besides the system roots) for this source.
+    pub fn with_ca_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.ca_file = Some(path.into());
+        self
     }
 
     /// Sets the sub-path of a Git source (no effect on other kinds).

@@ -16,7 +16,7 @@ use crate::resolve::{Job, Location, Planned};
 
 pub fn render(planned: &Planned, cx: &RenderContext<'_>) -> Result<Vec<Object>> {
     match &planned.job {
-        Job::Kustomize { dir } => kustomize(planned, dir, cx),
+        Job::Kustomize { dir, remote } => kustomize(planned, dir, remote, cx),
         Job::Helm {
             chart,
             release,
@@ -28,7 +28,12 @@ pub fn render(planned: &Planned, cx: &RenderContext<'_>) -> Result<Vec<Object>> 
     }
 }
 
-fn kustomize(planned: &Planned, dir: &Location, cx: &RenderContext<'_>) -> Result<Vec<Object>> {
+fn kustomize(
+    planned: &Planned,
+    dir: &Location,
+    remote: &crate::sources::RemoteBases,
+    cx: &RenderContext<'_>,
+) -> Result<Vec<Object>> {
     let full = dir.full();
     if !full.is_dir() {
         return Err(missing(planned, dir, cx, "kustomization directory"));
@@ -36,12 +41,16 @@ fn kustomize(planned: &Planned, dir: &Location, cx: &RenderContext<'_>) -> Resul
     let mut key = KeyBuilder::new("kustomize");
     key.field(planned.name.as_bytes())
         .field(dir.source.as_deref().unwrap_or("").as_bytes())
-        .field(dir.path.as_bytes());
+        .field(dir.path.as_bytes())
+        .field(remote.key.as_bytes());
     hash_tree(&mut key, &dir.root, cx, dir)?;
     cached(cx, key.finish(), || {
-        let rendered =
-            kiln_kustomize::build_with_provenance(&full, &kiln_kustomize::Options::default())
-                .map_err(|e| engine_failed(planned, "kustomize", dir, cx, e))?;
+        let options = kiln_kustomize::Options {
+            remote: remote.resolver.clone(),
+            ..Default::default()
+        };
+        let rendered = kiln_kustomize::build_with_provenance(&full, &options)
+            .map_err(|e| engine_failed(planned, "kustomize", dir, cx, e))?;
         let base = dir.path.trim_end_matches('/');
         rendered
             .into_iter()
