@@ -1,9 +1,10 @@
 //! Per-target resolution: evaluates a component's template strings against one target and turns
 //! its renderer into a [`Job`] with every path resolved to a declared source.
 //!
-//! Paths are written `source:path` (or a plain path, relative to the project directory). Remote
-//! sources (Git, Helm repositories, OCI) are declared in the model but fetched by `kiln-sources`;
-//! until this build can resolve them, using one is a diagnostic that says so.
+//! Paths are written `source:path` (or a plain path, relative to the project directory); a
+//! `helm` chart may also name a source alone (`helm "podinfo"`), meaning the chart at its root.
+//! Remote sources (Git, Helm repositories, OCI) must have been fetched by [`crate::sources`]
+//! before planning; their content directories are in [`Project::fetched`].
 
 use std::path::{Path, PathBuf};
 
@@ -131,7 +132,15 @@ fn plan_component(
             values,
             ..
         } => Job::Helm {
-            chart: locate(chart)?,
+            chart: {
+                let value = t.string(chart)?;
+                match project.sources.get(value.as_str()) {
+                    Some(_) if !value.contains(':') => {
+                        self::locate(project, chart, &format!("{value}:."))?
+                    }
+                    _ => self::locate(project, chart, &value)?,
+                }
+            },
             release: match release {
                 Some(r) => t.string(r)?,
                 None => component.name.value.clone(),
@@ -213,9 +222,9 @@ fn locate(project: &Project, written: &Spanned<String>, value: &str) -> Result<L
             Ok(Location { source: Some(name.to_string()), root: project.root.join(root_path), path, span: written.span })
         }
         _ if project.fetched.contains_key(name) => Ok(Location { source: Some(name.to_string()), root: project.fetched[name].clone(), path, span: written.span }),
-        remote => Err(Error::input("kiln::source::remote-unavailable", format!("source `{name}` is a {} source, and this build cannot fetch remote sources yet", remote.describe()))
+        remote => Err(Error::input("kiln::source::not-fetched", format!("{} source `{name}` was not fetched", remote.describe()))
             .at(&project.file, written.span, format!("uses the {} source `{name}`", remote.describe()))
             .and_label(src.span, "declared here")
-            .help("fetching Git, Helm repository and OCI sources comes with kiln-sources; until then vendor the files and declare `source \"NAME\" path=\"./dir\"`")),
+            .help("remote sources are fetched (and pinned in kiln.lock) before rendering: `kiln build` does it, or run `kiln lock` first")),
     }
 }

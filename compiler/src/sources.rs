@@ -14,7 +14,9 @@ use kiln_sources::{
     Cache, Lock, LockEntry, Mode, Pin, Resolution, Settings, SourceSpec, Sources, find_declared,
     undeclared_hint,
 };
-use miette::Diagnostic;
+use std::sync::Arc;
+
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
 use serde_json::{Value, json};
 
 use crate::cli::Failure;
@@ -101,7 +103,7 @@ pub fn specs(project: &Project) -> Result<Vec<SourceSpec>, Error> {
 /// Where the sources cache lives: `--cache-dir`/`KILN_CACHE_DIR`, else the user cache dir.
 pub fn open_engine(cache_dir: Option<PathBuf>) -> Result<Sources, Failure> {
     let root = cache_dir.unwrap_or_else(Cache::default_root);
-    let cache = Cache::open(root).map_err(|e| report(e.into()))?;
+    let cache = Cache::open(root).map_err(|e| Failure::Report(miette::Report::new(e), 1))?;
     Ok(Sources::new(cache, Settings::from_env()))
 }
 
@@ -126,7 +128,9 @@ pub fn resolve(
             paths: BTreeMap::new(),
         });
     }
-    let resolution = engine()?.resolve(&specs, &old, mode).map_err(report)?;
+    let resolution = engine()?
+        .resolve(&specs, &old, mode)
+        .map_err(|e| report(project, e))?;
     let writes = matches!(mode, Mode::Lock | Mode::Update(_));
     if writes && resolution.lock != old {
         let path = lock_path(project);
@@ -171,9 +175,10 @@ fn entry_json(entry: &LockEntry) -> Value {
     json!({ "pin": pin, "content": entry.content })
 }
 
-/// Wraps a `kiln-sources` diagnostic, keeping its per-source details. Problems the user fixes
-/// by editing the project or the lock (or by going online once) exit 2; fetch failures exit 1.
-fn report(e: kiln_sources::ResolveError) -> Failure {
+/// Wraps a `kiln-sources` diagnostic, pointing each failure at the `source` node that declares
+/// it (or the `kiln.lock` entry of an undeclared one). Problems the user fixes by editing the
+/// project or the lock (or by going online once) exit 2; fetch failures exit 1.
+fn report(project: &Project, e: kiln_sources::ResolveError) -> Failure {
     const INPUT: &[&str] = &[
         "kiln::lock::",
         "kiln::source::not_cached",
@@ -187,7 +192,117 @@ fn report(e: kiln_sources::ResolveError) -> Failure {
             let code = s.code().map(|c| c.to_string()).unwrap_or_default();
             INPUT.iter().any(|p| code.starts_with(p))
         });
-    Failure::Report(miette::Report::new(e), if input { 2 } else { 1 })
+    let kdl = NamedSource::new(&project.file.name, project.file.text.clone());
+    let lock_text: Option<Arc<str>> = std::fs::read_to_string(lock_path(project))
+        .ok()
+        .map(Into::into);
+    let errors = e
+        .errors
+        .into_iter()
+        .map(|error| {
+            let name = error.source_name().unwrap_or_default().to_string();
+            let at = if let Some(source) = project.sources.get(&name) {
+                let label = match &error {
+                    kiln_sources::SourceError::NotLocked { .. } => "not pinned in kiln.lock",
+                    kiln_sources::SourceError::Stale { .. } => "differs from its kiln.lock entry",
+                    kiln_sources::SourceError::NotCached { .. } => "not in the cache",
+                    _ => "declared here",
+                };
+                Some((kdl.clone(), source.span, label))
+            } else {
+                lock_text.as_ref().and_then(|text| {
+                    let span = lock_entry_span(text, &name)?;
+                    let file = NamedSource::new(LOCK_FILE, text.clone());
+                    Some((file, span, "pinned here, declared nowhere"))
+                })
+            };
+            AtDeclaration { error, at }
+        })
+        .collect();
+    Failure::Report(
+        miette::Report::new(SourcesFailed { errors }),
+        if input { 2 } else { 1 },
+    )
+}
+
+/// The span of the `[source.NAME]` header of `kiln.lock`.
+fn lock_entry_span(text: &str, name: &str) -> Option<SourceSpan> {
+    [format!("[source.{name}]"), format!("[source.\"{name}\"]")]
+        .iter()
+        .find_map(|header| {
+            text.find(header.as_str())
+                .map(|at| SourceSpan::new(at.into(), header.len()))
+        })
+}
+
+/// One failing source, with the place in `kiln.kdl` (or `kiln.lock`) it comes from.
+#[derive(Debug)]
+struct AtDeclaration {
+    error: kiln_sources::SourceError,
+    at: Option<(NamedSource<Arc<str>>, SourceSpan, &'static str)>,
+}
+
+impl std::fmt::Display for AtDeclaration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for AtDeclaration {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error.source()
+    }
+}
+
+impl Diagnostic for AtDeclaration {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.error.code()
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        self.error.help()
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.at
+            .as_ref()
+            .map(|(file, _, _)| file as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let (_, span, label) = self.at.as_ref()?;
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            Some(label.to_string()),
+            *span,
+        ))))
+    }
+}
+
+/// Every failing source of one resolution.
+#[derive(Debug)]
+struct SourcesFailed {
+    errors: Vec<AtDeclaration>,
+}
+
+impl std::fmt::Display for SourcesFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.errors.len() {
+            1 => f.write_str("1 source failed"),
+            n => write!(f, "{n} sources failed"),
+        }
+    }
+}
+
+impl std::error::Error for SourcesFailed {}
+
+impl Diagnostic for SourcesFailed {
+    fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
+        Some(Box::new("kiln::sources"))
+    }
+
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(self.errors.iter().map(|e| e as &dyn Diagnostic)))
+    }
 }
 
 /// The sources step of `kiln build`: resolves in the mode the flags ask for (a plain build

@@ -99,7 +99,7 @@ component "app" {
 }
 
 component "web" {
-    helm "repo:." release="web"
+    helm "repo" release="web"
 }
 
 component "packaged" {
@@ -408,4 +408,16 @@ fn kustomize_remote_resources_read_declared_git_sources_only() {
         .replace(&t.path().display().to_string(), "TMP")
         .replace(&git_url, "GIT_URL");
     insta::assert_snapshot!("kustomize_remote_other_ref", other_ref);
+}
+
+#[test]
+fn planning_a_remote_source_that_was_not_fetched_says_how_to_fetch_it() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        &t.path().join("kiln.kdl"),
+        "project \"p\"\nsource \"repo\" helm-repo=\"https://charts.example\" chart=\"demo\"\ntarget \"dev\" {\n    cluster context=\"dev\"\n}\ncomponent \"web\" {\n    helm \"repo\"\n}\n",
+    );
+    let project = kiln::project::load(t.path()).unwrap();
+    let err = kiln::resolve::plan(&project, &project.targets["dev"]).unwrap_err();
+    insta::assert_snapshot!("remote_source_not_fetched", err.render_plain());
 }

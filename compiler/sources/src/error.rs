@@ -230,6 +230,30 @@ fn available_hint(available: &[String]) -> String {
 }
 
 impl SourceError {
+    /// The declared name of the source the error is about (none for cache I/O).
+    pub fn source_name(&self) -> Option<&str> {
+        match self {
+            SourceError::Unreachable { source_name, .. }
+            | SourceError::Timeout { source_name, .. }
+            | SourceError::Http { source_name, .. }
+            | SourceError::NotFound { source_name, .. }
+            | SourceError::NoMatchingVersion { source_name, .. }
+            | SourceError::InvalidConstraint { source_name, .. }
+            | SourceError::InvalidSpec { source_name, .. }
+            | SourceError::DigestMismatch { source_name, .. }
+            | SourceError::UnsafeArchive { source_name, .. }
+            | SourceError::BadArchive { source_name, .. }
+            | SourceError::Git { source_name, .. }
+            | SourceError::Oci { source_name, .. }
+            | SourceError::NotLocked { source_name }
+            | SourceError::Stale { source_name, .. }
+            | SourceError::Unused { source_name }
+            | SourceError::NotCached { source_name }
+            | SourceError::ContentChanged { source_name, .. } => Some(source_name),
+            SourceError::Cache { .. } => None,
+        }
+    }
+
     pub(crate) fn cache(action: &str, path: &std::path::Path, cause: std::io::Error) -> Self {
         SourceError::Cache {
             action: action.to_string(),

@@ -2,10 +2,10 @@
 //! fetching locked sources into the cache, concurrently and behind a blocking API.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 use std::fmt;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use futures::StreamExt as _;
 
@@ -424,8 +424,9 @@ impl<'a> Net<'a> {
                 reason,
                 hint: match &spec.ca_file {
                     Some(_) => "`ca-file=` names a readable PEM file of CA certificates".into(),
-                    None => "KILN_CA_CERTIFICATES names readable PEM files of CA certificates"
-                        .into(),
+                    None => {
+                        "KILN_CA_CERTIFICATES names readable PEM files of CA certificates".into()
+                    }
                 },
             })?;
         built.insert(spec.ca_file.clone(), clients.clone());
