@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::{Chart, RenderOptions};
+use crate::{Chart, HelmError, RenderOptions};
 
 /// `kiln helm` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -35,29 +35,45 @@ pub struct TemplateArgs {
 }
 
 /// Runs the command, printing what `helm template` prints on stdout and diagnostics on stderr.
+///
+/// Exit status: 0 on success, 2 when the input is at fault (missing chart, unreadable or invalid
+/// values, template parse or execution errors, schema violations, `required`/`fail`), 1 when kiln
+/// itself failed (output could not be written, or a bug).
 pub fn run(cmd: &Command) -> ExitCode {
     match cmd {
-        Command::Template(args) => match template(args) {
-            Ok(text) => {
-                let mut out = std::io::stdout().lock();
-                if out
-                    .write_all(text.as_bytes())
-                    .and_then(|_| out.flush())
-                    .is_err()
-                {
-                    return ExitCode::from(1);
+        Command::Template(args) => {
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| template(args)))
+                .unwrap_or_else(|panic| {
+                    let what = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
+                    Err(HelmError::internal(format!("internal error: {what}")).with_help(
+                        "this is a bug in kiln: please report it with the chart that triggers it",
+                    ))
+                });
+            match result.and_then(|text| write_stdout(&text)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    let code = e.exit_code();
+                    eprintln!("{:?}", miette::Report::new(e));
+                    ExitCode::from(code)
                 }
-                ExitCode::SUCCESS
             }
-            Err(e) => {
-                eprintln!("{:?}", miette::Report::new(e));
-                ExitCode::from(1)
-            }
-        },
+        }
     }
 }
 
-fn template(args: &TemplateArgs) -> Result<String, crate::HelmError> {
+fn write_stdout(text: &str) -> Result<(), HelmError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| HelmError::internal(format!("writing the output: {e}")))
+}
+
+/// Renders what `kiln helm template` prints, or the error it reports.
+pub fn template(args: &TemplateArgs) -> Result<String, HelmError> {
     let chart = Chart::load(&args.chart)?;
     let opts = RenderOptions {
         release: args.name.clone(),

@@ -38,7 +38,11 @@ impl miette::Diagnostic for HelmError {
         self.0.labels()
     }
     fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-        self.0.help()
+        match (&self.chart, &self.help) {
+            (Some(chart), Some(help)) => Some(Box::new(format!("in chart {chart}: {help}"))),
+            (Some(chart), None) => Some(Box::new(format!("in chart {chart}"))),
+            _ => self.0.help(),
+        }
     }
 }
 
@@ -63,6 +67,8 @@ pub struct Details {
     pub column: Option<usize>,
     /// Named templates being executed, outermost first (`include`/`template` calls).
     pub chain: Vec<String>,
+    /// Whether kiln itself failed (not the chart or the user's input).
+    pub internal: bool,
 }
 
 impl HelmError {
@@ -79,7 +85,22 @@ impl HelmError {
             line: None,
             column: None,
             chain: Vec::new(),
+            internal: false,
         }))
+    }
+
+    /// A failure of kiln itself rather than of the chart or the user's input (an I/O error
+    /// writing output, a bug caught at the command boundary).
+    pub fn internal(message: impl Into<String>) -> HelmError {
+        let mut e = HelmError::msg(message);
+        e.internal = true;
+        e
+    }
+
+    /// The process exit status for this failure: 2 for bad input (chart, values, templates,
+    /// schema, `required`/`fail`), 1 when kiln itself failed.
+    pub fn exit_code(&self) -> u8 {
+        if self.internal { 1 } else { 2 }
     }
 
     /// A failure to load a chart or one of its files.

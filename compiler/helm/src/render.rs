@@ -184,6 +184,7 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
         cb.cmp(&ca).then_with(|| b.cmp(a))
     });
     let mut set = Templates::new(crate::funcs::func_map());
+    set.set_name("gotpl");
     set.set_missing_key(MissingKey::Zero);
     for name in names {
         set.parse(name, &sources[name])
@@ -304,8 +305,8 @@ fn collect(
 fn template_error(e: &TplError, sources: &HashMap<String, Arc<str>>) -> HelmError {
     let (message, chain) = helm_message(e);
     let mut err = HelmError::msg(message);
-    let inner = e.innermost();
-    if let Some(loc) = inner.location() {
+    // Point into a chart file: text given to `tpl` is not one, so its caller is shown instead.
+    if let Some(loc) = deepest_location(e, sources).or_else(|| e.location()) {
         if let Some(text) = sources.get(&loc.parse_name) {
             let col = column_chars(text, loc.line, loc.col);
             err = err.at(&loc.parse_name, text, loc.line, col, "here");
@@ -314,10 +315,29 @@ fn template_error(e: &TplError, sources: &HashMap<String, Arc<str>>) -> HelmErro
             err.line = Some(loc.line);
             err.column = Some(loc.col + 1);
         }
-        let chart = loc.parse_name.split('/').next().unwrap_or_default();
+    }
+    if let Some(outer) = e.location() {
+        let chart = outer.parse_name.split('/').next().unwrap_or_default();
         err = err.with_chart(chart);
     }
     err.with_chain(chain)
+}
+
+/// The innermost place in a chart file an error points at (a missing `include` target has none
+/// of its own and `tpl` text is no file: the call site is used).
+fn deepest_location<'e>(
+    e: &'e TplError,
+    sources: &HashMap<String, Arc<str>>,
+) -> Option<&'e kiln_gotemplate::Location> {
+    let own = e.location().filter(|l| sources.contains_key(&l.parse_name));
+    match e {
+        TplError::Exec(x) => x
+            .cause
+            .as_deref()
+            .and_then(|c| deepest_location(c, sources))
+            .or(own),
+        _ => own,
+    }
 }
 
 /// 1-based character column from Go's 0-based byte column.
@@ -370,7 +390,16 @@ fn helm_message(e: &TplError) -> (String, Vec<String>) {
             return (format!("execution error at ({loc}): {msg}"), chain);
         }
     }
-    if levels.len() == 1 || !matches!(cur, TplError::Exec(_)) {
+    // Helm v4 rewrites the error into one block per template level, unless the innermost
+    // failure is a function's own error (Go wraps it with %w and Helm cannot parse it): then
+    // Go's one-line text is printed as is.
+    let missing = match cur {
+        TplError::NoTemplate { .. } => Some(cur.to_string()),
+        _ => None,
+    };
+    if (!matches!(cur, TplError::Exec(_)) && missing.is_none())
+        || (missing.is_none() && last.message.starts_with("error calling "))
+    {
         return (e.to_string(), chain);
     }
     let mut out = String::new();
@@ -380,7 +409,7 @@ fn helm_message(e: &TplError) -> (String, Vec<String>) {
             .as_ref()
             .map(|x| x.to_string())
             .unwrap_or_default();
-        let msg = if i + 1 < levels.len() {
+        let msg = if i + 1 < levels.len() || missing.is_some() {
             l.message
                 .split(": ")
                 .next()
@@ -396,6 +425,10 @@ fn helm_message(e: &TplError) -> (String, Vec<String>) {
             "{loc}\n  executing {:?} at <{}>:\n    {msg}",
             l.template, l.context
         ));
+    }
+    if let Some(m) = missing {
+        out.push('\n');
+        out.push_str(&m);
     }
     (out, chain)
 }
