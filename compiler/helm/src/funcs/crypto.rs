@@ -1,5 +1,6 @@
 //! Sprig's crypto helpers: `genPrivateKey`, `genCA`, `genSelfSignedCert`, `genSignedCert` (and their
-//! `...WithKey` forms), `htpasswd`, `bcrypt`, `derivePassword`-free subset, `encryptAES`/`decryptAES`.
+//! `...WithKey` forms), `buildCustomCert`, `htpasswd`, `bcrypt`, `encryptAES`/`decryptAES` (`derivePassword` is in
+//! `masterpassword`).
 //!
 //! Keys, serial numbers and salts come from the render's seeded PRNG and validity starts at the
 //! instant `now` returns, so the PEM output is valid and well-formed (RSA 2048 like Sprig) yet the
@@ -255,7 +256,37 @@ fn bcrypt_hash(ctx: &mut CallContext<'_>, password: &str) -> Result<String, Func
     Ok(parts.format_for_version(bcrypt::Version::TwoA))
 }
 
+/// Sprig's `buildCustomCert`: a certificate object from a base64 PEM certificate and key, both
+/// checked to parse.
+fn build_custom_cert(b64cert: &str, b64key: &str) -> Result<Value, FuncError> {
+    let decode = |text: &str, what: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(|_| err(format!("unable to decode base64 {what}")))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
+    let cert = decode(b64cert, "certificate")?;
+    let key = decode(b64key, "private key")?;
+    if !cert.contains("-----BEGIN ") {
+        return Err(err("unable to decode certificate"));
+    }
+    rcgen::CertificateParams::from_ca_cert_pem(&cert)
+        .map_err(|e| err(format!("error parsing certificate: decodedCert.Bytes: {e}")))?;
+    key_pair_from_pem(&key)?;
+    Ok(Value::object(Certificate { cert, key }))
+}
+
 pub fn register(m: &mut FuncMap) {
+    m.insert(
+        "buildCustomCert",
+        Signature::fixed(&[A::String, A::String]),
+        |_, a| {
+            build_custom_cert(
+                a[0].as_str().unwrap_or_default(),
+                a[1].as_str().unwrap_or_default(),
+            )
+        },
+    );
     m.insert("genCA", Signature::fixed(&[A::String, A::Int]), |ctx, a| {
         gen_ca(
             ctx,

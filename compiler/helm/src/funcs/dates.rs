@@ -140,7 +140,6 @@ pub fn go_format(t: &DateTime<Utc>, layout: &str) -> String {
 fn to_time(v: &Value) -> DateTime<Utc> {
     match v {
         Value::Int(i) => Utc.timestamp_opt(*i, 0).single().unwrap_or_default(),
-        Value::Float(f) => Utc.timestamp_opt(*f as i64, 0).single().unwrap_or_default(),
         Value::Object(o) => o
             .call_method("Unix", &[])
             .and_then(Result::ok)
@@ -197,9 +196,48 @@ pub fn register(m: &mut FuncMap) {
     m.insert("ago", Signature::fixed(&[A::Any]), |_, a| {
         Ok(duration_string(fixed_now().timestamp() - to_time(&a[0]).timestamp()).into())
     });
+    // Sprig takes a string (seconds) or an int64; any other type (a float64 from values files)
+    // is zero seconds.
     m.insert("duration", Signature::fixed(&[A::Any]), |_, a| {
-        Ok(duration_string(super::conv::to_i64(&a[0])).into())
+        let secs = match &a[0] {
+            Value::String(s) => super::conv::parse_go_int(s).unwrap_or(0),
+            Value::Int(i) => *i,
+            _ => 0,
+        };
+        Ok(duration_string(secs).into())
     });
+    m.insert("durationRound", Signature::fixed(&[A::Any]), |_, a| {
+        let nanos: i128 = match &a[0] {
+            Value::String(s) => parse_go_duration(s).unwrap_or(0).into(),
+            Value::Int(i) => (*i).into(),
+            Value::Object(o) => match o.call_method("Unix", &[]) {
+                Some(Ok(Value::Int(t))) => i128::from(fixed_now().timestamp() - t) * 1_000_000_000,
+                _ => 0,
+            },
+            _ => 0,
+        };
+        Ok(round_duration(nanos.unsigned_abs()).into())
+    });
+    m.insert(
+        "dateModify",
+        Signature::fixed(&[A::String, A::Any]),
+        |_, a| {
+            let t = to_time(&a[1]);
+            Ok(match parse_go_duration(a[0].as_str().unwrap_or_default()) {
+                Ok(d) => Value::object(Time(t + chrono::Duration::nanoseconds(d))),
+                Err(_) => Value::object(Time(t)),
+            })
+        },
+    );
+    m.insert(
+        "mustDateModify",
+        Signature::fixed(&[A::String, A::Any]),
+        |_, a| {
+            let t = to_time(&a[1]);
+            let d = parse_go_duration(a[0].as_str().unwrap_or_default()).map_err(FuncError::new)?;
+            Ok(Value::object(Time(t + chrono::Duration::nanoseconds(d))))
+        },
+    );
     for name in ["toDate", "mustToDate"] {
         m.insert(name, Signature::fixed(&[A::String, A::String]), |_, a| {
             let text = a[1].as_str().unwrap_or_default();
@@ -213,6 +251,88 @@ pub fn register(m: &mut FuncMap) {
             Ok(Value::object(Time(parsed)))
         });
     }
+}
+
+/// Sprig's `durationRound`: the largest whole unit (years of 365 days, months of 30) of a duration.
+fn round_duration(nanos: u128) -> String {
+    const SECOND: u128 = 1_000_000_000;
+    let units: [(u128, &str); 6] = [
+        (SECOND * 3600 * 24 * 365, "y"),
+        (SECOND * 3600 * 24 * 30, "mo"),
+        (SECOND * 3600 * 24, "d"),
+        (SECOND * 3600, "h"),
+        (SECOND * 60, "m"),
+        (SECOND, "s"),
+    ];
+    units
+        .iter()
+        .find(|(size, _)| nanos > *size)
+        .map(|(size, name)| format!("{}{name}", nanos / size))
+        .unwrap_or_else(|| "0s".into())
+}
+
+/// Go's `time.ParseDuration` (`1h30m`, `-1.5s`, `300ms`, `2us`), in nanoseconds, with Go's errors.
+pub fn parse_go_duration(text: &str) -> Result<i64, String> {
+    let invalid = || {
+        format!(
+            "time: invalid duration {}",
+            kiln_gotemplate::gofmt::quote(text)
+        )
+    };
+    let (neg, mut rest) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if rest == "0" {
+        return Ok(0);
+    }
+    if rest.is_empty() {
+        return Err(invalid());
+    }
+    let mut total: f64 = 0.0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number = &rest[..digits];
+        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
+            return Err(invalid());
+        }
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let unit = &rest[..unit_len];
+        rest = &rest[unit_len..];
+        let scale: f64 = match unit {
+            "ns" => 1.0,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1e3,
+            "ms" => 1e6,
+            "s" => 1e9,
+            "m" => 60e9,
+            "h" => 3600e9,
+            "" => {
+                return Err(format!(
+                    "time: missing unit in duration {}",
+                    kiln_gotemplate::gofmt::quote(text)
+                ));
+            }
+            other => {
+                return Err(format!(
+                    "time: unknown unit {} in duration {}",
+                    kiln_gotemplate::gofmt::quote(other),
+                    kiln_gotemplate::gofmt::quote(text)
+                ));
+            }
+        };
+        total += number.parse::<f64>().map_err(|_| invalid())? * scale;
+    }
+    if total > i64::MAX as f64 {
+        return Err(invalid());
+    }
+    let nanos = total.round() as i64;
+    Ok(if neg { -nanos } else { nanos })
 }
 
 #[cfg(test)]
@@ -231,5 +351,28 @@ mod tests {
             "Mar 5, 2024 at 2:07pm (UTC)"
         );
         assert_eq!(duration_string(3725), "1h2m5s");
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(parse_go_duration("1h30m"), Ok(5_400_000_000_000));
+        assert_eq!(parse_go_duration("-1.5s"), Ok(-1_500_000_000));
+        assert_eq!(parse_go_duration("300ms"), Ok(300_000_000));
+        assert_eq!(parse_go_duration("0"), Ok(0));
+        assert_eq!(
+            parse_go_duration("bad"),
+            Err("time: invalid duration \"bad\"".into())
+        );
+        assert_eq!(
+            parse_go_duration("1"),
+            Err("time: missing unit in duration \"1\"".into())
+        );
+        assert_eq!(
+            parse_go_duration("1x"),
+            Err("time: unknown unit \"x\" in duration \"1x\"".into())
+        );
+        assert_eq!(round_duration(90 * 1_000_000_000), "1m");
+        assert_eq!(round_duration(400 * 3600 * 1_000_000_000), "16d");
+        assert_eq!(round_duration(1_000_000), "0s");
     }
 }

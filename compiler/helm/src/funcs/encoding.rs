@@ -310,12 +310,13 @@ pub fn register(m: &mut FuncMap) {
             .into())
     });
     m.insert("b64dec", fixed(&[A::String]), |_, a| {
-        Ok(
-            match base64::engine::general_purpose::STANDARD.decode(s(&a[0])) {
-                Ok(b) => String::from_utf8_lossy(&b).into_owned().into(),
-                Err(e) => Value::from(e.to_string()),
-            },
-        )
+        Ok(match go_base64_decode(s(&a[0])) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned().into(),
+            Err(e) => Value::from(e),
+        })
+    });
+    m.insert("fromToml", fixed(&[A::String]), |_, a| {
+        Ok(from_toml(s(&a[0])))
     });
     m.insert("b32enc", fixed(&[A::String]), |_, a| {
         Ok(data_encoding::BASE32.encode(s(&a[0]).as_bytes()).into())
@@ -338,6 +339,61 @@ pub fn register(m: &mut FuncMap) {
     m.insert("adler32sum", fixed(&[A::String]), |_, a| {
         Ok(adler32(s(&a[0]).as_bytes()).to_string().into())
     });
+}
+
+/// Go's `base64.StdEncoding.DecodeString`: padding required, non-zero trailing bits accepted,
+/// CR and LF skipped, failures reported as `illegal base64 data at input byte N`.
+fn go_base64_decode(text: &str) -> Result<Vec<u8>, String> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const ENGINE: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
+    );
+    let cleaned: String = text.chars().filter(|c| *c != '\r' && *c != '\n').collect();
+    ENGINE.decode(&cleaned).map_err(|e| {
+        let at = match e {
+            // Go reads a complete padded quantum, then calls what follows trailing garbage.
+            base64::DecodeError::InvalidByte(at, b'=') if at % 4 == 3 => at + 1,
+            base64::DecodeError::InvalidByte(at, _)
+            | base64::DecodeError::InvalidLastSymbol(at, _) => at,
+            // An incomplete last quantum is reported where it starts.
+            base64::DecodeError::InvalidLength(len) => len / 4 * 4,
+            base64::DecodeError::InvalidPadding => match cleaned.find('=') {
+                Some(at) => at,
+                None => cleaned.len() / 4 * 4,
+            },
+        };
+        format!("illegal base64 data at input byte {at}")
+    })
+}
+
+/// Helm's `fromToml`: a map (TOML integers are int64, datetimes `time.Time`), or `{Error: ...}`.
+fn from_toml(text: &str) -> Value {
+    fn convert(v: &toml::Value) -> Value {
+        match v {
+            toml::Value::String(s) => Value::from(s.as_str()),
+            toml::Value::Integer(i) => Value::Int(*i),
+            toml::Value::Float(f) => Value::Float(*f),
+            toml::Value::Boolean(b) => Value::Bool(*b),
+            toml::Value::Datetime(d) => {
+                let text = d.to_string();
+                match chrono::DateTime::parse_from_rfc3339(&text) {
+                    Ok(t) => Value::object(super::dates::Time(t.with_timezone(&chrono::Utc))),
+                    Err(_) => Value::from(text),
+                }
+            }
+            toml::Value::Array(items) => Value::list(items.iter().map(convert).collect::<Vec<_>>()),
+            toml::Value::Table(t) => {
+                Value::Map(t.iter().map(|(k, v)| (k.clone(), convert(v))).collect())
+            }
+        }
+    }
+    match text.parse::<toml::Table>() {
+        Ok(t) => Value::Map(t.iter().map(|(k, v)| (k.clone(), convert(v))).collect()),
+        Err(e) => error_map(format!("toml: {}", e.message())),
+    }
 }
 
 fn adler32(data: &[u8]) -> u32 {

@@ -1,5 +1,6 @@
-//! Helm's own template functions: `include`, `tpl`, `required`, `fail` and `lookup` (which finds
-//! nothing, as in `helm template`).
+//! Helm's own template functions: `include`, `tpl`, `required`, `fail`, `lookup` (which finds
+//! nothing, as in `helm template`) and `getHostByName` (an empty string: Helm only resolves names
+//! with `--enable-dns`, and a build must not depend on DNS).
 
 use kiln_gotemplate::{ArgType as A, Error, FuncError, FuncMap, Signature, Value};
 
@@ -58,6 +59,9 @@ pub fn register(m: &mut FuncMap) {
     );
     m.insert("fail", Signature::fixed(&[A::String]), |_, a| {
         Err(FuncError::new(a[0].as_str().unwrap_or_default()))
+    });
+    m.insert("getHostByName", Signature::fixed(&[A::String]), |_, _| {
+        Ok(Value::from(""))
     });
     m.insert(
         "lookup",

@@ -8,6 +8,7 @@ pub mod dates;
 pub mod encoding;
 mod flow;
 mod helm;
+mod masterpassword;
 mod math;
 pub mod random;
 mod strings;
@@ -31,6 +32,7 @@ pub fn func_map() -> FuncMap {
         random::register(&mut m);
         dates::register(&mut m);
         crypto::register(&mut m);
+        masterpassword::register(&mut m);
         helm::register(&mut m);
         m
     })

@@ -164,6 +164,7 @@ fn splitn(st: &str, sep: &str, n: i64) -> Vec<String> {
 }
 
 pub fn register(m: &mut FuncMap) {
+    m.insert("hello", fixed(&[]), |_, _| Ok("Hello!".into()));
     m.insert("upper", fixed(&[A::String]), |_, a| {
         Ok(s(&a[0]).to_uppercase().into())
     });
