@@ -37,6 +37,8 @@ impl YamlError {
 fn options() -> serde_saphyr::Options {
     let mut o = serde_saphyr::Options::default();
     o.legacy_octal_numbers = true;
+    // go-yaml (non-strict, as sigs.k8s.io/yaml calls it) keeps the last of duplicate keys.
+    o.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
     // Charts carry large commented-out blocks and big CRDs: no comment buffering, no size budget.
     o.emit_comments = false;
     o.budget = None;

@@ -58,6 +58,14 @@ const CASES: &[Case] = &[
         set: &["sub.enabled=false"],
         crds: false,
     },
+    Case {
+        release: "r",
+        chart: "idioms",
+        namespace: "default",
+        values: &[],
+        set: &[],
+        crds: false,
+    },
 ];
 
 fn helm_output(helm: &Path, chart: &Path, c: &Case) -> String {

@@ -151,16 +151,42 @@ impl Object for SemverObj {
             "Metadata" => Value::from(v.metadata.as_str()),
             "Original" => Value::from(v.original.as_str()),
             "String" => Value::from(v.to_string()),
-            "Compare" => {
-                let other = args.first().map(|a| a.to_json());
-                let _ = other;
-                return None;
+            "Compare" | "LessThan" | "GreaterThan" | "Equal" => {
+                let other = match args {
+                    [Value::Object(o)] if o.type_name() == "*semver.Version" => {
+                        semver::Version::parse(&o.format())
+                    }
+                    [other] => {
+                        return Some(Err(FuncError::new(format!(
+                            "wrong type for value; expected *semver.Version; got {}",
+                            other.type_name()
+                        ))));
+                    }
+                    _ => {
+                        return Some(Err(FuncError::new(format!(
+                            "wrong number of args for {name}: want 1 got {}",
+                            args.len()
+                        ))));
+                    }
+                };
+                let Ok(other) = other else { return None };
+                let ord = v.compare(&other);
+                match name {
+                    "Compare" => Value::Int(ord as i64),
+                    "LessThan" => Value::Bool(ord.is_lt()),
+                    "GreaterThan" => Value::Bool(ord.is_gt()),
+                    _ => Value::Bool(ord.is_eq()),
+                }
             }
             _ => return None,
         }))
     }
     fn format(&self) -> String {
         self.0.to_string()
+    }
+    /// Masterminds' `Version` marshals to its normalised string.
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(serde_json::Value::String(self.0.to_string()))
     }
 }
 
