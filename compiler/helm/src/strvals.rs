@@ -63,6 +63,35 @@ fn typed_val(v: &str) -> Value {
     Value::String(v.to_string())
 }
 
+/// Helm's `set`: an empty key is silently skipped.
+fn set(data: &mut Map<String, Value>, key: String, value: Value) {
+    if !key.is_empty() {
+        data.insert(key, value);
+    }
+}
+
+/// The Go type of a value already in the map (files give float64 numbers, `--set` int64), as a
+/// failed type assertion names it.
+fn go_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nil",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float64",
+        Value::Number(_) => "int64",
+        Value::String(_) => "string",
+        Value::Array(_) => "[]interface {}",
+        Value::Object(_) => "map[string]interface {}",
+    }
+}
+
+/// Helm recovers the panic of a failed type assertion on an existing value into this error.
+fn not_a(existing: &Value, want: &str) -> Stop {
+    Stop::Err(format!(
+        "unable to parse key: interface conversion: interface {{}} is {}, not {want}",
+        go_type(existing)
+    ))
+}
+
 fn set_index(list: &mut Vec<Value>, i: usize, v: Value) -> Result<(), Stop> {
     if i > MAX_INDEX {
         return Err(Stop::Err(format!(
@@ -115,30 +144,31 @@ impl Parser<'_> {
                 let i = self.key_index()?;
                 let mut list = match data.get(&k) {
                     Some(Value::Array(a)) => a.clone(),
-                    _ => Vec::new(),
+                    Some(other) => return Err(not_a(other, "[]interface {}")),
+                    None => Vec::new(),
                 };
                 let r = self.list_item(&mut list, i, level);
-                data.insert(k, Value::Array(list));
+                set(data, k, Value::Array(list));
                 r
             }
             Some('=') => match self.val_list() {
                 Ok(vl) => {
-                    data.insert(k, Value::Array(vl));
+                    set(data, k, Value::Array(vl));
                     Ok(())
                 }
                 Err(ListErr::Eof) => {
-                    data.insert(k, Value::String(String::new()));
+                    set(data, k, Value::String(String::new()));
                     Err(Stop::Eof)
                 }
                 Err(ListErr::NotList) => {
                     let (rs, _) = self.val();
-                    data.insert(k, typed_val(&rs));
+                    set(data, k, typed_val(&rs));
                     Ok(())
                 }
                 Err(ListErr::Err(e)) => Err(Stop::Err(e)),
             },
             Some(',') => {
-                data.insert(k.clone(), Value::String(String::new()));
+                set(data, k.clone(), Value::String(String::new()));
                 Err(Stop::Err(format!(
                     "key {k:?} has no value (cannot end with ,)"
                 )))
@@ -152,14 +182,15 @@ impl Parser<'_> {
                 }
                 let mut inner = match data.get(&k) {
                     Some(Value::Object(m)) => m.clone(),
-                    _ => Map::new(),
+                    Some(other) => return Err(not_a(other, "map[string]interface {}")),
+                    None => Map::new(),
                 };
                 let e = self.key(&mut inner, level);
                 if e.is_ok() && inner.is_empty() {
                     return Err(Stop::Err(format!("key map {k:?} has no value")));
                 }
                 if !inner.is_empty() {
-                    data.insert(k, Value::Object(inner));
+                    set(data, k, Value::Object(inner));
                 }
                 e
             }
@@ -169,7 +200,8 @@ impl Parser<'_> {
     fn key_index(&mut self) -> Result<usize, Stop> {
         let (v, last) = self.runes_until(&[']']);
         if last.is_none() {
-            return Err(Stop::Err("error parsing index: EOF".into()));
+            // Helm wraps io.EOF here, and its parse loop takes any EOF as a clean end of input.
+            return Err(Stop::Eof);
         }
         let i: i64 = v.parse().map_err(|_| {
             Stop::Err(format!(
