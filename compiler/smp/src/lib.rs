@@ -13,6 +13,8 @@
 //! assert_eq!(merged["spec"]["template"]["spec"]["containers"][0]["image"], "a:2");
 //! ```
 
+#[rustfmt::skip]
+mod builtin_schema;
 mod elements;
 mod error;
 mod merge;

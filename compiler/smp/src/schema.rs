@@ -7,10 +7,10 @@
 //! kustomize, replaces the built-in schema instead of extending it.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use crate::builtin_schema;
 use crate::error::SmpError;
 
 const BUILTIN: &str = include_str!("../data/k8s-v1.21-merge-schema.json");
@@ -34,10 +34,50 @@ struct Node {
 }
 
 /// A parsed set of OpenAPI definitions indexed for strategic merge.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Schema {
-    nodes: Vec<Node>,
-    by_type: HashMap<(String, String), NodeId>,
+    tables: Tables,
+}
+
+#[derive(Debug, Clone)]
+enum Tables {
+    /// Read at run time (a kustomization's `openapi:` document).
+    Parsed {
+        nodes: Vec<Node>,
+        by_type: HashMap<(String, String), NodeId>,
+    },
+    /// The built-in schema, compiled into the binary ([`crate::builtin_schema`]).
+    Static,
+}
+
+impl Default for Schema {
+    fn default() -> Self {
+        Schema {
+            tables: Tables::Parsed {
+                nodes: Vec::new(),
+                by_type: HashMap::new(),
+            },
+        }
+    }
+}
+
+/// A node of the compiled-in built-in schema. Property lists are sorted by name; node ids that
+/// are [`NO_NODE`] mean "no schema".
+#[derive(Debug)]
+pub(crate) struct StaticNode {
+    pub properties: &'static [(&'static str, u32)],
+    pub additional: u32,
+    pub items: u32,
+    pub is_array: bool,
+    pub strategy: Option<&'static str>,
+    pub keys: &'static [&'static str],
+}
+
+/// The "no schema" node id in the compiled-in tables.
+pub(crate) const NO_NODE: u32 = u32::MAX;
+
+fn static_id(id: u32) -> Option<NodeId> {
+    (id != NO_NODE).then_some(id as NodeId)
 }
 
 /// What a list field's schema says about merging it.
@@ -51,13 +91,14 @@ pub struct ListStrategy {
 
 impl Schema {
     /// The Kubernetes v1.21 merge metadata, as kustomize v5 uses it.
+    ///
+    /// The tables are compiled in (generated from the JSON document by the
+    /// `builtin_tables_are_current` test), so using them costs nothing at start-up.
     pub fn builtin() -> &'static Schema {
-        static BUILTIN_SCHEMA: OnceLock<Schema> = OnceLock::new();
-        BUILTIN_SCHEMA.get_or_init(|| {
-            let doc: Value =
-                serde_json::from_str(BUILTIN).expect("embedded merge schema is valid JSON");
-            Schema::with_openapi(&doc).expect("embedded merge schema is a valid OpenAPI document")
-        })
+        static BUILTIN_SCHEMA: Schema = Schema {
+            tables: Tables::Static,
+        };
+        &BUILTIN_SCHEMA
     }
 
     /// A schema with no types: every list replaces and maps merge, as for unknown CRDs.
@@ -77,15 +118,15 @@ impl Schema {
             })?;
         let mut builder = Builder::default();
         for name in definitions.keys() {
-            let id = builder.schema.nodes.len();
-            builder.schema.nodes.push(Node::default());
+            let id = builder.nodes.len();
+            builder.nodes.push(Node::default());
             builder.defs.insert(name.clone(), id);
         }
         for (name, body) in definitions {
             let id = builder.defs[name];
             if body.get("$ref").is_none() {
                 let node = builder.parse_inline(body, &format!("definitions.{name}"))?;
-                builder.schema.nodes[id] = node;
+                builder.nodes[id] = node;
             }
             if let Some(gvks) = body
                 .get("x-kubernetes-group-version-kind")
@@ -93,13 +134,18 @@ impl Schema {
             {
                 for gvk in gvks {
                     if let Some(key) = type_key(gvk) {
-                        builder.schema.by_type.insert(key, id);
+                        builder.by_type.insert(key, id);
                     }
                 }
             }
         }
         builder.resolve_aliases(definitions)?;
-        Ok(builder.schema)
+        Ok(Schema {
+            tables: Tables::Parsed {
+                nodes: builder.nodes,
+                by_type: builder.by_type,
+            },
+        })
     }
 
     /// A custom document together with the built-in definitions, the built-in ones winning
@@ -129,47 +175,86 @@ impl Schema {
 
     /// The schema of a resource type, or `None` for types the schema does not know.
     pub fn for_type(&self, api_version: &str, kind: &str) -> Option<NodeId> {
-        self.by_type
-            .get(&(api_version.to_string(), kind.to_string()))
-            .copied()
+        match &self.tables {
+            Tables::Parsed { by_type, .. } => by_type
+                .get(&(api_version.to_string(), kind.to_string()))
+                .copied(),
+            Tables::Static => builtin_schema::TYPES
+                .binary_search_by(|(a, k, _)| (*a, *k).cmp(&(api_version, kind)))
+                .ok()
+                .map(|i| builtin_schema::TYPES[i].2 as NodeId),
+        }
     }
 
     /// Schema of a field of an object (a named property, else the map value schema).
     pub fn field(&self, node: NodeId, name: &str) -> Option<NodeId> {
-        let node = &self.nodes[node];
-        match node.properties.get(name) {
-            Some(property) => *property,
-            None => node.additional,
+        match &self.tables {
+            Tables::Parsed { nodes, .. } => {
+                let node = &nodes[node];
+                match node.properties.get(name) {
+                    Some(property) => *property,
+                    None => node.additional,
+                }
+            }
+            Tables::Static => {
+                let node = &builtin_schema::NODES[node];
+                match node.properties.binary_search_by(|(n, _)| (*n).cmp(name)) {
+                    Ok(i) => static_id(node.properties[i].1),
+                    Err(_) => static_id(node.additional),
+                }
+            }
         }
     }
 
     /// Schema of the items of an array schema.
     pub fn elements(&self, node: NodeId) -> Option<NodeId> {
-        let node = &self.nodes[node];
-        if node.is_array { node.items } else { None }
+        match &self.tables {
+            Tables::Parsed { nodes, .. } => {
+                let node = &nodes[node];
+                if node.is_array { node.items } else { None }
+            }
+            Tables::Static => {
+                let node = &builtin_schema::NODES[node];
+                if node.is_array {
+                    static_id(node.items)
+                } else {
+                    None
+                }
+            }
+        }
     }
 
     /// Patch strategy and merge keys declared on a list field, if it declares a strategy.
     pub fn list_strategy(&self, node: NodeId) -> Option<ListStrategy> {
-        let node = &self.nodes[node];
-        let strategy = node.strategy.clone()?;
         Some(ListStrategy {
-            strategy,
-            keys: node.keys.clone(),
+            strategy: self.strategy(node)?.to_string(),
+            keys: self.merge_keys(node),
         })
+    }
+
+    fn strategy(&self, node: NodeId) -> Option<&str> {
+        match &self.tables {
+            Tables::Parsed { nodes, .. } => nodes[node].strategy.as_deref(),
+            Tables::Static => builtin_schema::NODES[node].strategy,
+        }
     }
 
     /// Merge keys of a list field: `x-kubernetes-list-map-keys` when present, else the patch
     /// merge key; none when the field declares no patch strategy.
-    pub fn merge_keys(&self, node: NodeId) -> &[String] {
-        &self.nodes[node].keys
+    pub fn merge_keys(&self, node: NodeId) -> Vec<String> {
+        match &self.tables {
+            Tables::Parsed { nodes, .. } => nodes[node].keys.clone(),
+            Tables::Static => builtin_schema::NODES[node]
+                .keys
+                .iter()
+                .map(|k| k.to_string())
+                .collect(),
+        }
     }
 
     /// Whether a list with this schema merges (its patch strategy includes `merge`).
     pub fn merges(&self, node: NodeId) -> bool {
-        self.nodes[node]
-            .strategy
-            .as_deref()
+        self.strategy(node)
             .is_some_and(|s| s.split(',').any(|part| part == "merge"))
     }
 
@@ -198,14 +283,15 @@ fn type_key(gvk: &Value) -> Option<(String, String)> {
 
 #[derive(Default)]
 struct Builder {
-    schema: Schema,
+    nodes: Vec<Node>,
+    by_type: HashMap<(String, String), NodeId>,
     defs: HashMap<String, NodeId>,
 }
 
 impl Builder {
     fn push(&mut self, node: Node) -> NodeId {
-        self.schema.nodes.push(node);
-        self.schema.nodes.len() - 1
+        self.nodes.push(node);
+        self.nodes.len() - 1
     }
 
     /// The definition a `$ref` names; `None` when it names none (kyaml then has no schema).
@@ -307,7 +393,7 @@ impl Builder {
                 current = next;
                 let target_id = self.defs[target];
                 let id = self.defs[name];
-                self.schema.nodes[id] = self.schema.nodes[target_id].clone();
+                self.nodes[id] = self.nodes[target_id].clone();
             }
         }
         Ok(())
@@ -317,6 +403,97 @@ impl Builder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rust source of the compiled-in tables ([`crate::builtin_schema`]) for a parsed schema.
+    fn render_static_tables(schema: &Schema) -> String {
+        use std::fmt::Write as _;
+        let Tables::Parsed { nodes, by_type } = &schema.tables else {
+            panic!("only a parsed schema can be rendered");
+        };
+        let id = |id: Option<NodeId>| id.map_or("N".to_string(), |i| i.to_string());
+        let mut out = String::from(
+            "//! The built-in merge schema (Kubernetes v1.21) as static tables, so that using it costs\n\
+             //! nothing at start-up. Generated from `data/k8s-v1.21-merge-schema.json` by the\n\
+             //! `builtin_tables_are_current` test; regenerate with\n\
+             //! `KILN_REGENERATE=1 cargo test -p kiln-smp builtin_tables_are_current`. Do not edit.\n\n\
+             use crate::schema::{NO_NODE as N, StaticNode};\n\n\
+             /// Resource types (apiVersion, kind) and their node, sorted.\n\
+             pub(crate) static TYPES: &[(&str, &str, u32)] = &[\n",
+        );
+        let mut types: Vec<_> = by_type.iter().collect();
+        types.sort();
+        for ((api_version, kind), node) in types {
+            writeln!(out, "    ({api_version:?}, {kind:?}, {node}),").unwrap();
+        }
+        out.push_str("];\n\n/// Schema nodes, indexed by node id.\npub(crate) static NODES: &[StaticNode] = &[\n");
+        for node in nodes {
+            let mut properties: Vec<_> = node.properties.iter().collect();
+            properties.sort();
+            let properties: Vec<String> = properties
+                .into_iter()
+                .map(|(name, child)| format!("({name:?}, {})", id(*child)))
+                .collect();
+            let keys: Vec<String> = node.keys.iter().map(|k| format!("{k:?}")).collect();
+            writeln!(
+                out,
+                "    StaticNode {{ properties: &[{}], additional: {}, items: {}, is_array: {}, strategy: {:?}, keys: &[{}] }},",
+                properties.join(", "),
+                id(node.additional),
+                id(node.items),
+                node.is_array,
+                node.strategy,
+                keys.join(", "),
+            )
+            .unwrap();
+        }
+        out.push_str("];\n");
+        out
+    }
+
+    #[test]
+    fn builtin_tables_are_current() {
+        let doc: Value = serde_json::from_str(BUILTIN).unwrap();
+        let parsed = Schema::with_openapi(&doc).unwrap();
+        let rendered = render_static_tables(&parsed);
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/builtin_schema.rs");
+        if std::env::var_os("KILN_REGENERATE").is_some() {
+            std::fs::write(path, &rendered).unwrap();
+        }
+        let current = std::fs::read_to_string(path).unwrap();
+        assert!(
+            current == rendered,
+            "src/builtin_schema.rs is stale: run KILN_REGENERATE=1 cargo test -p kiln-smp builtin_tables_are_current"
+        );
+    }
+
+    #[test]
+    fn builtin_tables_answer_like_the_parsed_document() {
+        let doc: Value = serde_json::from_str(BUILTIN).unwrap();
+        let parsed = Schema::with_openapi(&doc).unwrap();
+        let compiled = Schema::builtin();
+        for (api_version, kind, _) in builtin_schema::TYPES {
+            let a = parsed.for_type(api_version, kind).unwrap();
+            let b = compiled.for_type(api_version, kind).unwrap();
+            assert_eq!(a, b);
+            for path in [
+                &["spec", "template", "spec", "containers"][..],
+                &["spec", "template", "spec", "containers", "[]", "ports"],
+                &["spec", "ports"],
+                &["metadata", "labels", "anything"],
+                &["subjects"],
+                &["webhooks"],
+                &["spec", "no-such-field"],
+            ] {
+                let (a, b) = (parsed.lookup(a, path), compiled.lookup(b, path));
+                assert_eq!(a, b, "{api_version} {kind} {path:?}");
+                if let Some(n) = a {
+                    assert_eq!(parsed.list_strategy(n), compiled.list_strategy(n));
+                    assert_eq!(parsed.merges(n), compiled.merges(n));
+                }
+            }
+        }
+        assert_eq!(compiled.for_type("v1", "NoSuchKind"), None);
+    }
 
     #[test]
     fn builtin_knows_pod_spec_merge_keys() {
