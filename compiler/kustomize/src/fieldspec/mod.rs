@@ -11,6 +11,7 @@
 //! This module stands apart from the rest of the crate: it needs only `serde_json` values
 //! (and `kiln_yaml` to read its embedded data).
 
+mod builtin_config;
 mod config;
 mod error;
 mod spec;
