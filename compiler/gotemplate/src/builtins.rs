@@ -128,7 +128,7 @@ fn basic(v: &Value) -> Value {
 }
 
 fn index_arg(index: &Value, cap: usize) -> Result<usize, FuncError> {
-    let x = match index {
+    let x = match &*scalar(index) {
         Value::Int(i) => *i,
         Value::Nil => return Err(FuncError::new("cannot index slice/array with nil")),
         other => {
@@ -274,13 +274,27 @@ fn incompatible(a: &Value, b: &Value) -> FuncError {
     ))
 }
 
+/// A named type over a basic kind (`int64`, a named string) compares as that kind, as Go's
+/// `basicKind` sees through the type name.
+fn scalar(v: &Value) -> std::borrow::Cow<'_, Value> {
+    if let Value::Object(o) = v
+        && let Some(u) = o.underlying()
+        && basic_kind(&u) != Kind::Invalid
+    {
+        return std::borrow::Cow::Owned(u);
+    }
+    std::borrow::Cow::Borrowed(v)
+}
+
 /// Go's `eq`: true if `a` equals any of `others`.
 pub(crate) fn eq(a: &Value, others: &[Value]) -> Result<bool, FuncError> {
     if others.is_empty() {
         return Err(FuncError::new("missing argument for comparison"));
     }
+    let a = &*scalar(a);
     let k1 = basic_kind(a);
     for b in others {
+        let b = &*scalar(b);
         let k2 = basic_kind(b);
         let truth = if k1 != k2 {
             if !a.is_nil() && !b.is_nil() {
@@ -329,6 +343,7 @@ pub(crate) fn eq(a: &Value, others: &[Value]) -> Result<bool, FuncError> {
 
 /// Go's `lt`.
 pub(crate) fn lt(a: &Value, b: &Value) -> Result<bool, FuncError> {
+    let (a, b) = (&*scalar(a), &*scalar(b));
     let k1 = basic_kind(a);
     if k1 == Kind::Invalid {
         return Err(FuncError::new(BAD_TYPE));

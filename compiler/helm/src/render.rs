@@ -165,7 +165,10 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
         kube: Arc::new(kube),
         apis: Arc::new(crate::objects::default_api_versions()),
     });
-    let values = Value::from_json_with(&J::Object(values), JsonNumbers::Preserve);
+    let values = crate::funcs::conv::values_with_int64(Value::from_json_with(
+        &J::Object(values),
+        JsonNumbers::Preserve,
+    ));
     let mut renderables = Vec::new();
     let mut sources: HashMap<String, Arc<str>> = HashMap::new();
     collect(

@@ -1,5 +1,5 @@
 //! `--set` expressions (Helm's strvals syntax) parsed by kiln and by the real `helm template`: the
-//! resulting values, their kinds (numbers only for integers, strings for the rest) and the error
+//! resulting values, their Go types (`int64` for integers, strings for the rest) and the error
 //! messages of malformed expressions must be the same.
 
 mod common;

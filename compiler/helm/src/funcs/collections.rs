@@ -54,7 +54,7 @@ pub fn mergo(dst: &Map, src: &Map, overwrite: bool) {
 }
 
 fn deep_eq(a: &Value, b: &Value) -> bool {
-    a == b
+    super::conv::deep_equal(a, b)
 }
 
 pub fn register(m: &mut FuncMap) {

@@ -1,7 +1,83 @@
 //! Conversions Sprig applies to `interface{}` arguments: `strval`, `cast.ToInt64`/`ToFloat64`,
-//! `empty`, and turning values into string or item lists, with Go's semantics.
+//! `empty`, and turning values into string or item lists, with Go's semantics; Go's `int64`
+//! (what `--set` integers and Sprig's integer math produce) and `reflect.DeepEqual`.
 
-use kiln_gotemplate::{FuncError, Value};
+use kiln_gotemplate::{FuncError, Object, Value};
+
+/// A Go `int64`. The template engine's integers are Go's `int` (literals, `len`, `int`, `atoi`);
+/// Helm gives templates `int64`s from `--set` and Sprig's math, and charts can tell them apart
+/// (`typeOf`, `kindIs "int64"`, `int`-typed parameters reject them, `duration` ignores `int`s).
+#[derive(Debug, Clone, Copy)]
+pub struct Int64(pub i64);
+
+impl Object for Int64 {
+    fn type_name(&self) -> &str {
+        "int64"
+    }
+    fn underlying(&self) -> Option<Value> {
+        Some(Value::Int(self.0))
+    }
+    fn format(&self) -> String {
+        self.0.to_string()
+    }
+    fn to_json(&self) -> Option<serde_json::Value> {
+        Some(serde_json::Value::from(self.0))
+    }
+}
+
+/// An `int64` value.
+pub fn int64(i: i64) -> Value {
+    Value::object(Int64(i))
+}
+
+/// The `int64` inside `v`, if `v` is one.
+pub fn as_int64(v: &Value) -> Option<i64> {
+    match v {
+        Value::Object(o) if o.type_name() == "int64" => o.underlying().and_then(|u| u.as_i64()),
+        _ => None,
+    }
+}
+
+/// Values as Helm hands them to templates: every integer (only `--set` and inline values have
+/// integers; values files decode to float64) is an `int64`.
+pub fn values_with_int64(v: Value) -> Value {
+    match v {
+        Value::Int(i) => int64(i),
+        Value::List(l) => Value::list(l.iter().cloned().map(values_with_int64).collect::<Vec<_>>()),
+        Value::Map(m) => Value::Map(
+            m.entries()
+                .into_iter()
+                .map(|(k, x)| (k, values_with_int64(x)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// Go's `reflect.DeepEqual` of two template values (`int` and `int64` differ; maps and lists
+/// compare by content).
+pub fn deep_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            x.type_name() == y.type_name()
+                && match (x.underlying(), y.underlying()) {
+                    (Some(u), Some(w)) => deep_equal(&u, &w),
+                    _ => std::sync::Arc::ptr_eq(x, y),
+                }
+        }
+        (Value::List(x), Value::List(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| deep_equal(p, q))
+        }
+        (Value::Map(x), Value::Map(y)) => {
+            let (x, y) = (x.entries(), y.entries());
+            x.len() == y.len()
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|((k, p), (l, q))| k == l && deep_equal(p, q))
+        }
+        _ => a == b,
+    }
+}
 
 /// Sprig's `strval`: strings and bytes as they are, everything else as `fmt.Sprintf("%v")`.
 pub fn strval(v: &Value) -> String {

@@ -140,6 +140,10 @@ pub fn go_format(t: &DateTime<Utc>, layout: &str) -> String {
 fn to_time(v: &Value) -> DateTime<Utc> {
     match v {
         Value::Int(i) => Utc.timestamp_opt(*i, 0).single().unwrap_or_default(),
+        other if super::conv::as_int64(other).is_some() => {
+            let secs = super::conv::as_int64(other).unwrap_or(0);
+            Utc.timestamp_opt(secs, 0).single().unwrap_or_default()
+        }
         Value::Object(o) => o
             .call_method("Unix", &[])
             .and_then(Result::ok)
@@ -196,20 +200,21 @@ pub fn register(m: &mut FuncMap) {
     m.insert("ago", Signature::fixed(&[A::Any]), |_, a| {
         Ok(duration_string(fixed_now().timestamp() - to_time(&a[0]).timestamp()).into())
     });
-    // Sprig takes a string (seconds) or an int64; any other type (a float64 from values files)
-    // is zero seconds.
+    // Sprig takes a string (seconds) or an int64; any other type (an `int` literal, a float64
+    // from values files) is zero seconds.
     m.insert("duration", Signature::fixed(&[A::Any]), |_, a| {
         let secs = match &a[0] {
             Value::String(s) => super::conv::parse_go_int(s).unwrap_or(0),
-            Value::Int(i) => *i,
-            _ => 0,
+            other => super::conv::as_int64(other).unwrap_or(0),
         };
         Ok(duration_string(secs).into())
     });
     m.insert("durationRound", Signature::fixed(&[A::Any]), |_, a| {
         let nanos: i128 = match &a[0] {
             Value::String(s) => parse_go_duration(s).unwrap_or(0).into(),
-            Value::Int(i) => (*i).into(),
+            other if super::conv::as_int64(other).is_some() => {
+                super::conv::as_int64(other).unwrap_or(0).into()
+            }
             Value::Object(o) => match o.call_method("Unix", &[]) {
                 Some(Ok(Value::Int(t))) => i128::from(fixed_now().timestamp() - t) * 1_000_000_000,
                 _ => 0,

@@ -54,12 +54,21 @@ pub fn register(m: &mut FuncMap) {
         },
     );
     m.insert("kindOf", Signature::fixed(&[A::Any]), |_, a| {
-        Ok(a[0].kind_name().into())
+        Ok(kind_name(&a[0]).into())
     });
     m.insert("kindIs", Signature::fixed(&[A::String, A::Any]), |_, a| {
-        Ok(Value::Bool(a[0].as_str() == Some(a[1].kind_name())))
+        Ok(Value::Bool(a[0].as_str() == Some(kind_name(&a[1]))))
     });
     m.insert("deepEqual", Signature::fixed(&[A::Any, A::Any]), |_, a| {
-        Ok(Value::Bool(a[0] == a[1]))
+        Ok(Value::Bool(super::conv::deep_equal(&a[0], &a[1])))
     });
+}
+
+/// `reflect.Kind` name, with `int64` its own kind.
+fn kind_name(v: &Value) -> &'static str {
+    if super::conv::as_int64(v).is_some() {
+        "int64"
+    } else {
+        v.kind_name()
+    }
 }

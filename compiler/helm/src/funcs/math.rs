@@ -4,7 +4,7 @@
 
 use kiln_gotemplate::{ArgType as A, FuncError, FuncMap, Signature, Value};
 
-use super::conv::{strval, to_f64, to_i64};
+use super::conv::{int64, strval, to_f64, to_i64};
 
 /// A decimal number `mantissa × 10^-scale`, exact for values written with a few digits.
 #[derive(Clone, Copy, Debug)]
@@ -110,42 +110,38 @@ fn int_list(a: &[Value]) -> Vec<i64> {
 
 pub fn register(m: &mut FuncMap) {
     m.insert("add1", Signature::fixed(&[A::Any]), |_, a| {
-        Ok(Value::Int(to_i64(&a[0]).wrapping_add(1)))
+        Ok(int64(to_i64(&a[0]).wrapping_add(1)))
     });
     m.insert("add", Signature::variadic(&[], A::Any), |_, a| {
-        Ok(Value::Int(
-            int_list(a).into_iter().fold(0i64, i64::wrapping_add),
-        ))
+        Ok(int64(int_list(a).into_iter().fold(0i64, i64::wrapping_add)))
     });
     m.insert("sub", Signature::fixed(&[A::Any, A::Any]), |_, a| {
-        Ok(Value::Int(to_i64(&a[0]).wrapping_sub(to_i64(&a[1]))))
+        Ok(int64(to_i64(&a[0]).wrapping_sub(to_i64(&a[1]))))
     });
     m.insert("mul", Signature::variadic(&[A::Any], A::Any), |_, a| {
-        Ok(Value::Int(
-            int_list(a).into_iter().fold(1i64, i64::wrapping_mul),
-        ))
+        Ok(int64(int_list(a).into_iter().fold(1i64, i64::wrapping_mul)))
     });
     m.insert("div", Signature::fixed(&[A::Any, A::Any]), |_, a| {
         let d = to_i64(&a[1]);
         if d == 0 {
             return Err(FuncError::new("runtime error: integer divide by zero"));
         }
-        Ok(Value::Int(to_i64(&a[0]).wrapping_div(d)))
+        Ok(int64(to_i64(&a[0]).wrapping_div(d)))
     });
     m.insert("mod", Signature::fixed(&[A::Any, A::Any]), |_, a| {
         let d = to_i64(&a[1]);
         if d == 0 {
             return Err(FuncError::new("runtime error: integer divide by zero"));
         }
-        Ok(Value::Int(to_i64(&a[0]).wrapping_rem(d)))
+        Ok(int64(to_i64(&a[0]).wrapping_rem(d)))
     });
     for name in ["max", "biggest"] {
         m.insert(name, Signature::variadic(&[A::Any], A::Any), |_, a| {
-            Ok(Value::Int(int_list(a).into_iter().max().unwrap_or(0)))
+            Ok(int64(int_list(a).into_iter().max().unwrap_or(0)))
         });
     }
     m.insert("min", Signature::variadic(&[A::Any], A::Any), |_, a| {
-        Ok(Value::Int(int_list(a).into_iter().min().unwrap_or(0)))
+        Ok(int64(int_list(a).into_iter().min().unwrap_or(0)))
     });
     m.insert("maxf", Signature::variadic(&[A::Any], A::Any), |_, a| {
         Ok(Value::Float(
@@ -219,7 +215,7 @@ pub fn register(m: &mut FuncMap) {
         Ok(Value::Int(to_i64(&a[0])))
     });
     m.insert("int64", Signature::fixed(&[A::Any]), |_, a| {
-        Ok(Value::Int(to_i64(&a[0])))
+        Ok(int64(to_i64(&a[0])))
     });
     m.insert("float64", Signature::fixed(&[A::Any]), |_, a| {
         Ok(Value::Float(to_f64(&a[0])))
@@ -234,9 +230,7 @@ pub fn register(m: &mut FuncMap) {
         ))
     });
     m.insert("toDecimal", Signature::fixed(&[A::Any]), |_, a| {
-        Ok(Value::Int(
-            i64::from_str_radix(&strval(&a[0]), 8).unwrap_or(0),
-        ))
+        Ok(int64(i64::from_str_radix(&strval(&a[0]), 8).unwrap_or(0)))
     });
 }
 
