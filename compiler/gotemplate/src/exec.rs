@@ -855,6 +855,19 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
         }
     }
 
+    /// [`Self::validate_type`] for a value with its static type: a nil `interface{}` (a null or,
+    /// with `missingkey=zero`, missing map entry) is a valid value of the wrong type for anything
+    /// but `interface{}`, where an invalid value (a nil pipeline result) is reported as such.
+    fn validate_slot(&self, s: Slot, t: ArgType) -> R<Value> {
+        if s.iface && s.v.is_nil() && t != ArgType::Any {
+            return Err(self.error(format!(
+                "wrong type for value; expected {}; got interface {{}}",
+                t.go_name()
+            )));
+        }
+        self.validate_type(s.v, t)
+    }
+
     fn validate_type(&self, v: Value, t: ArgType) -> R<Value> {
         let ok = match (&v, t) {
             (_, ArgType::Any) => true,
@@ -885,7 +898,7 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
     fn eval_arg(&mut self, dot: &Slot, t: ArgType, n: &'n Arg) -> R<Value> {
         self.at(Cur::Arg(n));
         match n {
-            Arg::Dot(_) => return self.validate_type(dot.v.clone(), t),
+            Arg::Dot(_) => return self.validate_slot(dot.clone(), t),
             Arg::Nil(_) => {
                 return if matches!(
                     t,
@@ -905,7 +918,7 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
                     std::slice::from_ref(n),
                     None,
                 )?;
-                return self.validate_type(v.v, t);
+                return self.validate_slot(v, t);
             }
             Arg::Variable { .. } => {
                 let v = self.eval_variable(dot, n, &[], None)?;

@@ -200,3 +200,8 @@ fn unreadable_and_invalid_user_values_are_input_errors() {
 fn internal_failures_exit_with_one() {
     assert_eq!(kiln_helm::HelmError::internal("boom").exit_code(), 1);
 }
+
+#[test]
+fn missing_value_passed_to_a_string_parameter() {
+    insta::assert_snapshot!(fixture_report("wrongtype"));
+}
