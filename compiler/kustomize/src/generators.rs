@@ -183,17 +183,20 @@ fn pairs(
     Ok(all)
 }
 
-fn behavior(s: Option<&str>, kfile: &str, field: &str) -> Result<Behavior> {
+/// kustomize reads any other value than create, merge or replace as "unspecified", which
+/// behaves like create; kiln does the same and warns.
+fn behavior(s: Option<&str>, kfile: &str, field: &str) -> Behavior {
     match s.unwrap_or("") {
-        "" | "create" => Ok(Behavior::Create),
-        "merge" => Ok(Behavior::Merge),
-        "replace" => Ok(Behavior::Replace),
-        other => Err(KustomizeError::field(
-            kfile,
-            format!("{field}.behavior"),
-            format!("unknown generator behavior '{other}'"),
-        )
-        .with_help("use create, merge or replace")),
+        "" => Behavior::Unspecified,
+        "create" => Behavior::Create,
+        "merge" => Behavior::Merge,
+        "replace" => Behavior::Replace,
+        other => {
+            eprintln!(
+                "# Warning: {kfile}: field `{field}.behavior`: unknown generator behavior '{other}' is treated as create (use create, merge or replace)."
+            );
+            Behavior::Unspecified
+        }
     }
 }
 
@@ -291,7 +294,7 @@ pub fn generate(
         obj["immutable"] = Value::Bool(true);
     }
     let mut res = Resource::new(obj);
-    res.behavior = behavior(args.behavior.as_deref(), kfile, field)?;
+    res.behavior = behavior(args.behavior.as_deref(), kfile, field);
     res.needs_hash = opts.disable_name_suffix_hash != Some(true);
     Ok(res)
 }

@@ -7,13 +7,16 @@
 //! configs and sorts ([`output`]).
 
 pub mod cli;
+pub mod crds;
 pub mod decode;
 pub mod error;
 pub mod fieldspec;
 pub mod generators;
 pub mod hash;
+pub mod iam_policy;
 pub mod kustomization;
 pub mod loader;
+pub mod origin;
 pub mod output;
 pub mod patch;
 pub mod resid;
@@ -74,14 +77,16 @@ pub fn build_with_provenance(
     ldr.remote = options.remote.clone();
     let top = target::Target::load(ldr, String::new())?;
     let build_metadata = top.k.build_metadata.clone().unwrap_or_default();
+    let has = |option: &str| build_metadata.iter().any(|b| b == option);
     let ctx = target::Ctx {
         origin_annotations: true,
+        transformer_annotations: has("transformerAnnotations"),
     };
     let mut ra = target::Accumulator::default();
     top.accumulate(&mut ra, &ctx)?;
     transform::finish(&mut ra)?;
     output::sort(&mut ra.resmap, top.k.sort_options.as_ref())?;
-    let keep_origin = build_metadata.iter().any(|b| b == "originAnnotations");
+    let keep_origin = has("originAnnotations");
     Ok(ra
         .resmap
         .resources
@@ -93,9 +98,12 @@ pub fn build_with_provenance(
                 .and_then(|o| o.get("path"))
                 .and_then(Value::as_str)
                 .map(str::to_string);
+            if !r.transformations.is_empty() {
+                let text = origin::transformations_text(&r.transformations);
+                r.set_annotation("alpha.config.kubernetes.io/transformations", &text);
+            }
             if keep_origin && let Some(o) = &r.origin {
-                let text = output::origin_annotation(o);
-                r.set_annotation("config.kubernetes.io/origin", &text);
+                r.set_annotation("config.kubernetes.io/origin", &origin::origin_text(o));
             }
             Rendered {
                 object: r.obj,

@@ -21,12 +21,8 @@ pub fn decode(text: &str, origin: &str) -> Result<Loaded> {
     let docs = kiln_yaml::parse_documents(text).map_err(|e| {
         KustomizeError::file(origin, format!("unable to parse SM or JSON patch: {e}"))
     })?;
-    if let [doc] = docs.as_slice()
-        && doc.value.is_array()
-    {
-        let p: json_patch::Patch = serde_json::from_value(doc.value.clone())
-            .map_err(|e| KustomizeError::file(origin, format!("malformed JSON 6902 patch: {e}")))?;
-        return Ok(Loaded::Json(p));
+    if docs.first().is_some_and(|d| d.value.is_array()) {
+        return json_ops(text, docs, origin).map(Loaded::Json);
     }
     let mut out = Vec::new();
     for d in docs {
@@ -36,9 +32,23 @@ pub fn decode(text: &str, origin: &str) -> Result<Loaded> {
                 "unable to parse SM or JSON patch: a patch must be a mapping or a list of operations",
             ));
         }
-        out.extend(crate::target::expand_lists(d.value)?);
+        out.push(d.value);
     }
-    Ok(Loaded::Smp(out))
+    Ok(Loaded::Smp(crate::target::expand_lists(out)?))
+}
+
+/// The operations of a JSON 6902 patch. Text in JSON form (`[...]`) must be a single list;
+/// in YAML form kustomize converts only the first document and ignores any others.
+fn json_ops(text: &str, docs: Vec<kiln_yaml::Document>, origin: &str) -> Result<json_patch::Patch> {
+    if docs.len() > 1 && text.trim_start().starts_with('[') {
+        return Err(KustomizeError::file(
+            origin,
+            "malformed JSON 6902 patch: a patch in JSON form must be a single list of operations",
+        ));
+    }
+    let first = docs.into_iter().next().map(|d| d.value);
+    serde_json::from_value(first.unwrap_or(Value::Array(Vec::new())))
+        .map_err(|e| KustomizeError::file(origin, format!("malformed JSON 6902 patch: {e}")))
 }
 
 fn patch_id(p: &Value) -> ResId {
@@ -86,7 +96,9 @@ pub fn apply_smp_to(res: &mut Resource, patch: &Value, opts: &Options) -> Result
         res.store_previous_id();
     }
     let mut p = patch.clone();
-    if let Some(obj) = p.as_object_mut() {
+    if let Some(obj) = p.as_object_mut()
+        && !res.api_version().is_empty()
+    {
         obj.insert(
             "apiVersion".into(),
             Value::String(res.api_version().to_string()),
@@ -255,18 +267,11 @@ pub fn patch_text(ldr: &crate::loader::Loader, p: &Patch, kfile: &str) -> Result
 pub fn apply_json6902(m: &mut ResMap, text: &str, origin: &str, target: &Selector) -> Result<()> {
     let docs = kiln_yaml::parse_documents(text)
         .map_err(|e| KustomizeError::file(origin, format!("malformed JSON 6902 patch: {e}")))?;
-    let v = match docs.as_slice() {
-        [d] => d.value.clone(),
-        [] => Value::Array(vec![]),
-        _ => {
-            return Err(KustomizeError::file(
-                origin,
-                "a JSON 6902 patch must be one list of operations",
-            ));
-        }
+    let p = if docs.is_empty() {
+        json_patch::Patch(Vec::new())
+    } else {
+        json_ops(text, docs, origin)?
     };
-    let p: json_patch::Patch = serde_json::from_value(v)
-        .map_err(|e| KustomizeError::file(origin, format!("malformed JSON 6902 patch: {e}")))?;
     for i in select(m, target)? {
         apply_json(&mut m.resources[i], &p, origin)?;
     }

@@ -90,56 +90,81 @@ impl fmt::Display for Gvk {
 
 pub use crate::fieldspec::{ORDER_FIRST as LEGACY_ORDER_FIRST, ORDER_LAST as LEGACY_ORDER_LAST};
 
-/// Kinds that are cluster-scoped in the Kubernetes v1.21 schema kustomize embeds; kinds it does
-/// not know (custom resources, and APIs added since, such as ValidatingAdmissionPolicy) are
-/// namespaced as far as kustomize is concerned.
+/// The (group, version, kind) triples the Kubernetes v1.21.2 schema kustomize embeds declares
+/// cluster-scoped. kustomize looks types up by exact apiVersion and kind: anything else (custom
+/// resources, other versions, APIs added since such as ValidatingAdmissionPolicy) is namespaced
+/// as far as it is concerned.
+const CLUSTER_SCOPED: &[(&str, &str, &str)] = &[
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1beta1",
+        "MutatingWebhookConfiguration",
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "v1beta1",
+        "ValidatingWebhookConfiguration",
+    ),
+    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition"),
+    (
+        "apiextensions.k8s.io",
+        "v1beta1",
+        "CustomResourceDefinition",
+    ),
+    ("apiregistration.k8s.io", "v1", "APIService"),
+    ("apiregistration.k8s.io", "v1beta1", "APIService"),
+    ("certificates.k8s.io", "v1", "CertificateSigningRequest"),
+    (
+        "certificates.k8s.io",
+        "v1beta1",
+        "CertificateSigningRequest",
+    ),
+    ("flowcontrol.apiserver.k8s.io", "v1beta1", "FlowSchema"),
+    (
+        "flowcontrol.apiserver.k8s.io",
+        "v1beta1",
+        "PriorityLevelConfiguration",
+    ),
+    ("networking.k8s.io", "v1", "IngressClass"),
+    ("networking.k8s.io", "v1beta1", "IngressClass"),
+    ("node.k8s.io", "v1", "RuntimeClass"),
+    ("node.k8s.io", "v1beta1", "RuntimeClass"),
+    ("policy", "v1beta1", "PodSecurityPolicy"),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding"),
+    ("rbac.authorization.k8s.io", "v1beta1", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "v1beta1", "ClusterRoleBinding"),
+    ("scheduling.k8s.io", "v1", "PriorityClass"),
+    ("scheduling.k8s.io", "v1beta1", "PriorityClass"),
+    ("storage.k8s.io", "v1", "CSIDriver"),
+    ("storage.k8s.io", "v1", "CSINode"),
+    ("storage.k8s.io", "v1", "StorageClass"),
+    ("storage.k8s.io", "v1", "VolumeAttachment"),
+    ("storage.k8s.io", "v1beta1", "CSIDriver"),
+    ("storage.k8s.io", "v1beta1", "CSINode"),
+    ("storage.k8s.io", "v1beta1", "StorageClass"),
+    ("storage.k8s.io", "v1beta1", "VolumeAttachment"),
+    ("", "v1", "ComponentStatus"),
+    ("", "v1", "Namespace"),
+    ("", "v1", "Node"),
+    ("", "v1", "NodeProxyOptions"),
+    ("", "v1", "PersistentVolume"),
+];
+
 fn is_cluster_scoped_kind(group: &str, version: &str, kind: &str) -> bool {
-    if group == "flowcontrol.apiserver.k8s.io" {
-        return matches!(version, "v1alpha1" | "v1beta1")
-            && matches!(kind, "FlowSchema" | "PriorityLevelConfiguration");
-    }
-    const CORE: [&str; 4] = ["Namespace", "Node", "PersistentVolume", "ComponentStatus"];
-    const OTHER: &[(&str, &str)] = &[
-        ("rbac.authorization.k8s.io", "ClusterRole"),
-        ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-        ("apiextensions.k8s.io", "CustomResourceDefinition"),
-        ("storage.k8s.io", "StorageClass"),
-        ("storage.k8s.io", "CSIDriver"),
-        ("storage.k8s.io", "CSINode"),
-        ("storage.k8s.io", "VolumeAttachment"),
-        ("scheduling.k8s.io", "PriorityClass"),
-        (
-            "admissionregistration.k8s.io",
-            "MutatingWebhookConfiguration",
-        ),
-        (
-            "admissionregistration.k8s.io",
-            "ValidatingWebhookConfiguration",
-        ),
-        (
-            "admissionregistration.k8s.io",
-            "ValidatingAdmissionPolicyBinding",
-        ),
-        (
-            "admissionregistration.k8s.io",
-            "MutatingAdmissionPolicyBinding",
-        ),
-        ("apiregistration.k8s.io", "APIService"),
-        ("node.k8s.io", "RuntimeClass"),
-        ("policy", "PodSecurityPolicy"),
-        ("extensions", "PodSecurityPolicy"),
-        ("certificates.k8s.io", "CertificateSigningRequest"),
-        ("networking.k8s.io", "IngressClass"),
-        ("internal.apiserver.k8s.io", "StorageVersion"),
-        ("authentication.k8s.io", "TokenReview"),
-        ("authorization.k8s.io", "SubjectAccessReview"),
-        ("authorization.k8s.io", "SelfSubjectRulesReview"),
-    ];
-    if group.is_empty() {
-        return CORE.contains(&kind);
-    }
-    OTHER.iter().any(|(g, k)| *g == group && *k == kind)
-        || (group == "authorization.k8s.io" && kind == "SelfSubjectAccessReview")
+    CLUSTER_SCOPED
+        .iter()
+        .any(|(g, v, k)| *k == kind && *v == version && *g == group)
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]

@@ -27,8 +27,11 @@ pub struct Resource {
     pub suffixes: Vec<String>,
     pub behavior: Behavior,
     pub needs_hash: bool,
-    /// Where the object came from (file path relative to the top kustomization), for provenance.
+    /// Where the object came from (file path relative to the top kustomization, or the
+    /// generator that made it), see [`crate::origin`].
     pub origin: Option<Value>,
+    /// Origins of the transformers that ran over the object, when the build records them.
+    pub transformations: Vec<Value>,
     /// Vars that refer to this resource (legacy `vars`).
     pub ref_var_names: Vec<String>,
 }
@@ -51,6 +54,7 @@ impl Resource {
             behavior: Behavior::Unspecified,
             needs_hash: false,
             origin: None,
+            transformations: Vec::new(),
             ref_var_names: Vec::new(),
         }
     }
@@ -194,9 +198,13 @@ impl Resource {
     }
 }
 
-/// kustomize's `SameEndingSubSlice`: one slice is a suffix of the other.
-fn same_ending(a: &[String], b: &[String]) -> bool {
+/// kustomize's `SameEndingSubSlice`: the shorter slice ends the longer one; an empty slice only
+/// matches another empty one.
+pub fn same_ending(a: &[String], b: &[String]) -> bool {
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if short.is_empty() {
+        return long.is_empty();
+    }
     long[long.len() - short.len()..] == *short
 }
 
@@ -327,8 +335,11 @@ fn copy_merge_metadata(res: &mut Resource, old: &Resource) {
     res.prev_ids = old.prev_ids.clone();
     res.prefixes = old.prefixes.clone();
     res.suffixes = old.suffixes.clone();
-    res.needs_hash = old.needs_hash;
+    // kustomize keeps the build annotations of the old object, then drops the hash marker
+    // unless the new one asks for a hash too.
+    res.needs_hash = old.needs_hash && res.needs_hash;
     res.ref_var_names = old.ref_var_names.clone();
+    res.transformations = old.transformations.clone();
 }
 
 fn merge_data_map(new: &mut Value, old: &Value, field: &str) {

@@ -13,25 +13,39 @@ use serde_json::Value;
 use crate::error::{KustomizeError, Result};
 
 thread_local! {
-    static CUSTOM: RefCell<Option<Rc<Schema>>> = const { RefCell::new(None) };
+    /// `None` until some kustomization of the build names a schema; then `Some(None)` for the
+    /// built-in one or `Some(Some(_))` for a custom document.
+    static CHOSEN: RefCell<Option<Option<Rc<Schema>>>> = const { RefCell::new(None) };
 }
 
-/// Resets the schema to the built-in one (start of a build).
+/// Resets the schema to the built-in one, not chosen yet (start of a build).
 pub fn reset() {
-    CUSTOM.with(|c| *c.borrow_mut() = None);
+    CHOSEN.with(|c| *c.borrow_mut() = None);
+}
+
+/// Whether a kustomization already chose the schema. As in kustomize, the first kustomization
+/// of the build (the top one, then its resources and components depth first) to name a schema
+/// decides it for the whole build.
+pub fn is_chosen() -> bool {
+    CHOSEN.with(|c| c.borrow().is_some())
+}
+
+/// Uses the built-in Kubernetes schema (`openapi: {version: v1.21.2}`) from now on.
+pub fn choose_builtin() {
+    CHOSEN.with(|c| *c.borrow_mut() = Some(None));
 }
 
 /// Uses the given OpenAPI document as the merge schema from now on in this build.
 pub fn set_openapi(doc: &Value, file: &str) -> Result<()> {
     let schema = Schema::with_openapi(doc)
         .map_err(|e| KustomizeError::file(file, format!("invalid OpenAPI schema: {e}")))?;
-    CUSTOM.with(|c| *c.borrow_mut() = Some(Rc::new(schema)));
+    CHOSEN.with(|c| *c.borrow_mut() = Some(Some(Rc::new(schema))));
     Ok(())
 }
 
 /// Merges `patch` into `original`; `None` when the patch deletes the whole object.
 pub fn merge(original: &Value, patch: &Value) -> Result<Option<Value>> {
-    let custom = CUSTOM.with(|c| c.borrow().clone());
+    let custom = CHOSEN.with(|c| c.borrow().clone().flatten());
     let schema: &Schema = match &custom {
         Some(s) => s,
         None => Schema::builtin(),

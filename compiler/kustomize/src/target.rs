@@ -4,28 +4,52 @@
 use serde_json::Value;
 
 use crate::error::{KustomizeError, Result};
+use crate::fieldspec::TransformerConfig;
 use crate::kustomization::{FILE_NAMES, Kustomization, Var};
 use crate::loader::{Loader, is_remote};
 use crate::resource::{ResMap, Resource};
 use crate::transform;
 
-/// What a kustomization tree accumulates: resources, custom field specs and vars.
+/// What a kustomization tree accumulates: resources, field specs and vars.
 #[derive(Debug, Default, Clone)]
 pub struct Accumulator {
     pub resmap: ResMap,
-    /// `configurations:` and `crds:` field-spec documents, merged into the defaults.
-    pub configs: Vec<Value>,
+    /// The field specs in force: every kustomization of the tree merges its own (the
+    /// defaults plus its `configurations:`, then its `crds:`) into this, starting from
+    /// nothing, as kustomize's accumulator does. `None` until the first merge.
+    pub config: Option<TransformerConfig>,
     pub vars: Vec<Var>,
 }
 
 impl Accumulator {
     pub fn merge(&mut self, other: Accumulator) -> Result<()> {
         self.resmap.append_all(other.resmap)?;
-        self.configs.extend(other.configs);
+        if let Some(c) = &other.config {
+            self.merge_config(c)?;
+        }
         for v in other.vars {
             self.add_var(v)?;
         }
         Ok(())
+    }
+
+    /// kustomize's `MergeConfig`. Merging is not plain union: a spec already present that
+    /// the incoming one selects (same path, more specific type) absorbs it, so a user
+    /// configuration naming `metadata/name` for one kind hides the defaults' any-kind spec.
+    pub fn merge_config(&mut self, incoming: &TransformerConfig) -> Result<()> {
+        let merged = match &self.config {
+            Some(c) if c == incoming => return Ok(()),
+            Some(c) => c.merge(incoming)?,
+            None if incoming == TransformerConfig::builtin() => builtin_from_empty().clone(),
+            None => TransformerConfig::default().merge(incoming)?,
+        };
+        self.config = Some(merged);
+        Ok(())
+    }
+
+    /// The field specs in force (the defaults before any kustomization merged its own).
+    pub fn transformer_config(&self) -> &TransformerConfig {
+        self.config.as_ref().unwrap_or_else(|| builtin_from_empty())
     }
 
     pub fn add_var(&mut self, v: Var) -> Result<()> {
@@ -38,6 +62,17 @@ impl Accumulator {
         self.vars.push(v);
         Ok(())
     }
+}
+
+/// The defaults merged into an empty configuration (what a kustomization without
+/// `configurations:` contributes to a fresh accumulator), computed once.
+fn builtin_from_empty() -> &'static TransformerConfig {
+    static CONFIG: std::sync::OnceLock<TransformerConfig> = std::sync::OnceLock::new();
+    CONFIG.get_or_init(|| {
+        TransformerConfig::default()
+            .merge(TransformerConfig::builtin())
+            .expect("the defaults merge cleanly")
+    })
 }
 
 /// A loaded kustomization and where it lives.
@@ -160,12 +195,13 @@ impl Target {
         })
     }
 
-    fn join_rel(&self, path: &str) -> String {
-        if self.rel.is_empty() {
-            path.to_string()
-        } else {
-            format!("{}/{}", self.rel, path)
-        }
+    pub fn join_rel(&self, path: &str) -> String {
+        crate::origin::join(&self.rel, path)
+    }
+
+    /// Where this kustomization's own fields are configured, for origins.
+    pub fn configured_in(&self) -> String {
+        self.join_rel(&self.file_name)
     }
 
     /// kustomize's `accumulateTarget`.
@@ -176,17 +212,54 @@ impl Target {
         for path in &resources {
             self.accumulate_resource(ra, path, ctx)?;
         }
+        let mut user = Vec::new();
         for c in self.k.configurations.iter().flatten() {
             let text = self.ldr.load_string(c)?;
-            for d in parse_docs(&text, &self.ldr.display(c).display().to_string())? {
-                ra.configs.push(d);
+            let file = self.ldr.display(c).display().to_string();
+            for d in parse_docs(&text, &file)? {
+                user.push((d, file.clone()));
             }
         }
+        let own = if user.is_empty() {
+            TransformerConfig::builtin().clone()
+        } else {
+            let mut merged = TransformerConfig::default();
+            for (d, file) in &user {
+                let tc = TransformerConfig::from_value(d)
+                    .map_err(|e| KustomizeError::file(file, e.to_string()))?;
+                merged = merged
+                    .merge(&tc)
+                    .map_err(|e| KustomizeError::file(file, e.to_string()))?;
+            }
+            TransformerConfig::builtin()
+                .merge(&merged)
+                .map_err(|e| KustomizeError::field(&self.kfile, "configurations", e.to_string()))?
+        };
+        ra.merge_config(&own)?;
+        let mut crd_config = TransformerConfig::default();
         for c in self.k.crds.iter().flatten() {
             let text = self.ldr.load_string(c)?;
-            for d in parse_docs(&text, &self.ldr.display(c).display().to_string())? {
-                ra.configs.push(serde_json::json!({"$crd": d}));
-            }
+            let file = self.ldr.display(c).display().to_string();
+            let defs = if text.starts_with('{') {
+                serde_json::from_str(&text).map_err(|e| {
+                    KustomizeError::file(&file, format!("unable to parse open API definition: {e}"))
+                })?
+            } else {
+                parse_docs(&text, &file)?
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Value::Null)
+            };
+            let config = crate::crds::config_from_definitions(&defs)
+                .and_then(|v| TransformerConfig::from_value(&v).map_err(|e| e.to_string()))
+                .and_then(|tc| crd_config.merge(&tc).map_err(|e| e.to_string()))
+                .map_err(|e| {
+                    KustomizeError::file(&file, format!("unable to parse open API definition: {e}"))
+                })?;
+            crd_config = config;
+        }
+        if self.k.crds.as_ref().is_some_and(|c| !c.is_empty()) {
+            ra.merge_config(&crd_config)?;
         }
         self.run_generators(ra, ctx)?;
         for path in self.k.components.iter().flatten() {
@@ -218,41 +291,50 @@ impl Target {
         Ok(())
     }
 
-    /// `openapi: {path: ...}` switches the merge schema; `version:` names a built-in one.
+    /// `openapi: {path: ...}` switches the merge schema; `version:` names a built-in one. Only
+    /// the first kustomization of the build to name one counts (see [`crate::smp::is_chosen`]).
     fn load_openapi(&self) -> Result<()> {
         let Some(o) = &self.k.openapi else {
             return Ok(());
         };
-        if o.contains_key("path") && o.contains_key("version") {
+        let text = match o.get("path") {
+            Some(p) => Some((p, self.ldr.load_string(p)?)),
+            None => None,
+        };
+        if crate::smp::is_chosen() {
+            return Ok(());
+        }
+        if text.is_some() && o.contains_key("version") {
             return Err(KustomizeError::field(
                 &self.kfile,
                 "openapi",
                 "builtin version and custom schema provided, cannot use both",
             ));
         }
-        if let Some(v) = o.get("version")
-            && v != "v1.21.2"
-            && v != "v1212"
-        {
-            return Err(KustomizeError::field(
-                &self.kfile,
-                "openapi",
-                format!("the specified OpenAPI version is not built in: {v}"),
-            ));
-        }
-        if let Some(p) = o.get("path") {
-            let text = self.ldr.load_string(p)?;
+        if let Some((p, text)) = text {
             let file = self.ldr.display(p).display().to_string();
-            let doc = if p.ends_with(".json") {
+            let doc = if text.trim_start().starts_with('{') {
                 serde_json::from_str(&text)
                     .map_err(|e| KustomizeError::file(&file, e.to_string()))?
             } else {
                 kiln_yaml::from_str(&text)
                     .map_err(|e| KustomizeError::file(&file, e.to_string()))?
             };
-            crate::smp::set_openapi(&doc, &file)?;
+            return crate::smp::set_openapi(&doc, &file);
         }
-        Ok(())
+        match o.get("version").map(String::as_str) {
+            None | Some("") => Ok(()),
+            Some("v1.21.2") => {
+                crate::smp::choose_builtin();
+                Ok(())
+            }
+            Some(v) => Err(KustomizeError::field(
+                &self.kfile,
+                "openapi",
+                format!("the specified OpenAPI version is not built in: {v}"),
+            )
+            .with_help("kustomize v5.7.1 embeds only v1.21.2")),
+        }
     }
 
     fn accumulate_resource(&self, ra: &mut Accumulator, path: &str, ctx: &Ctx) -> Result<()> {
@@ -304,7 +386,7 @@ impl Target {
         for obj in parse_resources(&text, &self.ldr.display(path).display().to_string())? {
             let mut r = Resource::new(obj);
             if ctx.origin_annotations {
-                r.origin = Some(serde_json::json!({ "path": origin }));
+                r.origin = Some(crate::origin::from_path(&origin));
             }
             ra.resmap
                 .append(r)
@@ -326,10 +408,12 @@ impl Target {
         {
             let mut r = crate::generators::generate(&self.ldr, args, global, secret, &self.kfile)?;
             if ctx.origin_annotations {
-                r.origin = Some(serde_json::json!({
-                    "configuredIn": self.join_rel(&self.file_name),
-                    "configuredBy": {"apiVersion": "builtin", "kind": if secret { "SecretGenerator" } else { "ConfigMapGenerator" }},
-                }));
+                let kind = if secret {
+                    "SecretGenerator"
+                } else {
+                    "ConfigMapGenerator"
+                };
+                r.origin = Some(crate::origin::builtin(&self.configured_in(), kind));
             }
             generated.push(r);
         }
@@ -343,7 +427,11 @@ impl Target {
 /// Options shared by the whole build.
 #[derive(Debug, Clone, Default)]
 pub struct Ctx {
+    /// Track where each object came from (file or generator).
     pub origin_annotations: bool,
+    /// Record every transformer that runs over each object (`buildMetadata:
+    /// [transformerAnnotations]`).
+    pub transformer_annotations: bool,
 }
 
 /// Parses a multi-document YAML stream of plain documents.
@@ -360,9 +448,11 @@ pub fn parse_docs(text: &str, file: &str) -> Result<Vec<Value>> {
     Ok(docs.into_iter().map(|d| d.value).collect())
 }
 
-/// Expands `kind: *List` documents into their items, as kustomize does.
-pub fn expand_lists(v: Value) -> Result<Vec<Value>> {
-    let mut queue = std::collections::VecDeque::from([v]);
+/// Expands `kind: *List` documents of a stream into their items, as kustomize does: items go to
+/// the end of the stream (and are expanded again if they are lists themselves), a `*List`
+/// without an `items` field is an ordinary object, and `items: null` is an empty list.
+pub fn expand_lists(docs: Vec<Value>) -> Result<Vec<Value>> {
+    let mut queue = std::collections::VecDeque::from(docs);
     let mut out = Vec::new();
     while let Some(v) = queue.pop_front() {
         let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
@@ -371,7 +461,8 @@ pub fn expand_lists(v: Value) -> Result<Vec<Value>> {
             continue;
         }
         match v.get("items") {
-            None | Some(Value::Null) => {}
+            None => out.push(v),
+            Some(Value::Null) => {}
             Some(Value::Array(items)) => queue.extend(items.iter().cloned()),
             Some(_) => {
                 return Err(KustomizeError::build(format!(
@@ -385,7 +476,7 @@ pub fn expand_lists(v: Value) -> Result<Vec<Value>> {
 
 /// Parses a resource file into objects, expanding lists and checking basic shape.
 pub fn parse_resources(text: &str, file: &str) -> Result<Vec<Value>> {
-    let mut out = Vec::new();
+    let mut docs = Vec::new();
     for d in parse_docs(text, file)? {
         if !d.is_object() {
             return Err(KustomizeError::file(
@@ -396,15 +487,16 @@ pub fn parse_resources(text: &str, file: &str) -> Result<Vec<Value>> {
         if d.as_object().is_some_and(|m| m.is_empty()) {
             continue;
         }
-        for obj in expand_lists(d)? {
-            if obj
-                .get("kind")
-                .and_then(Value::as_str)
-                .is_none_or(str::is_empty)
-            {
-                return Err(KustomizeError::file(file, "missing kind in object"));
-            }
-            out.push(obj);
+        docs.push(d);
+    }
+    let out = expand_lists(docs)?;
+    for obj in &out {
+        if obj
+            .get("kind")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+        {
+            return Err(KustomizeError::file(file, "missing kind in object"));
         }
     }
     Ok(out)

@@ -8,6 +8,7 @@ pub mod fields;
 pub mod nameref;
 pub mod path;
 pub mod replacements;
+pub mod value_add;
 pub mod vars;
 
 use crate::error::{KustomizeError, Result};
@@ -17,16 +18,9 @@ use crate::patch;
 use crate::resource::ResMap;
 use crate::target::{Accumulator, Ctx, Target};
 
-/// The field-spec configuration in force for an accumulator: the built-in one plus every
-/// `configurations:` document met so far.
+/// The field-spec configuration in force for an accumulator (see [`Accumulator::config`]).
 pub fn config_of(ra: &Accumulator) -> Result<TransformerConfig> {
-    let docs: Vec<Value> = ra
-        .configs
-        .iter()
-        .filter(|d| d.get("$crd").is_none())
-        .cloned()
-        .collect();
-    Ok(TransformerConfig::with_user_configs(&docs)?)
+    Ok(ra.transformer_config().clone())
 }
 
 fn merge_specs(into: &mut Vec<FieldSpec>, more: &[FieldSpec]) {
@@ -63,7 +57,7 @@ fn load_replacements(t: &Target, list: &[ReplacementField]) -> Result<Vec<Replac
 }
 
 /// Runs the transformers the kustomization's own fields configure, in kustomize's order.
-pub fn run_builtin(t: &Target, ra: &mut Accumulator, _ctx: &Ctx) -> Result<()> {
+pub fn run_builtin(t: &Target, ra: &mut Accumulator, ctx: &Ctx) -> Result<()> {
     let k = &t.k;
     let tc = config_of(ra)?;
     let m = &mut ra.resmap;
@@ -82,11 +76,13 @@ pub fn run_builtin(t: &Target, ra: &mut Accumulator, _ctx: &Ctx) -> Result<()> {
             ));
         }
         patch::apply_strategic_merge(m, &loaded).map_err(|e| e.context(&t.kfile))?;
+        mark(ctx, t, m, "PatchStrategicMergeTransformer");
     }
     for p in k.patches.iter().flatten() {
         let (text, origin) = patch::patch_text(&t.ldr, p, &t.kfile)?;
         patch::apply_patch(m, &text, &origin, p.target.as_ref(), p.options.as_ref())
             .map_err(|e| e.context(format!("{}: patches", t.kfile)))?;
+        mark(ctx, t, m, "PatchTransformer");
     }
     if let Some(ns) = k.namespace.as_deref().filter(|n| !n.is_empty()) {
         fields::namespace(
@@ -97,12 +93,15 @@ pub fn run_builtin(t: &Target, ra: &mut Accumulator, _ctx: &Ctx) -> Result<()> {
             fields::SubjectMode::DefaultOnly,
         )
         .map_err(|e| e.context(format!("{}: namespace", t.kfile)))?;
+        mark(ctx, t, m, "NamespaceTransformer");
     }
     if let Some(p) = k.name_prefix.as_deref().filter(|n| !n.is_empty()) {
         fields::prefix_suffix(m, p, "", &tc.name_prefix)?;
+        mark(ctx, t, m, "PrefixTransformer");
     }
     if let Some(s) = k.name_suffix.as_deref().filter(|n| !n.is_empty()) {
         fields::prefix_suffix(m, "", s, &tc.name_suffix)?;
+        mark(ctx, t, m, "SuffixTransformer");
     }
     for l in k.labels.iter().flatten() {
         let mut specs = Vec::new();
@@ -132,6 +131,7 @@ pub fn run_builtin(t: &Target, ra: &mut Accumulator, _ctx: &Ctx) -> Result<()> {
         }
         let empty = StringMap::default();
         fields::add_map_entries(m, l.pairs.as_ref().unwrap_or(&empty), &specs)?;
+        mark(ctx, t, m, "LabelTransformer");
     }
     if let Some(cl) = &k.common_labels {
         if let Some(ls) = &k.labels {
@@ -148,9 +148,11 @@ pub fn run_builtin(t: &Target, ra: &mut Accumulator, _ctx: &Ctx) -> Result<()> {
             }
         }
         fields::add_map_entries(m, cl, &tc.common_labels)?;
+        mark(ctx, t, m, "LabelTransformer");
     }
     if let Some(ca) = &k.common_annotations {
         fields::add_map_entries(m, ca, &tc.common_annotations)?;
+        mark(ctx, t, m, "AnnotationsTransformer");
     }
     for p in k.patches_json6902.iter().flatten() {
         let Some(target) = &p.target else {
@@ -163,6 +165,7 @@ pub fn run_builtin(t: &Target, ra: &mut Accumulator, _ctx: &Ctx) -> Result<()> {
         let (text, origin) = patch::patch_text(&t.ldr, p, &t.kfile)?;
         patch::apply_json6902(m, &text, &origin, target)
             .map_err(|e| e.context(format!("{}: patchesJson6902", t.kfile)))?;
+        mark(ctx, t, m, "PatchJson6902Transformer");
     }
     for r in k.replicas.iter().flatten() {
         fields::replicas(
@@ -172,17 +175,27 @@ pub fn run_builtin(t: &Target, ra: &mut Accumulator, _ctx: &Ctx) -> Result<()> {
             &tc.replicas,
         )
         .map_err(|e| e.context(format!("{}: replicas", t.kfile)))?;
+        mark(ctx, t, m, "ReplicaCountTransformer");
     }
     let mut images = k.images.clone().unwrap_or_default();
     images.extend(k.image_tags.clone().unwrap_or_default());
     for im in &images {
         fields::images(m, im, &tc.images)?;
+        mark(ctx, t, m, "ImageTagTransformer");
     }
     if let Some(rs) = &k.replacements {
         let rs = load_replacements(t, rs)?;
         replacements::run(m, &rs).map_err(|e| e.context(format!("{}: replacements", t.kfile)))?;
+        mark(ctx, t, m, "ReplacementTransformer");
     }
     Ok(())
+}
+
+/// Records that a built-in transformer configured by `t`'s own fields ran.
+fn mark(ctx: &Ctx, t: &Target, m: &mut ResMap, kind: &str) {
+    if ctx.transformer_annotations {
+        crate::origin::record_transformation(m, &crate::origin::builtin(&t.configured_in(), kind));
+    }
 }
 
 /// A `patchesStrategicMerge` entry is inline YAML or a file path.
@@ -191,11 +204,7 @@ fn load_smp_entry(t: &Target, entry: &str) -> Result<Vec<Value>> {
         && !docs.is_empty()
         && docs.iter().all(|d| d.value.is_object())
     {
-        let mut out = Vec::new();
-        for d in docs {
-            out.extend(crate::target::expand_lists(d.value)?);
-        }
-        return Ok(out);
+        return crate::target::expand_lists(docs.into_iter().map(|d| d.value).collect());
     }
     let text = t.ldr.load_string(entry)?;
     match patch::decode(&text, entry)? {
@@ -209,24 +218,35 @@ fn load_smp_entry(t: &Target, entry: &str) -> Result<Vec<Value>> {
 }
 
 /// Loads plugin configuration documents named by `transformers:`/`generators:` entries:
-/// inline YAML, files, or kustomization directories whose output are the configs.
-fn plugin_configs(t: &Target, entries: &[String], field: &str, ctx: &Ctx) -> Result<Vec<Value>> {
+/// inline YAML, files, or kustomization directories whose output are the configs. Each comes
+/// with its own origin (where the document was read from).
+fn plugin_configs(
+    t: &Target,
+    entries: &[String],
+    field: &str,
+    ctx: &Ctx,
+) -> Result<Vec<(Value, Value)>> {
     let mut out = Vec::new();
     for e in entries {
         if let Ok(docs) = kiln_yaml::parse_documents(e)
             && !docs.is_empty()
             && docs.iter().all(|d| d.value.is_object())
         {
-            out.extend(docs.into_iter().map(|d| d.value));
+            let origin = crate::origin::from_path(&t.configured_in());
+            out.extend(docs.into_iter().map(|d| (d.value, origin.clone())));
             continue;
         }
         let full = t.ldr.root.join(e);
         if full.is_dir() {
             let ldr = t.ldr.child(e)?;
-            let sub = Target::load(ldr, String::new())?;
+            let sub = Target::load(ldr, t.join_rel(e))?;
             let mut sub_ra = Accumulator::default();
             sub.accumulate(&mut sub_ra, ctx)?;
-            out.extend(sub_ra.resmap.resources.into_iter().map(|r| r.obj));
+            let fallback = crate::origin::from_path(&t.join_rel(e));
+            out.extend(sub_ra.resmap.resources.into_iter().map(|r| {
+                let origin = r.origin.unwrap_or_else(|| fallback.clone());
+                (r.obj, origin)
+            }));
             continue;
         }
         if !full.exists() {
@@ -237,10 +257,12 @@ fn plugin_configs(t: &Target, entries: &[String], field: &str, ctx: &Ctx) -> Res
             ));
         }
         let text = t.ldr.load_string(e)?;
-        out.extend(crate::target::parse_resources(
-            &text,
-            &t.ldr.display(e).display().to_string(),
-        )?);
+        let origin = crate::origin::from_path(&t.join_rel(e));
+        out.extend(
+            crate::target::parse_resources(&text, &t.ldr.display(e).display().to_string())?
+                .into_iter()
+                .map(|v| (v, origin.clone())),
+        );
     }
     Ok(out)
 }
@@ -249,9 +271,13 @@ pub fn run_external(t: &Target, ra: &mut Accumulator, ctx: &Ctx) -> Result<()> {
     let Some(entries) = &t.k.transformers else {
         return Ok(());
     };
-    for mut cfg in plugin_configs(t, entries, "transformers", ctx)? {
+    for (mut cfg, cfg_origin) in plugin_configs(t, entries, "transformers", ctx)? {
         crate::decode::plugin_config(&mut cfg);
         run_plugin(t, ra, &cfg)?;
+        if ctx.transformer_annotations {
+            let by = crate::origin::from_plugin(&cfg, &cfg_origin);
+            crate::origin::record_transformation(&mut ra.resmap, &by);
+        }
     }
     Ok(())
 }
@@ -260,44 +286,68 @@ pub fn run_external_generators(t: &Target, ra: &mut Accumulator, ctx: &Ctx) -> R
     let Some(entries) = &t.k.generators else {
         return Ok(());
     };
-    for cfg in plugin_configs(t, entries, "generators", ctx)? {
+    for (cfg, cfg_origin) in plugin_configs(t, entries, "generators", ctx)? {
         let kind = cfg.get("kind").and_then(Value::as_str).unwrap_or("");
-        let secret = match kind {
-            "ConfigMapGenerator" => false,
-            "SecretGenerator" => true,
+        let generated = match kind {
+            "ConfigMapGenerator" | "SecretGenerator" => {
+                vec![config_generator(t, &cfg, kind == "SecretGenerator")?]
+            }
+            "IAMPolicyGenerator" => crate::iam_policy::generate(&cfg)
+                .map_err(|e| KustomizeError::field(&t.kfile, "generators", e))?,
             other => {
                 return Err(KustomizeError::field(
                     &t.kfile,
                     "generators",
-                    format!(
-                        "unable to load builtin {other}: kiln runs only the built-in ConfigMapGenerator and SecretGenerator"
-                    ),
+                    format!("unable to load builtin {other}"),
+                )
+                .with_help(
+                    "kiln runs kustomize's built-in generators ConfigMapGenerator, SecretGenerator and IAMPolicyGenerator (no exec, container, Go or Helm plugins)",
                 ));
             }
         };
-        let mut args_v = cfg.clone();
-        let obj = args_v.as_object_mut().expect("plugin configs are mappings");
-        let md = obj.shift_remove("metadata").unwrap_or(Value::Null);
-        obj.shift_remove("apiVersion");
-        obj.shift_remove("kind");
-        if let Some(n) = md.get("name") {
-            obj.entry("name").or_insert(n.clone());
+        for mut r in generated {
+            if ctx.origin_annotations && r.origin.is_none() {
+                r.origin = Some(crate::origin::from_plugin(&cfg, &cfg_origin));
+            }
+            ra.resmap.absorb(r)?;
         }
-        if let Some(n) = md.get("namespace") {
-            obj.entry("namespace").or_insert(n.clone());
-        }
-        let args: crate::kustomization::GeneratorArgs =
-            serde_json::from_value(args_v).map_err(|e| {
-                KustomizeError::field(
-                    &t.kfile,
-                    "generators",
-                    format!("invalid {kind} config: {e}"),
-                )
-            })?;
-        let r = crate::generators::generate(&t.ldr, &args, None, secret, &t.kfile)?;
-        ra.resmap.absorb(r)?;
     }
     Ok(())
+}
+
+/// A ConfigMap or Secret from a `ConfigMapGenerator`/`SecretGenerator` plugin document.
+fn config_generator(t: &Target, cfg: &Value, secret: bool) -> Result<crate::resource::Resource> {
+    let kind = if secret {
+        "SecretGenerator"
+    } else {
+        "ConfigMapGenerator"
+    };
+    let mut args_v = cfg.clone();
+    let Some(obj) = args_v.as_object_mut() else {
+        return Err(KustomizeError::field(
+            &t.kfile,
+            "generators",
+            format!("invalid {kind} config: not a mapping"),
+        ));
+    };
+    let md = obj.shift_remove("metadata").unwrap_or(Value::Null);
+    obj.shift_remove("apiVersion");
+    obj.shift_remove("kind");
+    if let Some(n) = md.get("name") {
+        obj.entry("name").or_insert(n.clone());
+    }
+    if let Some(n) = md.get("namespace") {
+        obj.entry("namespace").or_insert(n.clone());
+    }
+    let args: crate::kustomization::GeneratorArgs =
+        serde_json::from_value(args_v).map_err(|e| {
+            KustomizeError::field(
+                &t.kfile,
+                "generators",
+                format!("invalid {kind} config: {e}"),
+            )
+        })?;
+    crate::generators::generate(&t.ldr, &args, None, secret, &t.kfile)
 }
 
 fn get_str<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
@@ -468,6 +518,17 @@ fn run_plugin(t: &Target, ra: &mut Accumulator, cfg: &Value) -> Result<()> {
                 .unwrap_or_default();
             let rs = load_replacements(t, &rs)?;
             replacements::run(m, &rs)
+        }
+        "ValueAddTransformer" => {
+            let root_name = t
+                .ldr
+                .root
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            value_add::ValueAdd::configure(cfg, |p| t.ldr.load_string(p), &root_name)
+                .map_err(|e| e.context(&t.kfile))?
+                .transform(m)
         }
         // Generated objects get their hash suffix at the end of every build anyway.
         "HashTransformer" => Ok(()),

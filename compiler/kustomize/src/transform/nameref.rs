@@ -54,10 +54,7 @@ impl Cand {
     }
 
     fn ps_equal(&self, p: &[String], s: &[String], allow_empty: bool) -> bool {
-        let same = |a: &[String], b: &[String]| {
-            let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-            long[long.len() - short.len()..] == *short
-        };
+        let same = crate::resource::same_ending;
         if allow_empty {
             (self.prefixes.is_empty() || p.is_empty() || same(&self.prefixes, p))
                 && (self.suffixes.is_empty() || s.is_empty() || same(&self.suffixes, s))
@@ -133,22 +130,41 @@ fn select<'a>(
 }
 
 /// Namespaces of ServiceAccount subjects of a RoleBinding (they widen what it may refer to).
-fn binding_namespaces(r: &Resource) -> Vec<String> {
+/// A ServiceAccount subject whose `namespace` is present but not a string (`namespace:` left
+/// blank) is an error, as in kustomize.
+fn binding_namespaces(r: &Resource) -> Result<Vec<String>> {
     if r.kind() != "RoleBinding" {
-        return Vec::new();
+        return Ok(Vec::new());
     }
-    r.obj
+    let mut out = Vec::new();
+    for s in r
+        .obj
         .get("subjects")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter(|s| s.get("kind").and_then(Value::as_str) == Some("ServiceAccount"))
-        .filter_map(|s| {
-            s.get("namespace")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .collect()
+    {
+        let (Some(ns), Some(kind)) = (s.get("namespace"), s.get("kind")) else {
+            continue;
+        };
+        if kind.as_str() != Some("ServiceAccount") {
+            continue;
+        }
+        match ns.as_str() {
+            Some(ns) => out.push(ns.to_string()),
+            None => {
+                return Err(KustomizeError::build(format!(
+                    "Invalid Input: namespace is blank for resource \"{}\"",
+                    r.cur_id()
+                ))
+                .with_help(format!(
+                    "give the ServiceAccount subject '{}' of this RoleBinding a namespace, or remove its `namespace:` key",
+                    s.get("name").and_then(Value::as_str).unwrap_or("")
+                )));
+            }
+        }
+    }
+    Ok(out)
 }
 
 pub fn fix(m: &mut ResMap, backrefs: &[NameBackReferences]) -> Result<()> {
@@ -179,7 +195,7 @@ pub fn fix(m: &mut ResMap, backrefs: &[NameBackReferences]) -> Result<()> {
             suffixes: r.suffixes.clone(),
             role_ref,
         };
-        let subject_ns = binding_namespaces(r);
+        let subject_ns = binding_namespaces(r)?;
         let visible: Vec<&Cand> = if cur.gvk.is_cluster_scoped() {
             cands.iter().collect()
         } else {

@@ -9,7 +9,7 @@ use crate::kustomization::{
 };
 use crate::resid::{Gvk, ResId};
 use crate::resource::ResMap;
-use crate::selector::SelectorRegex;
+use crate::selector::{Requirement, matches_requirements, parse_selector};
 use crate::transform::path;
 
 fn source_selects(id: &ResId, s: &ReplacementSource) -> bool {
@@ -149,18 +149,70 @@ fn set_field(target: &mut Value, value: &Value, opts: Option<&FieldOptions>) -> 
     Ok(())
 }
 
-fn target_selects(sr: &SelectorRegex, ids: &[ResId], r: &crate::resource::Resource) -> bool {
-    ids.iter().any(|id| {
-        let mut probe = r.clone();
-        probe.prev_ids.clear();
-        probe.set_name(&id.name);
-        if id.namespace.is_empty() {
-            probe.metadata_mut().shift_remove("namespace");
-        } else {
-            probe.set_namespace(&id.namespace);
-        }
-        sr.matches_current(&probe)
-    })
+/// A replacement `select:`/`reject:` entry. Unlike patch targets these are not regular
+/// expressions: kustomize compares group, version, kind and name exactly and namespaces by
+/// their effective value (an id read from a resource is never cluster-scoped there, so an
+/// empty namespace is `default`).
+struct IdSelector {
+    gvk: Gvk,
+    name: String,
+    namespace: Option<String>,
+    labels: Option<Vec<Requirement>>,
+    annotations: Option<Vec<Requirement>>,
+}
+
+fn putative_ns(ns: &str) -> &str {
+    if ns.is_empty() { "default" } else { ns }
+}
+
+impl IdSelector {
+    fn new(s: &Selector) -> Result<Self> {
+        let req = |v: &Option<String>| -> Result<Option<Vec<Requirement>>> {
+            match v.as_deref() {
+                None | Some("") => Ok(None),
+                Some(text) => parse_selector(text).map(Some),
+            }
+        };
+        Ok(IdSelector {
+            gvk: Gvk::new(
+                s.group.as_deref().unwrap_or(""),
+                s.version.as_deref().unwrap_or(""),
+                s.kind.as_deref().unwrap_or(""),
+            ),
+            name: s.name.clone().unwrap_or_default(),
+            namespace: s.namespace.clone().filter(|n| !n.is_empty()),
+            labels: req(&s.label_selector)?,
+            annotations: req(&s.annotation_selector)?,
+        })
+    }
+
+    fn has_id(&self) -> bool {
+        self.gvk != Gvk::default() || !self.name.is_empty() || self.namespace.is_some()
+    }
+
+    fn has_meta(&self) -> bool {
+        self.labels.is_some() || self.annotations.is_some()
+    }
+
+    /// kustomize's `ResId.IsSelectedBy`.
+    fn selects_id(&self, id: &ResId) -> bool {
+        (self.name.is_empty() || self.name == id.name)
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|ns| putative_ns(ns) == putative_ns(&id.namespace))
+            && id.gvk.is_selected(&self.gvk)
+    }
+
+    fn selects_meta(&self, r: &crate::resource::Resource) -> bool {
+        self.labels
+            .as_ref()
+            .is_none_or(|req| matches_requirements(req, &r.labels()))
+            && self
+                .annotations
+                .as_ref()
+                .is_none_or(|req| matches_requirements(req, &r.annotations()))
+    }
 }
 
 fn apply_target(m: &mut ResMap, value: &Value, t: &ReplacementTarget) -> Result<()> {
@@ -169,12 +221,12 @@ fn apply_target(m: &mut ResMap, value: &Value, t: &ReplacementTarget) -> Result<
             "target must specify resources to select",
         ));
     };
-    let sr = SelectorRegex::new(select)?;
-    let rejects: Vec<SelectorRegex> = t
+    let sel = IdSelector::new(select)?;
+    let rejects: Vec<IdSelector> = t
         .reject
         .iter()
         .flatten()
-        .map(SelectorRegex::new)
+        .map(IdSelector::new)
         .collect::<Result<_>>()?;
     let paths: Vec<String> = match &t.field_paths {
         Some(p) if !p.is_empty() => p.clone(),
@@ -183,22 +235,18 @@ fn apply_target(m: &mut ResMap, value: &Value, t: &ReplacementTarget) -> Result<
     let create = t.options.as_ref().and_then(|o| o.create).unwrap_or(false);
     for i in 0..m.resources.len() {
         let r = &m.resources[i];
-        let ids: Vec<ResId> = r
-            .all_ids()
-            .into_iter()
-            .map(|mut id| {
-                if id.namespace == crate::resource::NOT_A_NAMESPACE {
-                    id.namespace.clear();
-                }
-                id
-            })
+        // The current id first, then the previous ones, with their namespaces as recorded.
+        let cur = r.cur_id();
+        let ids: Vec<ResId> = std::iter::once(cur)
+            .chain(r.prev_ids.iter().cloned())
             .collect();
-        if !target_selects(&sr, &ids, r) {
+        if !sel.selects_meta(r) || rejects.iter().any(|rj| rj.has_meta() && rj.selects_meta(r)) {
             continue;
         }
-        if rejects
-            .iter()
-            .any(|rj| reject_selector_nonempty(rj.selector()) && target_selects(rj, &ids, r))
+        if !ids.iter().any(|id| sel.selects_id(id))
+            || rejects
+                .iter()
+                .any(|rj| rj.has_id() && ids.iter().any(|id| rj.selects_id(id)))
         {
             continue;
         }
@@ -219,10 +267,6 @@ fn apply_target(m: &mut ResMap, value: &Value, t: &ReplacementTarget) -> Result<
         }
     }
     Ok(())
-}
-
-fn reject_selector_nonempty(s: &Selector) -> bool {
-    *s != Selector::default()
 }
 
 /// Runs replacements in order; entries with `path:` are loaded by the caller.
