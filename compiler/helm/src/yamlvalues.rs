@@ -45,11 +45,111 @@ fn options() -> serde_saphyr::Options {
     o
 }
 
+/// A YAML node decoded the way go-yaml resolves it, then made JSON like sigs.k8s.io/yaml does:
+/// plain map keys are resolved as scalars too (`yes:`/`on:` are `true`, `0x10:` is 16) and printed
+/// back as strings, so `on: x` becomes `{"true": "x"}` exactly as in Helm.
+struct GoValue(Value);
+
+impl<'de> serde::Deserialize<'de> for GoValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(GoVisitor).map(GoValue)
+    }
+}
+
+struct GoVisitor;
+
+impl<'de> serde::de::Visitor<'de> for GoVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_bool<E>(self, b: bool) -> Result<Value, E> {
+        Ok(Value::Bool(b))
+    }
+    fn visit_i64<E>(self, i: i64) -> Result<Value, E> {
+        Ok(Value::from(i))
+    }
+    fn visit_u64<E>(self, u: u64) -> Result<Value, E> {
+        Ok(Value::from(u))
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(f).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, s: &str) -> Result<Value, E> {
+        Ok(Value::String(s.to_string()))
+    }
+    fn visit_string<E>(self, s: String) -> Result<Value, E> {
+        Ok(Value::String(s))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(GoVisitor)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(GoValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(GoValue(k)) = map.next_key()? {
+            let key = match k {
+                Value::String(s) => s,
+                Value::Bool(b) => b.to_string(),
+                Value::Number(n) => match n.as_f64() {
+                    Some(f) if n.is_f64() => go_float_key(f),
+                    _ => n.to_string(),
+                },
+                other => {
+                    return Err(serde::de::Error::custom(format!(
+                        "unsupported map key of type: {}",
+                        match other {
+                            Value::Null => "%!s(<nil>)",
+                            Value::Array(_) => "[]interface {}",
+                            _ => "map[interface {}]interface {}",
+                        }
+                    )));
+                }
+            };
+            let GoValue(v) = map.next_value()?;
+            // Later duplicates win, as in go-yaml's non-strict decoding.
+            out.insert(key, v);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// A float map key as sigs.k8s.io/yaml prints it (`strconv.FormatFloat(f, 'g', -1, 32)`).
+fn go_float_key(f: f64) -> String {
+    if f.is_nan() {
+        return ".nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { ".inf" } else { "-.inf" }.into();
+    }
+    let short = format!("{:e}", f as f32);
+    let (mantissa, exp) = short.split_once('e').unwrap_or((&short, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mantissa}e{sign}{:02}", exp.abs());
+    }
+    format!("{}", f as f32)
+}
+
 /// Decodes the first YAML document of `text` (go-yaml's `Unmarshal` ignores later ones) with Go
 /// (yaml.v2) scalar rules; numbers keep their int/float kind.
 pub fn decode(text: &str) -> Result<Value, YamlError> {
-    serde_saphyr::from_multiple_with_options::<Value>(text, options())
-        .map(|docs| docs.into_iter().next().unwrap_or(Value::Null))
+    serde_saphyr::from_multiple_with_options::<GoValue>(text, options())
+        .map(|docs| docs.into_iter().next().map_or(Value::Null, |d| d.0))
         .map_err(|e| {
             let (line, column) = match e.location() {
                 Some(l) => (Some(l.line() as usize), Some(l.column() as usize)),
