@@ -11,9 +11,10 @@ use std::path::PathBuf;
 
 use kiln_kustomize::{RemoteRefusal, RemoteResolver};
 use kiln_sources::{
-    Cache, Lock, LockEntry, Mode, Pin, Resolution, Settings, SourceSpec, Sources, find_declared,
-    undeclared_hint,
+    Cache, FetchProgress, Lock, LockEntry, Mode, Pin, Resolution, Settings, SourceSpec, Sources,
+    find_declared, undeclared_hint,
 };
+use std::io::IsTerminal as _;
 use std::sync::Arc;
 
 use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
@@ -81,11 +82,11 @@ pub fn specs(project: &Project) -> Result<Vec<SourceSpec>, Error> {
         }
         let spec = SourceSpec::from_attributes(&source.name.value, attrs).map_err(|e| {
             let help = e.help().map(|h| h.to_string());
-            let err = Error::input(
-                "kiln::source::invalid",
-                format!("source `{}` is not valid: {e}", source.name.value),
-            )
-            .at(&project.file, source.span, "declared here");
+            let err = Error::input("kiln::source::invalid", e.to_string()).at(
+                &project.file,
+                source.span,
+                "declared here",
+            );
             match help {
                 Some(h) => err.help(h),
                 None => err,
@@ -114,10 +115,12 @@ pub fn read_lock(project: &Project) -> Result<Lock, Failure> {
 
 /// Resolves the remote sources of `project` in `mode` and writes the lock when the mode may
 /// change it and it did. Projects without remote sources touch neither the cache nor the lock.
+/// Unless `quiet`, a bar shows progress on a terminal and one summary line ends on stderr.
 pub fn resolve(
     project: &Project,
     engine: impl FnOnce() -> Result<Sources, Failure>,
     mode: &Mode,
+    quiet: bool,
 ) -> Result<Resolution, Failure> {
     let specs = specs(project)?;
     let old = read_lock(project)?;
@@ -128,9 +131,15 @@ pub fn resolve(
             paths: BTreeMap::new(),
         });
     }
-    let resolution = engine()?
-        .resolve(&specs, &old, mode)
-        .map_err(|e| report(project, e))?;
+    let progress = FetchProgress::new(specs.len(), !quiet && std::io::stderr().is_terminal());
+    let resolved = engine()?
+        .with_progress(progress.hook())
+        .resolve(&specs, &old, mode);
+    let summary = progress.finish();
+    let resolution = resolved.map_err(|e| report(project, e))?;
+    if !quiet && !specs.is_empty() {
+        eprintln!("{summary}");
+    }
     let writes = matches!(mode, Mode::Lock | Mode::Update(_));
     if writes && resolution.lock != old {
         let path = lock_path(project);
@@ -186,6 +195,7 @@ fn report(project: &Project, e: kiln_sources::ResolveError) -> Failure {
         "kiln::source::no_match",
         "kiln::source::constraint",
         "kiln::source::not_found",
+        "kiln::source::tls",
     ];
     let input = !e.errors.is_empty()
         && e.errors.iter().all(|s| {
@@ -311,13 +321,22 @@ pub fn for_build(
     project: &mut Project,
     args: &crate::cli::build::Args,
 ) -> Result<Resolution, Failure> {
+    for_build_with(project, args, false)
+}
+
+/// [`for_build`], silent with `quiet` (`kiln build --quiet`).
+pub fn for_build_with(
+    project: &mut Project,
+    args: &crate::cli::build::Args,
+    quiet: bool,
+) -> Result<Resolution, Failure> {
     let mode = match (args.offline, args.locked) {
         (true, _) => Mode::Offline,
         (false, true) => Mode::Locked,
         (false, false) => Mode::Lock,
     };
     let cache_dir = args.cache_dir.clone();
-    let resolution = resolve(project, || open_engine(cache_dir), &mode)?;
+    let resolution = resolve(project, || open_engine(cache_dir), &mode, quiet)?;
     project.fetched = resolution.paths.clone();
     Ok(resolution)
 }

@@ -139,7 +139,12 @@ fn failure(env: &Env, project: &Path, flags: &[&str], ports: &[u16]) -> String {
         .args(flags)
         .assert()
         .code(2);
-    let mut stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    // The summary line of the sources step (it has a duration) is not part of the diagnostic.
+    let mut stderr: String = String::from_utf8_lossy(&out.get_output().stderr)
+        .lines()
+        .filter(|l| !l.starts_with("sources: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
     for p in ports {
         stderr = stderr.replace(&format!(":{p}"), ":PORT");
     }
@@ -420,4 +425,42 @@ fn planning_a_remote_source_that_was_not_fetched_says_how_to_fetch_it() {
     let project = kiln::project::load(t.path()).unwrap();
     let err = kiln::resolve::plan(&project, &project.targets["dev"]).unwrap_err();
     insta::assert_snapshot!("remote_source_not_fetched", err.render_plain());
+}
+
+#[test]
+fn git_path_and_ca_file_reach_the_source_declarations() {
+    let t = tempfile::tempdir().unwrap();
+    write(
+        &t.path().join("kiln.kdl"),
+        r#"project "p"
+source "app" git="https://git.example/acme/app.git" ref="v1" path="deploy/base" ca-file="certs/ca.pem"
+source "charts" helm-repo="https://charts.example" chart="demo" ca-file="certs/ca.pem"
+target "dev" {
+    cluster context="dev"
+}
+"#,
+    );
+    let project = kiln::project::load(t.path()).unwrap();
+    let specs = kiln::sources::specs(&project).unwrap();
+    let ca = project.root.join("certs/ca.pem");
+    assert_eq!(
+        specs[0],
+        kiln_sources::SourceSpec::git(
+            "app",
+            "https://git.example/acme/app.git",
+            kiln_sources::GitSelect::Ref("v1".into())
+        )
+        .with_path("deploy/base")
+        .with_ca_file(&ca)
+    );
+    assert_eq!(specs[1].ca_file.as_deref(), Some(ca.as_path()));
+
+    // `path=` leaving the repository is refused at its declaration.
+    write(
+        &t.path().join("kiln.kdl"),
+        "project \"p\"\nsource \"app\" git=\"https://git.example/a.git\" path=\"../x\"\ntarget \"dev\" {\n    cluster context=\"dev\"\n}\n",
+    );
+    let project = kiln::project::load(t.path()).unwrap();
+    let err = kiln::sources::specs(&project).unwrap_err();
+    insta::assert_snapshot!("git_path_outside_repository", err.render_plain());
 }

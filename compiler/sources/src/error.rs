@@ -25,6 +25,19 @@ pub enum SourceError {
         cause: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
+    #[error("source `{source_name}`: TLS with {url} failed: {detail}")]
+    #[diagnostic(
+        code(kiln::source::tls),
+        help(
+            "the server's certificate is not trusted; if a private CA issued it, give that CA's certificate (PEM) with `ca-file=` on the source, or list it in KILN_CA_CERTIFICATES"
+        )
+    )]
+    Tls {
+        source_name: String,
+        url: String,
+        detail: String,
+    },
+
     #[error("source `{source_name}`: {url} did not answer within {after:?}")]
     #[diagnostic(
         code(kiln::source::timeout),
@@ -235,6 +248,7 @@ impl SourceError {
         match self {
             SourceError::Unreachable { source_name, .. }
             | SourceError::Timeout { source_name, .. }
+            | SourceError::Tls { source_name, .. }
             | SourceError::Http { source_name, .. }
             | SourceError::NotFound { source_name, .. }
             | SourceError::NoMatchingVersion { source_name, .. }

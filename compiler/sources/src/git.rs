@@ -44,6 +44,13 @@ impl Ctx<'_> {
             }
         }
         let detail = parts.join(": ");
+        if crate::http::is_certificate_problem(&detail) {
+            return SourceError::Tls {
+                source_name: self.source_name.into(),
+                url: self.url.clone(),
+                detail,
+            };
+        }
         let lower = detail.to_lowercase();
         if [
             "connection refused",

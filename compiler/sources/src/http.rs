@@ -76,6 +76,13 @@ pub(crate) fn transport_error(
         });
     }
     let detail = error_chain(&e);
+    if is_certificate_problem(&detail) {
+        return Attempt::Fatal(SourceError::Tls {
+            source_name: source_name.into(),
+            url,
+            detail,
+        });
+    }
     let err = SourceError::Unreachable {
         source_name: source_name.into(),
         url,
@@ -83,6 +90,15 @@ pub(crate) fn transport_error(
         cause: Some(Box::new(e)),
     };
     Attempt::Transient(err)
+}
+
+/// Does an error chain say the server's certificate was refused (an unknown CA, a name
+/// mismatch, an expired certificate)? Retrying cannot help with those.
+pub(crate) fn is_certificate_problem(detail: &str) -> bool {
+    let lower = detail.to_lowercase();
+    ["certificate", "unknownissuer", "unknown issuer"]
+        .iter()
+        .any(|m| lower.contains(m))
 }
 
 pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {

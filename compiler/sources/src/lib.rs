@@ -89,6 +89,7 @@ mod remote;
 mod resolve;
 mod settings;
 mod spec;
+mod terminal;
 
 pub use archive::pack_tar_gz;
 pub use cache::{Cache, GcReport, tree_digest};
@@ -100,3 +101,4 @@ pub use settings::{Progress, Settings, Stage};
 pub use spec::{
     GitSelect, GitSpec, HelmRepoSpec, OciSelect, OciSpec, SourceKind, SourceSpec, redact_url,
 };
+pub use terminal::FetchProgress;

@@ -86,6 +86,12 @@ impl Sources {
         Sources { cache, settings }
     }
 
+    /// The same engine reporting progress to `progress` (see [`crate::FetchProgress`]).
+    pub fn with_progress(mut self, progress: crate::settings::Progress) -> Self {
+        self.settings.progress = Some(progress);
+        self
+    }
+
     pub fn cache(&self) -> &Cache {
         &self.cache
     }

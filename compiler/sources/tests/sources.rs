@@ -1,6 +1,8 @@
 //! Library-level tests of kiln-sources against real servers on loopback.
 
 mod common;
+#[path = "common/tls.rs"]
+mod https;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -1096,6 +1098,118 @@ mod e2e {
             r.changes.len(),
             2,
             "offline may drop entries no longer declared"
+        );
+    }
+}
+
+/// HTTPS with a private CA: a real TLS server (rustls) on loopback in front of the plain
+/// servers, trusted only through `ca-file=`.
+mod tls {
+    use super::*;
+    use crate::https::{test_ca, tls_proxy};
+    use miette::Diagnostic as _;
+
+    #[test]
+    fn helm_repository_over_https_with_a_private_ca_and_basic_auth() {
+        let Some(helm) = helm() else { return };
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("repo");
+        std::fs::create_dir(&dir).unwrap();
+        let faults = Arc::new(Faults::default());
+        let plain = static_files(&dir, faults.clone());
+        let ca = test_ca();
+        let https = tls_proxy(plain.port, &ca);
+        helm_repo(&helm, t.path(), &dir, &https.url(), &["1.0.0"]);
+        let ca_file = t.path().join("ca.pem");
+        std::fs::write(&ca_file, &ca.ca_pem).unwrap();
+        *faults.basic_auth.lock().unwrap() = Some("carol:tls-s3cret".into());
+        let cache = t.path().join("cache");
+
+        // Not trusted without the CA: a TLS diagnostic (no retries) that says how to fix it.
+        let untrusted = [SourceSpec::helm_repo("c", &https.url(), "demo", None)];
+        let e = only_error(
+            engine(&cache, &[])
+                .resolve(&untrusted, &Lock::default(), &Mode::Lock)
+                .unwrap_err(),
+        );
+        assert!(matches!(e, SourceError::Tls { .. }), "{e:?}");
+        assert!(e.help().unwrap().to_string().contains("ca-file="), "{e}");
+
+        // Trusted through ca-file=, refused without credentials...
+        let spec = [SourceSpec::helm_repo("c", &https.url(), "demo", None).with_ca_file(&ca_file)];
+        let e = only_error(
+            engine(&cache, &[])
+                .resolve(&spec, &Lock::default(), &Mode::Lock)
+                .unwrap_err(),
+        );
+        assert!(matches!(&e, SourceError::Http { status: 401, .. }), "{e:?}");
+
+        // ...and served with credentials from the environment, which never reach the lock.
+        // SAFETY: the variable name is unique to this test's port.
+        unsafe {
+            std::env::set_var(
+                credentials::env_var_for(&format!("127.0.0.1:{}", https.port)),
+                "carol:tls-s3cret",
+            )
+        };
+        let r = engine(&cache, &[])
+            .resolve(&spec, &Lock::default(), &Mode::Lock)
+            .unwrap();
+        assert!(r.paths["c"].join("Chart.yaml").exists());
+        let text = r.lock.to_text();
+        assert!(
+            !text.contains("tls-s3cret") && !text.contains("carol"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("ca.pem"),
+            "the CA is not part of the identity: {text}"
+        );
+        let served = faults.hits.load(Ordering::SeqCst);
+
+        // Credentials written into the URL are used but stored (and shown) redacted.
+        let in_url = https.url().replace("https://", "https://carol:tls-s3cret@");
+        let spec = [SourceSpec::helm_repo("c", &in_url, "demo", None).with_ca_file(&ca_file)];
+        let r = engine(&t.path().join("cache2"), &[])
+            .resolve(&spec, &Lock::default(), &Mode::Lock)
+            .unwrap();
+        assert!(!r.lock.to_text().contains("tls-s3cret"));
+        assert!(faults.hits.load(Ordering::SeqCst) > served);
+    }
+
+    #[test]
+    fn git_over_https_with_a_private_ca() {
+        let t = tempfile::tempdir().unwrap();
+        let repos = t.path().join("repos");
+        std::fs::create_dir(&repos).unwrap();
+        make_repo(&repos, "app");
+        let head = git(&repos.join("app-work"), &["rev-parse", "HEAD"]);
+        let plain = git_http(&repos);
+        let ca = test_ca();
+        let https = tls_proxy(plain.port, &ca);
+        let ca_file = t.path().join("ca.pem");
+        std::fs::write(&ca_file, &ca.ca_pem).unwrap();
+        let url = format!("{}/app.git", https.url());
+        let cache = t.path().join("cache");
+
+        let untrusted = [SourceSpec::git("app", &url, GitSelect::Ref("main".into()))];
+        let e = only_error(
+            engine(&cache, &[])
+                .resolve(&untrusted, &Lock::default(), &Mode::Lock)
+                .unwrap_err(),
+        );
+        assert!(matches!(e, SourceError::Tls { .. }), "{e:?}");
+
+        let spec = [SourceSpec::git("app", &url, GitSelect::Ref("main".into()))
+            .with_path("deploy")
+            .with_ca_file(&ca_file)];
+        let r = engine(&cache, &[])
+            .resolve(&spec, &Lock::default(), &Mode::Lock)
+            .unwrap();
+        assert_eq!(r.lock.sources["app"].pin, Pin::Git { commit: head });
+        assert!(
+            r.paths["app"].join("extra.yaml").exists(),
+            "path= selects deploy/"
         );
     }
 }

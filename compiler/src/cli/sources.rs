@@ -81,7 +81,12 @@ fn resolve_and_print(global: &Global, args: &ProjectArgs, mode: &Mode) -> Outcom
     let project = crate::project::load(&args.project)?;
     progress.status("Resolving", &format!("sources of {}", project.name.value));
     let cache_dir = args.cache_dir.clone();
-    let r = sources::resolve(&project, || sources::open_engine(cache_dir), mode)?;
+    let r = sources::resolve(
+        &project,
+        || sources::open_engine(cache_dir),
+        mode,
+        global.quiet,
+    )?;
     if !global.quiet {
         for change in &r.changes {
             println!("{change}");
