@@ -282,13 +282,13 @@ pub fn register(m: &mut FuncMap) {
                 "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
                 json_kind(&other)
             )),
-            Err(e) => error_map(e.to_string()),
+            Err(e) => error_map(go_json_error(s(&a[0]), &e)),
         })
     });
     m.insert("mustFromJson", fixed(&[A::String]), |_, a| {
         serde_json::from_str::<J>(s(&a[0]))
             .map(|v| from_json_value(&v))
-            .map_err(|e| FuncError::new(e.to_string()))
+            .map_err(|e| FuncError::new(go_json_error(s(&a[0]), &e)))
     });
     m.insert("fromJsonArray", fixed(&[A::String]), |_, a| {
         Ok(match serde_json::from_str::<J>(s(&a[0])) {
@@ -298,7 +298,7 @@ pub fn register(m: &mut FuncMap) {
                 "json: cannot unmarshal {} into Go value of type []interface {{}}",
                 json_kind(&other)
             ))]),
-            Err(e) => Value::list(vec![Value::from(e.to_string())]),
+            Err(e) => Value::list(vec![Value::from(go_json_error(s(&a[0]), &e))]),
         })
     });
     m.insert("toToml", fixed(&[A::Any]), |_, a| {
@@ -339,6 +339,67 @@ pub fn register(m: &mut FuncMap) {
     m.insert("adler32sum", fixed(&[A::String]), |_, a| {
         Ok(adler32(s(&a[0]).as_bytes()).to_string().into())
     });
+}
+
+/// A JSON syntax error in `encoding/json`'s words (`invalid character 'x' looking for beginning
+/// of value`, `unexpected end of JSON input`), from serde_json's error and position.
+fn go_json_error(text: &str, e: &serde_json::Error) -> String {
+    if e.is_eof() {
+        return "unexpected end of JSON input".into();
+    }
+    let offending = text
+        .lines()
+        .nth(e.line().saturating_sub(1))
+        .and_then(|l| l.chars().nth(e.column().saturating_sub(1)));
+    let Some(c) = offending else {
+        return e.to_string();
+    };
+    let shown = match c {
+        '\'' => "'\\''".to_string(),
+        '"' => "'\"'".to_string(),
+        c if c.is_control() => format!("{:?}", c),
+        c => format!("'{c}'"),
+    };
+    let message = e.to_string();
+    if message.starts_with("expected ident") {
+        // Inside `null`/`true`/`false`: Go names the literal and the letter it expected.
+        let line = text
+            .lines()
+            .nth(e.line().saturating_sub(1))
+            .unwrap_or_default();
+        let chars: Vec<char> = line.chars().collect();
+        let at = e.column().saturating_sub(1).min(chars.len());
+        let start = (0..at)
+            .rev()
+            .take_while(|&i| chars[i].is_ascii_alphabetic())
+            .last()
+            .unwrap_or(at);
+        let literal = match chars.get(start) {
+            Some('n') => "null",
+            Some('t') => "true",
+            Some('f') => "false",
+            _ => return message,
+        };
+        if let Some(want) = literal.chars().nth(at - start) {
+            return format!("invalid character {shown} in literal {literal} (expecting '{want}')");
+        }
+    }
+    let context = if message.starts_with("key must be a string") {
+        "looking for beginning of object key string"
+    } else if message.starts_with("trailing characters") {
+        "after top-level value"
+    } else if message.starts_with("expected `,` or `}`") {
+        "after object key:value pair"
+    } else if message.starts_with("expected `,` or `]`") {
+        "after array element"
+    } else if message.starts_with("expected `:`") {
+        "after object key"
+    } else if message.starts_with("expected value") || message.starts_with("expected ident") {
+        "looking for beginning of value"
+    } else {
+        return message;
+    };
+    format!("invalid character {shown} {context}")
 }
 
 /// Go's `base64.StdEncoding.DecodeString`: padding required, non-zero trailing bits accepted,
