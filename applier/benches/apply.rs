@@ -37,6 +37,7 @@ fn write_bundle(dir: &std::path::Path) -> std::path::PathBuf {
         .map(|(name, objs)| ComponentSpec {
             name: name.clone(),
             depends_on: vec![],
+            tenancy: Default::default(),
             objects: objs
                 .into_iter()
                 .enumerate()
@@ -98,21 +99,29 @@ fn main() {
         let verify = t.elapsed();
         let n = bundle.objects().count();
 
-        for (label, expect_writes) in [("first apply", true), ("no-op re-apply", false)] {
+        let correcting = ApplyOptions { correct_drift: true, ..opts.clone() };
+        let runs = [
+            ("first apply", &opts, true),
+            ("no-op re-apply (inventory digest matches)", &opts, false),
+            ("re-apply with drift correction (plan + dry-run every object)", &correcting, false),
+        ];
+        for (label, run_opts, expect_writes) in runs {
             let before = server.request_count();
             server.clear_requests();
             let t = Instant::now();
-            let report = kiln_applier::apply(&kube, &bundle, &opts).await.unwrap();
+            let report = kiln_applier::apply(&kube, &bundle, run_opts).await.unwrap();
             let secs = t.elapsed().as_secs_f64();
             let requests = server.request_count() - before;
             let writes = server.write_count();
             println!(
-                "{label}: {n} objects in {secs:.2}s = {:.0} objects/s, {requests} requests = {:.2} requests/object, {writes} writes ({} created, {} configured, {} unchanged)",
+                "{label}: {n} objects in {:.1} ms = {:.0} objects/s, {requests} requests = {:.4} requests/object, {writes} writes ({} created, {} configured, {} unchanged{})",
+                secs * 1000.0,
                 n as f64 / secs,
                 requests as f64 / n as f64,
                 report.created.len(),
                 report.updated.len(),
                 report.unchanged,
+                if report.skipped { ", skipped" } else { "" },
             );
             if !expect_writes {
                 assert_eq!(writes, 0, "a no-op re-apply must not write");

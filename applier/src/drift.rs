@@ -53,19 +53,7 @@ impl DriftReport {
                         format!(" (by {})", d.managers.join(", "))
                     };
                     out.push_str(&format!("  ~ {}{by}\n", d.object));
-                    for c in changes {
-                        out.push_str(&format!(
-                            "      {}: {} -> {}\n",
-                            c.path,
-                            c.from
-                                .as_ref()
-                                .map(Value::to_string)
-                                .unwrap_or_else(|| "(unset)".into()),
-                            c.to.as_ref()
-                                .map(Value::to_string)
-                                .unwrap_or_else(|| "(unset)".into())
-                        ));
-                    }
+                    out.push_str(&crate::render::field_changes(changes, "      "));
                 }
             }
         }

@@ -3,6 +3,17 @@
 use miette::Diagnostic;
 use thiserror::Error;
 
+use crate::tenants::Violation;
+
+/// ` (and N more)` for lists reported by their first item.
+fn more(n: usize) -> String {
+    if n > 1 {
+        format!(" (and {} more)", n - 1)
+    } else {
+        String::new()
+    }
+}
+
 /// An error answer from the API server (or the transport below it).
 #[derive(Debug, Clone, Error)]
 pub enum KubeError {
@@ -113,18 +124,15 @@ pub enum ApplyError {
     #[diagnostic(code(kiln::applier::plan), help("{}", problems.join("\n")))]
     Plan { problems: Vec<String> },
 
-    #[error("component `{component}` may not write {object}: {reason}")]
+    #[error("{}{}; nothing was written", violations[0], more(violations.len()))]
     #[diagnostic(
         code(kiln::applier::tenant),
         help(
-            "the tenant policy restricts this component; nothing was written. Move the object to an allowed namespace or widen the policy"
+            "{}\nthe component's `namespaces` in kiln.kdl restrict where it may write (and forbid cluster-scoped objects): move these objects into an allowed namespace, or into an unrestricted component",
+            violations.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("\n")
         )
     )]
-    Tenant {
-        component: String,
-        object: String,
-        reason: String,
-    },
+    Tenant { violations: Vec<Violation> },
 
     #[error("applying {object} failed: {source}")]
     #[diagnostic(

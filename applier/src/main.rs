@@ -5,7 +5,7 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use kiln_applier::agent::{self, AgentConfig};
-use kiln_applier::{ApplyError, ApplyOptions, ClusterSelection, Kube, TenantPolicy};
+use kiln_applier::{ApplyError, ApplyOptions, ClusterSelection, Kube};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -90,12 +90,12 @@ struct ApplyArgs {
     /// Directory keeping applied bundles by digest (for rollback and drift).
     #[arg(long)]
     store: Option<PathBuf>,
-    /// Tenant policy (YAML): impersonated service account and namespaces per component.
-    #[arg(long)]
-    tenants: Option<PathBuf>,
     /// Take over objects labelled as owned by another target.
     #[arg(long)]
     adopt: bool,
+    /// Plan and apply every object even when the inventory records this bundle as applied.
+    #[arg(long)]
+    correct_drift: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,11 +137,13 @@ enum Command {
         target: Option<String>,
         #[arg(long)]
         store: Option<PathBuf>,
-        #[arg(long)]
-        tenants: Option<PathBuf>,
         /// Do not take over fields other managers changed (drift then stays uncorrected).
         #[arg(long)]
         no_force_conflicts: bool,
+        /// Skip a reconcile when the inventory records the bundle as applied (no drift
+        /// correction; an idle pass is one read).
+        #[arg(long)]
+        no_drift_correction: bool,
         #[arg(long, value_parser = parse_duration, default_value = "5m")]
         timeout: Duration,
     },
@@ -193,12 +195,9 @@ fn options(a: &ApplyArgs) -> Result<ApplyOptions, ApplyError> {
         wait: !a.no_wait,
         prune: !a.no_prune,
         adopt: a.adopt,
+        correct_drift: a.correct_drift,
         auto_rollback: a.auto_rollback,
         store: a.store.clone(),
-        tenants: match &a.tenants {
-            Some(p) => TenantPolicy::load(p)?,
-            None => TenantPolicy::default(),
-        },
         ..ApplyOptions::default()
     })
 }
@@ -302,8 +301,8 @@ async fn run(cli: Cli) -> Result<ExitCode, ApplyError> {
             listen,
             target,
             store,
-            tenants,
             no_force_conflicts,
+            no_drift_correction,
             timeout,
         } => {
             let kube = Kube::connect(&selection).await?;
@@ -311,11 +310,8 @@ async fn run(cli: Cli) -> Result<ExitCode, ApplyError> {
                 target,
                 store,
                 force_conflicts: !no_force_conflicts,
+                correct_drift: !no_drift_correction,
                 health_timeout: timeout,
-                tenants: match &tenants {
-                    Some(p) => TenantPolicy::load(p)?,
-                    None => TenantPolicy::default(),
-                },
                 ..ApplyOptions::default()
             };
             let config = AgentConfig {

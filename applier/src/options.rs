@@ -1,6 +1,5 @@
 //! Options of an apply run (what the CLI flags and the agent configure).
 
-use crate::tenants::TenantPolicy;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,6 +22,9 @@ pub struct ApplyOptions {
     pub wait: bool,
     /// Delete objects of the previous bundle that this one no longer has.
     pub prune: bool,
+    /// Plan and apply every object even when the inventory says this very bundle is applied
+    /// already (corrects drift). Otherwise such a re-apply only reads the inventory.
+    pub correct_drift: bool,
     /// Take over objects that carry another target's ownership label.
     pub adopt: bool,
     /// Apply the previous bundle again when health checks fail.
@@ -31,7 +33,6 @@ pub struct ApplyOptions {
     pub history: usize,
     /// Where applied bundles are kept by digest (for rollback and drift).
     pub store: Option<PathBuf>,
-    pub tenants: TenantPolicy,
 }
 
 impl Default for ApplyOptions {
@@ -45,11 +46,11 @@ impl Default for ApplyOptions {
             component_timeouts: BTreeMap::new(),
             wait: true,
             prune: true,
+            correct_drift: false,
             adopt: false,
             auto_rollback: false,
             history: crate::inventory::DEFAULT_HISTORY,
             store: None,
-            tenants: TenantPolicy::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::error::{ApplyError, KubeError};
 use crate::inventory::{self, Inventory, LABEL_INVENTORY, ObjectRef};
 use crate::options::ApplyOptions;
 use crate::prepare::{Item, Phase, label_value, prepare};
+use crate::tenants::TenantPolicy;
 use futures::StreamExt;
 use kiln_bundle::Bundle;
 use kiln_bundle::diff::{FieldChange, diff_values};
@@ -34,6 +35,8 @@ pub struct Planned {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub project: String,
+    /// The bundle's tenant policy (impersonation and namespace fences per component).
+    pub tenants: TenantPolicy,
     pub target: String,
     pub digest: String,
     pub items: Vec<Planned>,
@@ -108,11 +111,11 @@ pub fn body(item: &Item) -> Option<(&'static str, Vec<u8>)> {
 /// The client a component writes with (impersonated when the tenant policy says so).
 pub fn client_for(
     kube: &Kube,
-    opts: &ApplyOptions,
+    tenants: &TenantPolicy,
     component: &str,
     cache: &mut HashMap<String, Kube>,
 ) -> Result<Kube, ApplyError> {
-    match opts.tenants.user_for(component) {
+    match tenants.user_for(component) {
         None => Ok(kube.clone()),
         Some(user) => {
             if let Some(k) = cache.get(&user) {
@@ -147,18 +150,22 @@ fn describe_error(e: &KubeError) -> String {
     }
 }
 
+/// The bundle's target, refused when the options ask for another.
+pub fn target_of(bundle: &Bundle, opts: &ApplyOptions) -> Result<String, ApplyError> {
+    let manifest = bundle.manifest();
+    match &opts.target {
+        Some(t) if *t != manifest.target => Err(ApplyError::TargetMismatch {
+            bundle: manifest.target.clone(),
+            requested: t.clone(),
+        }),
+        _ => Ok(manifest.target.clone()),
+    }
+}
+
 /// Reads the cluster and dry-runs the bundle. `Err` when the plan has problems.
 pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<Plan, ApplyError> {
     let manifest = bundle.manifest();
-    let target = match &opts.target {
-        Some(t) if *t != manifest.target => {
-            return Err(ApplyError::TargetMismatch {
-                bundle: manifest.target.clone(),
-                requested: t.clone(),
-            });
-        }
-        _ => manifest.target.clone(),
-    };
+    let target = target_of(bundle, opts)?;
     let cluster_err = |message: &str| {
         let message = message.to_string();
         move |source| ApplyError::Cluster { message, source }
@@ -169,12 +176,21 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
         .map_err(cluster_err("discovery failed"))?;
     let (items, mut problems) = prepare(bundle, &resources, kube.default_namespace(), &target);
 
-    for item in &items {
-        opts.tenants.check(
-            &item.oref.component,
-            &item.oref.to_string(),
-            item.namespace(),
-        )?;
+    let tenants = TenantPolicy::from_manifest(manifest);
+    let violations: Vec<_> = items
+        .iter()
+        .filter_map(|item| {
+            tenants
+                .check(
+                    &item.oref.component,
+                    &item.oref.to_string(),
+                    item.namespace(),
+                )
+                .err()
+        })
+        .collect();
+    if !violations.is_empty() {
+        return Err(ApplyError::Tenant { violations });
     }
 
     // Which namespaces exist already.
@@ -272,7 +288,7 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
         if ready {
             jobs.push((
                 i,
-                client_for(kube, opts, &item.oref.component, &mut clients)?,
+                client_for(kube, &tenants, &item.oref.component, &mut clients)?,
             ));
         }
     }
@@ -336,6 +352,7 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
     };
     Ok(Plan {
         project: manifest.project.clone(),
+        tenants,
         target,
         digest: bundle.digest().to_string(),
         items: planned,

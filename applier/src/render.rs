@@ -1,26 +1,22 @@
 //! Renders a plan for `--dry-run`: one line per object with its action, then the field-level
-//! changes against the live object, in the same notation as `kiln diff`.
+//! changes against the live object, printed by `kiln diff`'s own renderer
+//! ([`kiln_bundle::diff::field_lines`]) so a dry-run reads like a bundle diff.
 
 use crate::plan::{Action, Plan};
-use kiln_bundle::diff::{FieldChange, FieldOp};
+use kiln_bundle::diff::{FieldChange, field_lines};
 use serde_json::{Value, json};
 
-fn show(v: &Option<Value>) -> String {
-    match v {
-        Some(Value::String(s)) => format!("{s:?}"),
-        Some(v) => v.to_string(),
-        None => "(unset)".into(),
+/// Field changes as `kiln diff` prints them, each line prefixed with `indent`.
+pub fn field_changes(changes: &[FieldChange], indent: &str) -> String {
+    let mut out = String::new();
+    for c in changes {
+        for line in field_lines(c) {
+            out.push_str(indent);
+            out.push_str(&line);
+            out.push('\n');
+        }
     }
-}
-
-/// One field change, as `kiln diff` prints it.
-pub fn field_line(f: &FieldChange) -> String {
-    match f.op {
-        FieldOp::Added => format!("+ {}: {}", f.path, show(&f.to)),
-        FieldOp::Removed => format!("- {}: {}", f.path, show(&f.from)),
-        FieldOp::Reordered => format!("~ {}: order {} -> {}", f.path, show(&f.from), show(&f.to)),
-        FieldOp::Changed => format!("~ {}: {} -> {}", f.path, show(&f.from), show(&f.to)),
-    }
+    out
 }
 
 pub fn plan_text(plan: &Plan) -> String {
@@ -36,9 +32,7 @@ pub fn plan_text(plan: &Plan) -> String {
             Action::Create => out.push_str(&format!("  + {} (create)\n", p.item.oref)),
             Action::Update(changes) => {
                 out.push_str(&format!("  ~ {} (configure)\n", p.item.oref));
-                for c in changes {
-                    out.push_str(&format!("      {}\n", field_line(c)));
-                }
+                out.push_str(&field_changes(changes, "      "));
             }
             Action::Pending(why) => out.push_str(&format!(
                 "  + {} (create; not dry-run: {why})\n",

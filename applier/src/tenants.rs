@@ -1,47 +1,48 @@
 //! Tenants: a component may act as a service account (impersonated) and may be restricted to
-//! namespaces. Restrictions are checked for every object before anything is written, so a
-//! component can never create objects in another namespace or at the cluster scope.
-//!
-//! The policy file (YAML or JSON) maps component names to rules:
-//! ```yaml
-//! components:
-//!   team-a:
-//!     serviceAccount: team-a/deployer   # namespace/name, impersonated for this component
-//!     namespaces: [team-a]              # the only namespaces it may write; no cluster scope
-//! ```
+//! namespaces. Both come from the bundle's manifest (`components[].tenancy`, written by the
+//! compiler from `service-account` and `namespaces` in `kiln.kdl`), so the policy travels with
+//! the verified bundle and no side file can loosen it. Restrictions are checked for every
+//! object before anything is written: a restricted component can never create objects in
+//! another namespace or at the cluster scope.
 
-use crate::error::ApplyError;
-use serde::Deserialize;
+use kiln_bundle::{Manifest, Tenancy};
 use std::collections::BTreeMap;
-use std::path::Path;
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
+/// The tenant rules of one bundle, by component.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct TenantPolicy {
-    #[serde(default)]
-    pub components: BTreeMap<String, TenantRule>,
+    pub components: BTreeMap<String, Tenancy>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct TenantRule {
-    /// `namespace/name` of the service account to impersonate.
-    #[serde(default)]
-    pub service_account: Option<String>,
-    /// When set, the only namespaces the component may write (and nothing cluster-scoped).
-    #[serde(default)]
-    pub namespaces: Option<Vec<String>>,
+/// An object its component may not write, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub component: String,
+    pub object: String,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "component `{}` may not write {}: {}",
+            self.component, self.object, self.reason
+        )
+    }
 }
 
 impl TenantPolicy {
-    pub fn load(path: &Path) -> Result<TenantPolicy, ApplyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ApplyError::Io {
-            message: format!("cannot read the tenant policy {}", path.display()),
-            source,
-        })?;
-        serde_saphyr::from_str(&text).map_err(|e| ApplyError::Config {
-            message: format!("tenant policy {}: {e}", path.display()),
-        })
+    /// The policy a bundle records for its components (unrestricted ones are left out).
+    pub fn from_manifest(manifest: &Manifest) -> TenantPolicy {
+        TenantPolicy {
+            components: manifest
+                .components
+                .iter()
+                .filter(|c| !c.tenancy.is_unrestricted())
+                .map(|c| (c.name.clone(), c.tenancy.clone()))
+                .collect(),
+        }
     }
 
     /// The user to impersonate for a component, if any.
@@ -57,7 +58,7 @@ impl TenantPolicy {
         component: &str,
         object: &str,
         namespace: Option<&str>,
-    ) -> Result<(), ApplyError> {
+    ) -> Result<(), Violation> {
         let Some(allowed) = self
             .components
             .get(component)
@@ -67,17 +68,19 @@ impl TenantPolicy {
         };
         let reason = match namespace {
             None => {
-                "it is cluster-scoped and the component is restricted to namespaces".to_string()
+                "it is cluster-scoped and the component is restricted to namespaces (".to_string()
+                    + &allowed.join(", ")
+                    + ")"
             }
             Some(ns) if !allowed.iter().any(|a| a == ns) => {
                 format!(
-                    "namespace `{ns}` is not one of the allowed namespaces ({})",
+                    "namespace `{ns}` is not one of the component's namespaces ({})",
                     allowed.join(", ")
                 )
             }
             Some(_) => return Ok(()),
         };
-        Err(ApplyError::Tenant {
+        Err(Violation {
             component: component.into(),
             object: object.into(),
             reason,
@@ -89,12 +92,23 @@ impl TenantPolicy {
 mod tests {
     use super::*;
 
+    fn policy() -> TenantPolicy {
+        TenantPolicy {
+            components: [(
+                "team-a".to_string(),
+                Tenancy {
+                    namespaces: Some(vec!["team-a".into()]),
+                    service_account: Some("team-a/deployer".into()),
+                },
+            )]
+            .into_iter()
+            .collect(),
+        }
+    }
+
     #[test]
     fn restricted_component_cannot_leave_its_namespaces() {
-        let policy: TenantPolicy = serde_saphyr::from_str(
-            "components:\n  team-a:\n    serviceAccount: team-a/deployer\n    namespaces: [team-a]\n",
-        )
-        .unwrap();
+        let policy = policy();
         assert_eq!(
             policy.user_for("team-a").as_deref(),
             Some("system:serviceaccount:team-a:deployer")
@@ -104,8 +118,21 @@ mod tests {
                 .check("team-a", "ConfigMap team-a/x", Some("team-a"))
                 .is_ok()
         );
-        assert!(policy.check("team-a", "ConfigMap b/x", Some("b")).is_err());
-        assert!(policy.check("team-a", "ClusterRole x", None).is_err());
+        let v = policy
+            .check("team-a", "ConfigMap b/x", Some("b"))
+            .unwrap_err();
+        assert_eq!(
+            v.to_string(),
+            "component `team-a` may not write ConfigMap b/x: namespace `b` is not one of the component's namespaces (team-a)"
+        );
+        assert!(
+            policy
+                .check("team-a", "ClusterRole x", None)
+                .unwrap_err()
+                .reason
+                .starts_with("it is cluster-scoped")
+        );
         assert!(policy.check("other", "ClusterRole x", None).is_ok());
+        assert_eq!(policy.user_for("other"), None);
     }
 }

@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use kiln_applier::{Action, ApplyError, ApplyOptions, TenantPolicy};
+use kiln_applier::{Action, ApplyError, ApplyOptions};
+use kiln_bundle::Tenancy;
 use serde_json::json;
 
 #[tokio::test]
@@ -107,9 +108,64 @@ async fn a_second_apply_of_the_same_bundle_writes_nothing() {
     kiln_applier::apply(&kube, &b, &opts()).await.unwrap();
     server.clear_requests();
     let report = kiln_applier::apply(&kube, &b, &opts()).await.unwrap();
-    assert_eq!(server.write_count(), 0, "{:?}", server.requests());
+    let requests: Vec<String> = server
+        .requests()
+        .into_iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        requests,
+        ["GET /api/v1/namespaces/kiln-system/configmaps/kiln-inventory-t"],
+        "the inventory digest matches: one read and nothing else"
+    );
+    assert!(report.skipped);
     assert_eq!(report.unchanged, 3);
     assert!(!report.inventory_written);
+    assert!(
+        report.to_text().contains("nothing to do"),
+        "{}",
+        report.to_text()
+    );
+
+    // Asking for drift correction plans again: dry-runs, still no writes.
+    let correcting = ApplyOptions {
+        correct_drift: true,
+        ..opts()
+    };
+    server.clear_requests();
+    let report = kiln_applier::apply(&kube, &b, &correcting).await.unwrap();
+    assert!(!report.skipped);
+    assert_eq!(server.write_count(), 0, "{:?}", server.requests());
+    assert!(
+        server
+            .requests()
+            .iter()
+            .any(|r| r.method == "PATCH" && r.dry_run)
+    );
+    assert_eq!(report.unchanged, 3);
+    assert!(!report.inventory_written);
+
+    // A field changed by hand is left alone by the skip, and put back by drift correction.
+    server
+        .edit("v1", "ConfigMap", "a", "one", "kubectl-edit", |o| {
+            o["data"]["k"] = json!("changed")
+        })
+        .unwrap();
+    kiln_applier::apply(&kube, &b, &opts()).await.unwrap();
+    assert_eq!(
+        server.object("v1", "ConfigMap", "a", "one").unwrap()["data"]["k"],
+        "changed"
+    );
+    let forced = ApplyOptions {
+        force_conflicts: true,
+        ..correcting
+    };
+    let report = kiln_applier::apply(&kube, &b, &forced).await.unwrap();
+    assert_eq!(report.updated, ["ConfigMap a/one"], "{}", report.to_text());
+    assert_eq!(
+        server.object("v1", "ConfigMap", "a", "one").unwrap()["data"]["k"],
+        "v"
+    );
 }
 
 #[tokio::test]
@@ -154,8 +210,12 @@ async fn dry_run_plans_with_a_field_diff_and_writes_nothing() {
         text.contains("1 to create, 1 to configure, 1 unchanged"),
         "{text}"
     );
-    assert!(text.contains("~ data.k: \"1\" -> \"2\""), "{text}");
-    assert!(text.contains("- data.gone: \"x\""), "{text}");
+    assert!(
+        text.contains(
+            "  ~ ConfigMap a/c (configure)\n      - data.gone: x\n      ~ data.k: \"1\" -> \"2\"\n"
+        ),
+        "kiln diff's notation: {text}"
+    );
     let changed = plan.items.iter().find(|p| p.item.oref.name == "c").unwrap();
     assert!(matches!(&changed.action, Action::Update(c) if c.len() == 2));
 }
@@ -271,15 +331,31 @@ async fn drift_lists_fields_changed_by_other_managers_and_deleted_objects() {
     let text = report.to_text();
     assert_eq!(report.drifted.len(), 2, "{text}");
     assert!(text.contains("~ ConfigMap a/c (by kubectl-edit)"), "{text}");
-    assert!(text.contains("data.k: \"1\" -> \"hand-edited\""), "{text}");
+    assert!(
+        text.contains("      ~ data.k: \"1\" -> hand-edited\n"),
+        "{text}"
+    );
     assert!(text.contains("- ConfigMap a/d was deleted"), "{text}");
 
+    // The inventory says this bundle is applied: a plain re-apply leaves the drift alone.
+    assert!(
+        kiln_applier::apply(&kube, &b, &opts())
+            .await
+            .unwrap()
+            .skipped
+    );
     // Correcting a field another manager now owns is a conflict unless forced.
-    let err = kiln_applier::apply(&kube, &b, &opts()).await.unwrap_err();
+    let correcting = ApplyOptions {
+        correct_drift: true,
+        ..opts()
+    };
+    let err = kiln_applier::apply(&kube, &b, &correcting)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("the plan failed"), "{err}");
     let forced = ApplyOptions {
         force_conflicts: true,
-        ..opts()
+        ..correcting
     };
     kiln_applier::apply(&kube, &b, &forced).await.unwrap();
     assert!(
@@ -426,14 +502,17 @@ async fn tenants_are_impersonated_and_confined_before_any_write() {
     let server = double().await;
     let dir = tempfile::tempdir().unwrap();
     let kube = kube(&server);
-    let tenants: TenantPolicy = serde_saphyr::from_str(
-        "components:\n  team-a:\n    serviceAccount: team-a/deployer\n    namespaces: [team-a]\n",
-    )
-    .unwrap();
-    let o = ApplyOptions { tenants, ..opts() };
+    let team_a = [(
+        "team-a",
+        Tenancy {
+            namespaces: Some(vec!["team-a".into()]),
+            service_account: Some("team-a/deployer".into()),
+        },
+    )];
+    let o = opts();
     server.restrict_user("system:serviceaccount:team-a:deployer", &["team-a"]);
 
-    let escaping = kiln_applier::open_bundle(&bundle(
+    let escaping = kiln_applier::open_bundle(&bundle_with_tenancy(
         dir.path(),
         "x",
         "t",
@@ -445,21 +524,39 @@ async fn tenants_are_impersonated_and_confined_before_any_write() {
                 vec![
                     cm("team-a", "ok", json!({})),
                     cm("team-b", "sneaky", json!({})),
+                    json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                        "metadata": {"name": "escalate"}, "rules": []}),
                 ],
             ),
         ],
+        &team_a,
     ))
     .unwrap();
     server.clear_requests();
     let err = kiln_applier::apply(&kube, &escaping, &o).await.unwrap_err();
-    assert!(
-        matches!(&err, ApplyError::Tenant { component, .. } if component == "team-a"),
+    let ApplyError::Tenant { violations } = &err else {
+        panic!("expected a tenant violation, got {err:?}");
+    };
+    let objects: Vec<(&str, &str)> = violations
+        .iter()
+        .map(|v| (v.component.as_str(), v.object.as_str()))
+        .collect();
+    assert_eq!(
+        objects,
+        [
+            ("team-a", "ConfigMap team-b/sneaky"),
+            ("team-a", "ClusterRole.rbac.authorization.k8s.io escalate")
+        ],
         "{err:?}"
     );
-    assert!(err.to_string().contains("ConfigMap team-b/sneaky"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("(and 1 more); nothing was written"),
+        "{err}"
+    );
     assert_eq!(server.write_count(), 0);
 
-    let fine = kiln_applier::open_bundle(&bundle(
+    let fine = kiln_applier::open_bundle(&bundle_with_tenancy(
         dir.path(),
         "y",
         "t",
@@ -467,6 +564,7 @@ async fn tenants_are_impersonated_and_confined_before_any_write() {
             C("base", vec![], vec![ns("team-a")]),
             C("team-a", vec!["base"], vec![cm("team-a", "ok", json!({}))]),
         ],
+        &team_a,
     ))
     .unwrap();
     kiln_applier::apply(&kube, &fine, &o).await.unwrap();

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use kiln_bundle::{BundleSpec, ComponentSpec, ObjectId, ObjectKey, Provenance};
+use kiln_bundle::{BundleSpec, ComponentSpec, ObjectId, ObjectKey, Provenance, Tenancy};
 
 use crate::cache::Cache;
 use crate::diag::{Error, Result, SourceFile};
@@ -65,6 +65,7 @@ pub fn compile(
             name: p.name.clone(),
             depends_on: p.depends_on.clone(),
             objects: result?,
+            tenancy: tenancy(project, &p.name),
         });
     }
     check_duplicates(project, &planned, &components)?;
@@ -76,6 +77,20 @@ pub fn compile(
         waves: graph.wave_names(),
         lock: None,
     })
+}
+
+/// The tenant policy a component declares, as the bundle records it.
+fn tenancy(project: &Project, component: &str) -> Tenancy {
+    let Some(c) = project.components.get(component) else {
+        return Tenancy::default();
+    };
+    Tenancy {
+        namespaces: c
+            .namespaces
+            .as_ref()
+            .map(|ns| ns.iter().map(|n| n.value.clone()).collect()),
+        service_account: c.service_account.as_ref().map(|s| s.value.clone()),
+    }
 }
 
 fn render_all(

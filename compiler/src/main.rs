@@ -36,6 +36,12 @@ enum Command {
     Graph(kiln::cli::graph::Args),
     /// Recompute every digest of a bundle (exit 1 when anything was tampered with).
     Verify(kiln::cli::verify::Args),
+    /// Converge a cluster to a bundle (or to a project's target, built first).
+    Apply(kiln::cli::apply::Args),
+    /// List fields changed in the cluster since the last apply (exit 1 when anything drifted).
+    Drift(kiln::cli::drift::Args),
+    /// Apply again a previous bundle from a target's history.
+    Rollback(kiln::cli::rollback::Args),
     /// Render a kustomization like `kubectl kustomize DIR`.
     Kustomize(kiln_kustomize::cli::Args),
     /// Helm-compatible commands (`kiln helm template`).
@@ -55,6 +61,9 @@ fn main() -> ExitCode {
         Command::Inspect(args) => kiln::cli::inspect::run(&cli.global, args),
         Command::Graph(args) => kiln::cli::graph::run(&cli.global, args),
         Command::Verify(args) => kiln::cli::verify::run(&cli.global, args),
+        Command::Apply(args) => kiln::cli::apply::run(&cli.global, args),
+        Command::Drift(args) => kiln::cli::drift::run(&cli.global, args),
+        Command::Rollback(args) => kiln::cli::rollback::run(&cli.global, args),
         Command::Kustomize(args) => return kiln_kustomize::cli::run(args),
         Command::Helm(cmd) => return kiln_helm::cli::run(cmd),
     };

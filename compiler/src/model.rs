@@ -125,6 +125,10 @@ pub struct Component {
     pub span: SourceSpan,
     pub depends_on: Vec<Spanned<String>>,
     pub renderer: Renderer,
+    /// `service-account "namespace/name"`: the identity the applier impersonates for it.
+    pub service_account: Option<Spanned<String>>,
+    /// `namespaces "a" "b"`: the only namespaces its objects may be in (nothing cluster-scoped).
+    pub namespaces: Option<Vec<Spanned<String>>>,
 }
 
 /// How a component produces its objects. Paths are `source:path` template strings.

@@ -586,9 +586,51 @@ impl Decoder<'_> {
         self.check_name(&name, "component")?;
         let mut depends_on: Vec<Spanned<String>> = Vec::new();
         let mut renderer: Option<Renderer> = None;
+        let mut service_account: Option<Spanned<String>> = None;
+        let mut namespaces: Option<Vec<Spanned<String>>> = None;
+        let mut tenancy_nodes: Vec<(&str, SourceSpan)> = Vec::new();
         for child in self.block(node) {
             let n = child.name().value();
+            if matches!(n, "service-account" | "namespaces") {
+                if let Some((_, first)) = tenancy_nodes.iter().find(|(s, _)| *s == n) {
+                    return Err(self
+                        .err(
+                            "kiln::kdl::duplicate",
+                            format!("duplicate `{n}` in component `{}`", name.value),
+                            child.span(),
+                            "declared again here",
+                        )
+                        .and_label(*first, "first declared here")
+                        .help(format!("declare `{n}` once per component")));
+                }
+                tenancy_nodes.push((n, child.span()));
+            }
             match n {
+                "service-account" => {
+                    self.check_props(child, &[])?;
+                    self.no_children(child)?;
+                    let sa = self.single_string_arg(child, "a service account `namespace/name`")?;
+                    self.check_service_account(&sa)?;
+                    service_account = Some(sa);
+                }
+                "namespaces" => {
+                    self.check_props(child, &[])?;
+                    self.no_children(child)?;
+                    let mut list: Vec<Spanned<String>> = Vec::new();
+                    for ns in self.string_args(child, "a namespace name")? {
+                        self.check_namespace_name(&ns)?;
+                        if let Some(first) = list.iter().find(|d| d.value == ns.value) {
+                            return Err(self.duplicate(
+                                "namespace",
+                                &format!("namespace `{}`", ns.value),
+                                first.span,
+                                ns.span,
+                            ));
+                        }
+                        list.push(ns);
+                    }
+                    namespaces = Some(list);
+                }
                 "depends-on" => {
                     self.check_props(child, &[])?;
                     self.no_children(child)?;
@@ -623,7 +665,15 @@ impl Decoder<'_> {
                     return Err(self.unknown_node(
                         child,
                         other,
-                        &["depends-on", "manifests", "kustomize", "helm", "use"],
+                        &[
+                            "depends-on",
+                            "manifests",
+                            "kustomize",
+                            "helm",
+                            "use",
+                            "service-account",
+                            "namespaces",
+                        ],
                         "in a component",
                     ));
                 }
@@ -651,7 +701,45 @@ impl Decoder<'_> {
             span: node.span(),
             depends_on,
             renderer,
+            service_account,
+            namespaces,
         })
+    }
+
+    /// A service account is `namespace/name`, both valid Kubernetes names.
+    fn check_service_account(&self, sa: &Spanned<String>) -> Result<()> {
+        let valid = sa.value.split_once('/').is_some_and(|(ns, name)| {
+            is_dns_label(ns)
+                && !name.is_empty()
+                && name.len() <= 253
+                && name.split('.').all(is_dns_label)
+        });
+        if valid {
+            return Ok(());
+        }
+        Err(self
+            .err(
+                "kiln::component::service-account",
+                format!("`{}` is not a service account `namespace/name`", sa.value),
+                sa.span,
+                "not `namespace/name`",
+            )
+            .help("name the service account with its namespace, e.g. `service-account \"team-a/deployer\"`"))
+    }
+
+    /// A namespace name is a DNS label: lowercase letters, digits and `-`, at most 63 characters.
+    fn check_namespace_name(&self, ns: &Spanned<String>) -> Result<()> {
+        if is_dns_label(&ns.value) {
+            return Ok(());
+        }
+        Err(self
+            .err(
+                "kiln::component::namespace",
+                format!("`{}` is not a valid namespace name", ns.value),
+                ns.span,
+                "not a namespace name",
+            )
+            .help("namespace names use lowercase letters, digits and `-` (at most 63, starting and ending with a letter or digit)"))
     }
 
     fn renderer(&self, node: &KdlNode) -> Result<Renderer> {
@@ -843,6 +931,16 @@ impl Decoder<'_> {
         }
         self.map_block(node)
     }
+}
+
+/// An RFC 1123 label, as Kubernetes requires of namespace names.
+fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
 }
 
 fn kdl_type(v: &KdlValue) -> &'static str {

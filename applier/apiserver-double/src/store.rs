@@ -2,7 +2,6 @@
 //! optimistic concurrency, status preservation, defaults, CRD registration, garbage collection,
 //! dry-run, and the event history watches replay.
 
-use crate::fields;
 use crate::resources::{self, ResourceDef};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::ssa::{self, ApplyRequest};
@@ -366,7 +365,19 @@ impl Store {
         if content_type.starts_with("application/merge-patch+json") {
             json_merge_patch(&mut new, &patch);
         } else if content_type.starts_with("application/strategic-merge-patch+json") {
-            fields::merge(&mut new, &patch, "");
+            new = strategic_merge_patch(def, &old, &patch)?;
+        } else if content_type.starts_with("application/json-patch+json") {
+            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
+                .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+            // The API server answers a failed operation without saying which (no causes).
+            json_patch::patch(&mut new, &ops).map_err(|_| {
+                ApiError::new(
+                    422,
+                    "Invalid",
+                    "the server rejected our request due to an error in our request",
+                    Some(json!({})),
+                )
+            })?;
         } else {
             return Err(ApiError::new(
                 415,
@@ -745,6 +756,31 @@ fn normalise(def: &ResourceDef, ns: &str, obj: &mut Value) {
 }
 
 /// RFC 7386 JSON merge patch.
+/// A strategic merge patch with kiln's own implementation and the built-in merge metadata;
+/// custom resources have no patch strategies, so the API server refuses it for them.
+fn strategic_merge_patch(def: &ResourceDef, old: &Value, patch: &Value) -> Result<Value, ApiError> {
+    if def.from_crd.is_some() {
+        return Err(ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (strategic merge patch is not supported for custom resource {})",
+                def.qualified_resource()
+            ),
+            None,
+        ));
+    }
+    match kiln_smp::merge(old, patch, kiln_smp::Schema::builtin()) {
+        Ok(Some(merged)) => Ok(merged),
+        Ok(None) => Err(ApiError::bad_request(
+            "a strategic merge patch cannot delete the whole object; use DELETE".to_string(),
+        )),
+        Err(e) => Err(ApiError::bad_request(format!(
+            "error applying the strategic merge patch: {e}"
+        ))),
+    }
+}
+
 pub fn json_merge_patch(target: &mut Value, patch: &Value) {
     match patch {
         Value::Object(p) => {

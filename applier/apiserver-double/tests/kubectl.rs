@@ -302,3 +302,195 @@ fn kubectl_sees_crd_resources_and_validation_errors() {
     assert!(!resources.contains("example.com"), "{resources}");
     assert!(server.objects("example.com/v1", "Widget").is_empty());
 }
+
+const TWO_CONTAINERS: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: demo}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: demo, labels: {app: web}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.27
+        env: [{name: MODE, value: fast}, {name: LEVEL, value: "3"}]
+      - name: sidecar
+        image: busybox:1.36
+"#;
+
+fn containers(k: &Kubectl) -> Vec<(String, String)> {
+    let d = k.get_json(&["deployment", "web", "-n", "demo"]);
+    d["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["image"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+#[test]
+fn kubectl_patch_strategic_merge_and_json() {
+    let Some((server, k)) = setup() else { return };
+    let out = k.apply("two.yaml", TWO_CONTAINERS, &[]);
+    assert!(out.ok, "{}{}", out.stdout, out.stderr);
+    let deploy = ["patch", "deployment", "web", "-n", "demo"];
+    let patch = |kind: &str, body: &str| {
+        let mut args = deploy.to_vec();
+        args.extend_from_slice(&["--type", kind, "-p", body]);
+        k.run(&args)
+    };
+
+    // Strategic merge: containers merge by name, env by name; the sidecar stays.
+    let out = patch(
+        "strategic",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"nginx:1.28","env":[{"name":"LEVEL","value":"4"}]}]}}}}"#,
+    );
+    assert!(out.ok, "{}", out.stderr);
+    assert_eq!(out.stdout.trim(), "deployment.apps/web patched");
+    assert_eq!(
+        containers(&k),
+        pairs(&[("app", "nginx:1.28"), ("sidecar", "busybox:1.36")])
+    );
+    let d = k.get_json(&["deployment", "web", "-n", "demo"]);
+    let mut env: Vec<String> = d["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}={}",
+                e["name"].as_str().unwrap(),
+                e["value"].as_str().unwrap()
+            )
+        })
+        .collect();
+    env.sort();
+    assert_eq!(env, ["LEVEL=4", "MODE=fast"], "env merges by name");
+    assert_eq!(d["metadata"]["generation"], 2);
+    let managers: Vec<&str> = d["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["manager"].as_str())
+        .collect();
+    assert!(managers.contains(&"kubectl-patch"), "{managers:?}");
+
+    // A `$patch: delete` directive removes one list item.
+    let out = patch(
+        "strategic",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","$patch":"delete"}]}}}}"#,
+    );
+    assert!(out.ok, "{}", out.stderr);
+    assert_eq!(containers(&k), pairs(&[("app", "nginx:1.28")]));
+
+    // JSON merge patch replaces lists whole.
+    let out = patch(
+        "merge",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"only","image":"nginx:1.29"}]}}}}"#,
+    );
+    assert!(out.ok, "{}", out.stderr);
+    assert_eq!(containers(&k), pairs(&[("only", "nginx:1.29")]));
+
+    // JSON patch: operations by pointer.
+    let out = patch(
+        "json",
+        r#"[{"op":"replace","path":"/spec/replicas","value":3},{"op":"add","path":"/metadata/labels/tier","value":"front"},{"op":"remove","path":"/metadata/labels/app"}]"#,
+    );
+    assert!(out.ok, "{}", out.stderr);
+    let d = k.get_json(&["deployment", "web", "-n", "demo"]);
+    assert_eq!(d["spec"]["replicas"], 3);
+    assert_eq!(
+        d["metadata"]["labels"],
+        serde_json::json!({"tier": "front"})
+    );
+
+    // A failing `test` operation changes nothing and is refused as invalid.
+    let out = patch(
+        "json",
+        r#"[{"op":"test","path":"/spec/replicas","value":9},{"op":"replace","path":"/spec/replicas","value":1}]"#,
+    );
+    assert!(!out.ok);
+    assert!(
+        out.stderr
+            .contains("the server rejected our request due to an error in our request"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        server
+            .object("apps/v1", "Deployment", "demo", "web")
+            .unwrap()["spec"]["replicas"],
+        3
+    );
+
+    // Custom resources have no merge strategies: strategic merge is refused, merge works.
+    let out = k.apply("crd.yaml", CRD, &[]);
+    assert!(out.ok, "{}", out.stderr);
+    k.ok(&[
+        "wait",
+        "--for=condition=Established",
+        "crd/widgets.example.com",
+    ]);
+    let out = k.apply(
+        "w.yaml",
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: demo}\nspec: {size: 1}\n",
+        &[],
+    );
+    assert!(out.ok, "{}", out.stderr);
+    let out = k.run(&[
+        "patch",
+        "widget",
+        "w",
+        "-n",
+        "demo",
+        "--type",
+        "strategic",
+        "-p",
+        r#"{"spec":{"size":2}}"#,
+    ]);
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains("UnsupportedMediaType")
+            || out
+                .stderr
+                .contains("strategic merge patch is not supported"),
+        "{}",
+        out.stderr
+    );
+    let out = k.run(&[
+        "patch",
+        "widget",
+        "w",
+        "-n",
+        "demo",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"spec":{"size":2}}"#,
+    ]);
+    assert!(out.ok, "{}", out.stderr);
+    assert_eq!(
+        server
+            .object("example.com/v1", "Widget", "demo", "w")
+            .unwrap()["spec"]["size"],
+        2
+    );
+}

@@ -80,6 +80,7 @@ fn spec(changed: usize) -> BundleSpec {
         components.push(ComponentSpec {
             name,
             depends_on,
+            tenancy: Default::default(),
             objects,
         });
     }

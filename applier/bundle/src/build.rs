@@ -10,6 +10,7 @@ use crate::error::BundleError;
 use crate::layout;
 use crate::model::{
     BundleSpec, ComponentEntry, FORMAT, Manifest, ObjectEntry, ObjectId, ObjectKey, Provenance,
+    Tenancy,
 };
 use crate::par;
 use serde_json::Value;
@@ -96,6 +97,7 @@ pub fn build(spec: &BundleSpec) -> Result<BuiltBundle, BundleError> {
             depends_on,
             wave: wave_of[component.name.as_str()],
             objects: entries,
+            tenancy: tenancy(&component.tenancy),
         });
     }
     components.sort_by(|a, b| (a.wave, &a.name).cmp(&(b.wave, &b.name)));
@@ -137,6 +139,16 @@ fn id_order(id: &ObjectId) -> (&str, &str, Option<&str>, &str, &str) {
         &id.name,
         &id.version,
     )
+}
+
+/// The recorded policy: namespaces sorted and without repeats, so equal policies hash equally.
+fn tenancy(t: &Tenancy) -> Tenancy {
+    let mut t = t.clone();
+    if let Some(ns) = &mut t.namespaces {
+        ns.sort();
+        ns.dedup();
+    }
+    t
 }
 
 fn is_absolute(file: &str) -> bool {
@@ -209,6 +221,7 @@ mod tests {
                     name: name.to_string(),
                     depends_on: on.iter().map(|s| s.to_string()).collect(),
                     objects: vec![],
+                    tenancy: Default::default(),
                 })
                 .collect(),
             waves: waves

@@ -93,6 +93,7 @@ mod tests {
             components: vec![ComponentSpec {
                 name: "c".into(),
                 depends_on: vec![],
+                tenancy: Default::default(),
                 objects: vec![(
                     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "namespace": "n"}}),
                     Provenance {

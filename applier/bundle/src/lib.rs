@@ -32,7 +32,7 @@ pub use digest::{Digest, ParseDigestError};
 pub use error::BundleError;
 pub use model::{
     BundleSpec, ComponentEntry, ComponentSpec, FORMAT, Manifest, ObjectEntry, ObjectId, ObjectKey,
-    Provenance,
+    Provenance, Tenancy,
 };
 pub use verify::{Problem, VerifyReport};
 pub use write::{tar_bytes, write_built_dir, write_built_tar, write_dir, write_tar};

@@ -37,6 +37,28 @@ pub struct ComponentSpec {
     pub depends_on: Vec<String>,
     /// The rendered objects with where each came from, in any order.
     pub objects: Vec<(Value, Provenance)>,
+    /// What the component may do in the cluster (enforced by the applier).
+    pub tenancy: Tenancy,
+}
+
+/// A component's tenant policy: the identity the applier acts as for its objects and the
+/// namespaces they must stay in. The default is unrestricted (the applier's own identity).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tenancy {
+    /// When set, the only namespaces the component's objects may be in; nothing cluster-scoped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<Vec<String>>,
+    /// `namespace/name` of the service account the applier impersonates for this component.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<String>,
+}
+
+impl Tenancy {
+    /// No service account and no namespace restriction.
+    pub fn is_unrestricted(&self) -> bool {
+        self.namespaces.is_none() && self.service_account.is_none()
+    }
 }
 
 /// Everything a bundle holds, as the compiler hands it to [`crate::build`].
@@ -213,6 +235,9 @@ pub struct ComponentEntry {
     pub name: String,
     /// Objects ordered by identity (group, kind, namespace, name, version).
     pub objects: Vec<ObjectEntry>,
+    /// The tenant policy, absent when unrestricted.
+    #[serde(default, skip_serializing_if = "Tenancy::is_unrestricted")]
+    pub tenancy: Tenancy,
     /// Index into [`Manifest::waves`].
     pub wave: usize,
 }

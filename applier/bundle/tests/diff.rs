@@ -22,6 +22,7 @@ fn changed_spec() -> BundleSpec {
     spec.components.push(ComponentSpec {
         name: "edge".into(),
         depends_on: vec!["app".into()],
+        tenancy: Default::default(),
         objects: vec![
             (service.0, common::prov("edge", "deploy/edge.yaml", 1)),
             (

@@ -42,6 +42,7 @@ fn spec() -> impl Strategy<Value = BundleSpec> {
             components: vec![ComponentSpec {
                 name: "c".into(),
                 depends_on: vec![],
+                tenancy: Default::default(),
                 objects: objects
                     .into_iter()
                     .enumerate()

@@ -4,7 +4,7 @@
 
 use kiln_apiserver_double::ApiServer;
 use kiln_applier::{ApplyOptions, Kube, RetryPolicy};
-use kiln_bundle::{BundleSpec, ComponentSpec, Provenance};
+use kiln_bundle::{BundleSpec, ComponentSpec, Provenance, Tenancy};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,6 +45,17 @@ pub struct C(pub &'static str, pub Vec<&'static str>, pub Vec<Value>);
 
 /// Writes a bundle directory for `target` with components in dependency waves.
 pub fn bundle(dir: &Path, name: &str, target: &str, components: Vec<C>) -> PathBuf {
+    bundle_with_tenancy(dir, name, target, components, &[])
+}
+
+/// [`bundle`], with a tenant policy for some components.
+pub fn bundle_with_tenancy(
+    dir: &Path,
+    name: &str,
+    target: &str,
+    components: Vec<C>,
+    tenancy: &[(&str, Tenancy)],
+) -> PathBuf {
     let mut waves: Vec<Vec<String>> = Vec::new();
     let mut placed: Vec<(String, usize)> = Vec::new();
     for c in &components {
@@ -74,6 +85,11 @@ pub fn bundle(dir: &Path, name: &str, target: &str, components: Vec<C>) -> PathB
             .map(|C(name, deps, objects)| ComponentSpec {
                 name: name.into(),
                 depends_on: deps.into_iter().map(String::from).collect(),
+                tenancy: tenancy
+                    .iter()
+                    .find(|(c, _)| *c == name)
+                    .map(|(_, t)| t.clone())
+                    .unwrap_or_default(),
                 objects: objects
                     .into_iter()
                     .enumerate()

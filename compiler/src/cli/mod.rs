@@ -1,10 +1,13 @@
 //! The `kiln` subcommands other than the engines' own (`kustomize`, `helm`): argument types and
 //! what each command does, printing results on stdout and diagnostics and progress on stderr.
 
+pub mod apply;
 pub mod build;
 pub mod diff;
+pub mod drift;
 pub mod graph;
 pub mod inspect;
+pub mod rollback;
 pub mod sources;
 pub mod verify;
 
@@ -50,6 +53,13 @@ pub fn init_logging(global: &Global) {
         (false, 0) => "warn",
         (false, 1) => "info",
         _ => "debug",
+    };
+    // The Kubernetes client logs each failed connection; `kiln apply` reports them as one
+    // diagnostic, so its own logs show only with -vv.
+    let default = if global.verbose < 2 {
+        format!("{default},kube_client=off")
+    } else {
+        default.to_string()
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("KILN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));

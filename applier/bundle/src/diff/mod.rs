@@ -10,7 +10,7 @@ mod fields;
 mod render;
 
 pub use fields::{FieldChange, FieldOp, diff_values};
-pub use render::MARKDOWN_LIMIT;
+pub use render::{MARKDOWN_LIMIT, field_lines};
 
 use crate::bundle::Bundle;
 use crate::digest::Digest;

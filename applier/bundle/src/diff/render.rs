@@ -248,7 +248,10 @@ fn is_multiline(v: Option<&Value>) -> bool {
 
 /// Text lines for one field change: `path: a -> b`, `+ path: v`, `- path: v`, or a line diff
 /// for multi-line strings.
-fn field_lines(f: &FieldChange) -> Vec<String> {
+/// The lines `kiln diff` prints for one field change (without indentation): `+ path: value`,
+/// `- path: value`, `~ path: old -> new`, or a line diff for multi-line strings. The applier's
+/// dry-run and drift reports use it so every field change in kiln reads the same.
+pub fn field_lines(f: &FieldChange) -> Vec<String> {
     match f.op {
         FieldOp::Added => vec![format!("+ {}: {}", f.path, opt(&f.to))],
         FieldOp::Removed => vec![format!("- {}: {}", f.path, opt(&f.from))],

@@ -44,6 +44,7 @@ pub fn spec() -> BundleSpec {
             ComponentSpec {
                 name: "base".into(),
                 depends_on: vec![],
+                tenancy: Default::default(),
                 objects: vec![
                     (
                         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
@@ -59,6 +60,7 @@ pub fn spec() -> BundleSpec {
             ComponentSpec {
                 name: "app".into(),
                 depends_on: vec!["base".into()],
+                tenancy: Default::default(),
                 objects: vec![
                     (
                         deployment("ghcr.io/acme/web:1.0.0", 2),
