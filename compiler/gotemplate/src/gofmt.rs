@@ -417,7 +417,15 @@ impl Printer {
         } else {
             self.buf.push_str(&v.type_name());
             self.buf.push('=');
-            self.print_value(v, 'v', 0);
+            match v {
+                Value::Object(o) => match o.underlying() {
+                    Some(u @ (Value::Int(_) | Value::Float(_) | Value::Bool(_))) => {
+                        self.print_value(&u, 'v', 0)
+                    }
+                    _ => self.print_value(v, 'v', 0),
+                },
+                _ => self.print_value(v, 'v', 0),
+            }
         }
         self.buf.push(')');
     }
@@ -501,6 +509,18 @@ impl Printer {
                     self.print_nested(e, verb, depth + 1);
                 }
                 self.buf.push(if self.f.sharp_v { '}' } else { ']' });
+            }
+            // A named basic type without a String method (Helm's int64): formatted as its
+            // underlying value, but a verb that does not fit names the type (`%!s(int64=3)`).
+            Value::Object(o)
+                if o.underlying().is_some_and(|u| match u {
+                    Value::Int(_) => !"bcdoOqxXUv".contains(verb),
+                    Value::Float(_) => !"beEfFgGxXv".contains(verb),
+                    Value::Bool(_) => !"tv".contains(verb),
+                    _ => false,
+                }) =>
+            {
+                self.bad_verb(verb, v)
             }
             Value::Object(o) => match verb {
                 'v' | 's' => {
