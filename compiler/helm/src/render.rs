@@ -31,7 +31,8 @@ pub struct RenderOptions {
     pub values_files: Vec<PathBuf>,
     /// `--set` expressions, applied after the files.
     pub set: Vec<String>,
-    /// Inline values (an object), merged after the files and `--set`.
+    /// Inline values (an object), merged after the files and `--set`; read like a values file
+    /// (numbers are float64, as Helm decodes `-f` files).
     pub values: J,
     pub include_crds: bool,
 }
@@ -117,7 +118,11 @@ fn user_values(opts: &RenderOptions) -> Result<serde_json::Map<String, J>, HelmE
             .map_err(|e| HelmError::msg(format!("failed parsing --set data: {}", e.0)))?;
     }
     if let J::Object(inline) = &opts.values {
-        base = coalesce::merge_maps(&base, inline);
+        let inline = match yamlvalues::to_float_numbers(J::Object(inline.clone())) {
+            J::Object(m) => m,
+            _ => serde_json::Map::new(),
+        };
+        base = coalesce::merge_maps(&base, &inline);
     }
     Ok(base)
 }

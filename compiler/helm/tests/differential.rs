@@ -164,3 +164,26 @@ fn packaged_chart_renders_like_its_directory() {
     // `.helmignore` is not applied to archives, but the ignored files do not change the output.
     check(&tgz, &CASES[1]);
 }
+
+#[test]
+fn inline_values_render_like_a_values_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("values.yaml");
+    std::fs::write(&file, "count: 3\nbig: 1000000\nlist: [1, 2.5]\n").expect("write");
+    let chart = Chart::load(&common::fixtures().join("setvalues")).expect("load");
+    let render = |opts: RenderOptions| {
+        kiln_helm::render::render_chart(&chart, &opts)
+            .expect("render")
+            .to_helm_output()
+    };
+    let from_file = render(RenderOptions {
+        values_files: vec![file],
+        ..RenderOptions::default()
+    });
+    let inline = render(RenderOptions {
+        values: serde_json::json!({"count": 3, "big": 1000000, "list": [1, 2.5]}),
+        ..RenderOptions::default()
+    });
+    assert_eq!(inline, from_file);
+    assert!(inline.contains("count=float64"), "{inline}");
+}

@@ -38,8 +38,8 @@ pub fn as_int64(v: &Value) -> Option<i64> {
     }
 }
 
-/// Values as Helm hands them to templates: every integer (only `--set` and inline values have
-/// integers; values files decode to float64) is an `int64`.
+/// Values as Helm hands them to templates: every integer (only `--set` gives integers; values
+/// files and inline values decode to float64) is an `int64`.
 pub fn values_with_int64(v: Value) -> Value {
     match v {
         Value::Int(i) => int64(i),
