@@ -23,8 +23,16 @@
 //! - `now` returns `SOURCE_DATE_EPOCH` when set, else the Unix epoch; generated certificates start
 //!   their validity there. Charts that need real certificates or secrets should get them from
 //!   values (most charts offer a knob).
-//! - `lookup` returns an empty map, as in `helm template`; `.Capabilities` is Helm's offline
-//!   default (API versions built into Helm v4.1.4, Kubernetes version from `--kube-version`).
+//! - `lookup` returns an empty map and `getHostByName` an empty string, as in `helm template`
+//!   (without `--enable-dns`); `.Capabilities` is Helm's offline default (API versions built into
+//!   Helm v4.1.4, Kubernetes version from `--kube-version`). `derivePassword` is deterministic by
+//!   design and gives Helm's exact output.
+//!
+//! # Numbers
+//!
+//! Values files (and inline values) decode to float64 as in Helm (`1000000` prints `1e+06`);
+//! `--set` integers and Sprig's integer math are Go `int64`s, template literals `int`s, so
+//! `typeOf`, `kindIs`, `deepEqual`, `printf` and `int`-typed parameters behave as in Helm.
 //!
 //! ```no_run
 //! let opts = kiln_helm::RenderOptions { release: "web".into(), ..Default::default() };
