@@ -62,7 +62,7 @@ fn find_by_id(m: &ResMap, id: &ResId, what: &str) -> Result<usize> {
         .resources
         .iter()
         .enumerate()
-        .filter(|(_, r)| r.all_ids().iter().any(|x| x.equals(id)))
+        .filter(|(_, r)| r.has_id(id))
         .map(|(i, _)| i)
         .collect();
     match found.as_slice() {

@@ -94,6 +94,15 @@ impl Resource {
             .unwrap_or_else(|| self.cur_id())
     }
 
+    /// Whether the resource has, or once had, an id equal to `id` (what
+    /// `all_ids().iter().any(|x| x.equals(id))` says, without building the ids).
+    pub fn has_id(&self, id: &ResId) -> bool {
+        self.prev_ids
+            .iter()
+            .any(|x| x.name == id.name && x.equals(id))
+            || (self.name() == id.name && self.kind() == id.gvk.kind && self.cur_id().equals(id))
+    }
+
     /// Every id the resource has had, current one last.
     pub fn all_ids(&self) -> Vec<ResId> {
         let mut ids = self.prev_ids.clone();
@@ -216,6 +225,68 @@ pub fn value_as_string(v: &Value) -> String {
     }
 }
 
+/// Hash of the parts of a resource's id that [`ResId::equals`] compares exactly (group,
+/// version, kind, name; namespaces compare by effective namespace and are checked on a hit):
+/// resources with equal ids have equal hashes.
+pub fn id_hash(r: &Resource) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let api_version = r.api_version();
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (group, version, r.kind(), r.name()).hash(&mut h);
+    h.finish()
+}
+
+/// Positions of resources by [`id_hash`], to find resources with an equal id without a scan.
+pub struct IdIndex {
+    by_hash: std::collections::HashMap<u64, Vec<usize>>,
+}
+
+impl IdIndex {
+    pub fn new(resources: &[Resource]) -> IdIndex {
+        let mut index = IdIndex {
+            by_hash: std::collections::HashMap::with_capacity(resources.len()),
+        };
+        for (i, r) in resources.iter().enumerate() {
+            index.insert(id_hash(r), i);
+        }
+        index
+    }
+
+    pub fn insert(&mut self, hash: u64, position: usize) {
+        self.by_hash.entry(hash).or_default().push(position);
+    }
+
+    pub fn remove(&mut self, hash: u64, position: usize) {
+        if let Some(positions) = self.by_hash.get_mut(&hash) {
+            positions.retain(|p| *p != position);
+        }
+    }
+
+    /// Positions of the resources whose id equals `res`'s (`hash` is `id_hash(res)`).
+    pub fn equal_positions(&self, resources: &[Resource], hash: u64, res: &Resource) -> Vec<usize> {
+        let Some(positions) = self.by_hash.get(&hash) else {
+            return Vec::new();
+        };
+        let id = res.cur_id();
+        positions
+            .iter()
+            .copied()
+            .filter(|p| resources[*p].cur_id().equals(&id))
+            .collect()
+    }
+
+    /// The id of `res` when a resource with an equal id is indexed.
+    fn find_equal(&self, resources: &[Resource], hash: u64, res: &Resource) -> Option<ResId> {
+        let positions = self.by_hash.get(&hash)?;
+        let id = res.cur_id();
+        positions
+            .iter()
+            .any(|p| resources[*p].cur_id().equals(&id))
+            .then_some(id)
+    }
+}
+
 /// The ordered collection of resources being built.
 #[derive(Debug, Clone, Default)]
 pub struct ResMap {
@@ -244,8 +315,32 @@ impl ResMap {
     }
 
     pub fn append_all(&mut self, other: ResMap) -> Result<()> {
-        for r in other.resources {
-            self.append(r)?;
+        self.extend_checked(other.resources)
+    }
+
+    /// Appends resources one by one, rejecting the first whose id is already registered, as
+    /// [`ResMap::append`] does, but through a hash index so that it is linear in size.
+    pub fn extend_checked(&mut self, incoming: impl IntoIterator<Item = Resource>) -> Result<()> {
+        let mut index = IdIndex::new(&self.resources);
+        self.extend_indexed(incoming, &mut index)
+    }
+
+    /// [`ResMap::extend_checked`] with an index of this map's resources that the caller keeps
+    /// (valid as long as no resource of the map changes its id in between).
+    pub fn extend_indexed(
+        &mut self,
+        incoming: impl IntoIterator<Item = Resource>,
+        index: &mut IdIndex,
+    ) -> Result<()> {
+        for res in incoming {
+            let hash = id_hash(&res);
+            if let Some(id) = index.find_equal(&self.resources, hash, &res) {
+                return Err(KustomizeError::build(format!(
+                    "may not add resource with an already registered id: {id}"
+                )));
+            }
+            index.insert(hash, self.resources.len());
+            self.resources.push(res);
         }
         Ok(())
     }
@@ -257,7 +352,7 @@ impl ResMap {
             .resources
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.all_ids().iter().any(|x| x.equals(&id)))
+            .filter(|(_, r)| r.has_id(&id))
             .map(|(i, _)| i)
             .collect();
         match matches.as_slice() {

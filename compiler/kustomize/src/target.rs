@@ -7,7 +7,7 @@ use crate::error::{KustomizeError, Result};
 use crate::fieldspec::TransformerConfig;
 use crate::kustomization::{FILE_NAMES, Kustomization, Var};
 use crate::loader::{Loader, is_remote};
-use crate::resource::{ResMap, Resource};
+use crate::resource::{IdIndex, ResMap, Resource};
 use crate::transform;
 
 /// What a kustomization tree accumulates: resources, field specs and vars.
@@ -22,8 +22,10 @@ pub struct Accumulator {
 }
 
 impl Accumulator {
-    pub fn merge(&mut self, other: Accumulator) -> Result<()> {
-        self.resmap.append_all(other.resmap)?;
+    /// Adds another accumulator's resources, field specs and vars; `ids` indexes this
+    /// accumulator's resources and is kept up to date.
+    pub fn merge(&mut self, other: Accumulator, ids: &mut IdIndex) -> Result<()> {
+        self.resmap.extend_indexed(other.resmap.resources, ids)?;
         if let Some(c) = &other.config {
             self.merge_config(c)?;
         }
@@ -209,8 +211,10 @@ impl Target {
         self.load_openapi()?;
         let mut resources: Vec<String> = self.k.resources.clone().unwrap_or_default();
         resources.extend(self.k.bases.clone().unwrap_or_default());
+        // Nothing renames resources while they are read, so one id index serves every append.
+        let mut ids = IdIndex::new(&ra.resmap.resources);
         for path in &resources {
-            self.accumulate_resource(ra, path, ctx)?;
+            self.accumulate_resource(ra, &mut ids, path, ctx)?;
         }
         let mut user = Vec::new();
         for c in self.k.configurations.iter().flatten() {
@@ -337,7 +341,13 @@ impl Target {
         }
     }
 
-    fn accumulate_resource(&self, ra: &mut Accumulator, path: &str, ctx: &Ctx) -> Result<()> {
+    fn accumulate_resource(
+        &self,
+        ra: &mut Accumulator,
+        ids: &mut IdIndex,
+        path: &str,
+        ctx: &Ctx,
+    ) -> Result<()> {
         let remote = is_remote(path) && !self.ldr.root.join(path).exists();
         if remote && self.ldr.remote.is_none() {
             return Err(KustomizeError::field(
@@ -369,7 +379,7 @@ impl Target {
             }
             let mut sub_ra = Accumulator::default();
             sub.accumulate(&mut sub_ra, ctx)?;
-            return ra.merge(sub_ra);
+            return ra.merge(sub_ra, ids);
         }
         if !full.exists() {
             return Err(KustomizeError::field(
@@ -383,16 +393,17 @@ impl Target {
         }
         let text = self.ldr.load_string(path)?;
         let origin = self.join_rel(path);
+        let mut batch = Vec::new();
         for obj in parse_resources(&text, &self.ldr.display(path).display().to_string())? {
             let mut r = Resource::new(obj);
             if ctx.origin_annotations {
                 r.origin = Some(crate::origin::from_path(&origin));
             }
-            ra.resmap
-                .append(r)
-                .map_err(|e| e.context(format!("{}: resources: '{path}'", self.kfile)))?;
+            batch.push(r);
         }
-        Ok(())
+        ra.resmap
+            .extend_indexed(batch, ids)
+            .map_err(|e| e.context(format!("{}: resources: '{path}'", self.kfile)))
     }
 
     fn run_generators(&self, ra: &mut Accumulator, ctx: &Ctx) -> Result<()> {

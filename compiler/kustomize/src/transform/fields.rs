@@ -8,7 +8,7 @@ use crate::error::{KustomizeError, Result};
 use crate::fieldspec::{CreateKind, FieldSpec, Gvk as FsGvk, visit};
 use crate::kustomization::{Image, StringMap};
 use crate::resid::Gvk;
-use crate::resource::ResMap;
+use crate::resource::{IdIndex, ResMap, id_hash};
 
 impl From<crate::fieldspec::FieldSpecError> for KustomizeError {
     fn from(e: crate::fieldspec::FieldSpecError) -> Self {
@@ -60,11 +60,13 @@ pub fn namespace(
             }
         }
     };
+    let mut index = IdIndex::new(&m.resources);
     for i in 0..m.resources.len() {
         let r = &mut m.resources[i];
         if r.obj.as_object().is_none_or(|o| o.is_empty()) {
             continue;
         }
+        let old_hash = id_hash(r);
         r.store_previous_id();
         let gvk = r.gvk();
         let api_version = r.api_version().to_string();
@@ -105,13 +107,17 @@ pub fn namespace(
             }
             visit(&mut r.obj, spec, Some(CreateKind::Scalar), set)?;
         }
-        let id = m.resources[i].cur_id();
-        if m.resources
-            .iter()
-            .filter(|x| x.cur_id().equals(&id))
-            .count()
+        let hash = id_hash(&m.resources[i]);
+        if hash != old_hash {
+            index.remove(old_hash, i);
+            index.insert(hash, i);
+        }
+        if index
+            .equal_positions(&m.resources, hash, &m.resources[i])
+            .len()
             != 1
         {
+            let id = m.resources[i].cur_id();
             return Err(KustomizeError::build(format!(
                 "namespace transformation produces ID conflict: {id}"
             )));

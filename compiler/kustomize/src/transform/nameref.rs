@@ -2,6 +2,8 @@
 //! rewrite every field that refers to an object by name (kustomize's nameReference transformer,
 //! with its rules for choosing among several candidates).
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 
 use crate::error::{KustomizeError, Result};
@@ -61,6 +63,75 @@ impl Cand {
         } else {
             same(&self.prefixes, p) && same(&self.suffixes, s)
         }
+    }
+}
+
+/// Every candidate, indexed by the names it has had and by its original namespace, so that a
+/// reference looks only at candidates that can match it (the build stays linear in size).
+struct Pool<'a> {
+    cands: &'a [Cand],
+    by_prev_name: HashMap<&'a str, Vec<usize>>,
+    by_org_ns: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Pool<'a> {
+    fn new(cands: &'a [Cand]) -> Pool<'a> {
+        let mut by_prev_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_org_ns: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, c) in cands.iter().enumerate() {
+            for id in &c.prev {
+                let slot = by_prev_name.entry(id.name.as_str()).or_default();
+                if slot.last() != Some(&i) {
+                    slot.push(i);
+                }
+            }
+            if c.org_ns != NOT_A_NAMESPACE {
+                by_org_ns.entry(c.org_ns.as_str()).or_default().push(i);
+            }
+        }
+        Pool {
+            cands,
+            by_prev_name,
+            by_org_ns,
+        }
+    }
+}
+
+/// The candidates one referrer may point at: cluster-scoped ones, those in its namespace and,
+/// for a RoleBinding, those in the namespaces of its ServiceAccount subjects.
+struct Visible<'a> {
+    pool: &'a Pool<'a>,
+    everything: bool,
+    cur: &'a ResId,
+    subject_ns: &'a [String],
+}
+
+impl<'a> Visible<'a> {
+    fn sees(&self, c: &Cand) -> bool {
+        self.everything
+            || c.cur.gvk.is_cluster_scoped()
+            || c.cur.ns_equals(self.cur)
+            || self.subject_ns.contains(&c.namespace)
+    }
+
+    /// Visible candidates that once had the name `old`, in resource order.
+    fn named(&self, old: &str) -> Vec<&'a Cand> {
+        let Some(positions) = self.pool.by_prev_name.get(old) else {
+            return Vec::new();
+        };
+        positions
+            .iter()
+            .map(|i| &self.pool.cands[*i])
+            .filter(|c| self.sees(c))
+            .collect()
+    }
+
+    /// Whether some visible candidate's original namespace is `ns`.
+    fn any_originally_in(&self, ns: &str) -> bool {
+        self.pool
+            .by_org_ns
+            .get(ns)
+            .is_some_and(|positions| positions.iter().any(|i| self.sees(&self.pool.cands[*i])))
     }
 }
 
@@ -169,6 +240,7 @@ fn binding_namespaces(r: &Resource) -> Result<Vec<String>> {
 
 pub fn fix(m: &mut ResMap, backrefs: &[NameBackReferences]) -> Result<()> {
     let cands: Vec<Cand> = m.resources.iter().map(Cand::of).collect();
+    let pool = Pool::new(&cands);
     let org_ids: Vec<ResId> = m.resources.iter().map(|r| r.org_id()).collect();
     for (i, org_id) in org_ids.iter().enumerate() {
         let mut filters: Vec<(&FieldSpec, Gvk)> = Vec::new();
@@ -196,17 +268,11 @@ pub fn fix(m: &mut ResMap, backrefs: &[NameBackReferences]) -> Result<()> {
             role_ref,
         };
         let subject_ns = binding_namespaces(r)?;
-        let visible: Vec<&Cand> = if cur.gvk.is_cluster_scoped() {
-            cands.iter().collect()
-        } else {
-            cands
-                .iter()
-                .filter(|c| {
-                    c.cur.gvk.is_cluster_scoped()
-                        || c.cur.ns_equals(&cur)
-                        || subject_ns.contains(&c.namespace)
-                })
-                .collect()
+        let visible = Visible {
+            pool: &pool,
+            everything: cur.gvk.is_cluster_scoped(),
+            cur: &cur,
+            subject_ns: &subject_ns,
         };
         let obj = &mut m.resources[i].obj;
         for (spec, target) in filters {
@@ -227,7 +293,7 @@ pub fn fix(m: &mut ResMap, backrefs: &[NameBackReferences]) -> Result<()> {
 
 fn set_node(
     node: &mut Value,
-    visible: &[&Cand],
+    visible: &Visible<'_>,
     target: &Gvk,
     path: &str,
     referrer: &Referrer,
@@ -252,13 +318,13 @@ fn set_node(
 
 fn set_scalar(
     node: &mut Value,
-    visible: &[&Cand],
+    visible: &Visible<'_>,
     target: &Gvk,
     path: &str,
     referrer: &Referrer,
 ) -> Result<()> {
     let old = node.as_str().unwrap_or("").to_string();
-    if let Some(c) = select(&old, visible, target, path, referrer, false)?
+    if let Some(c) = select(&old, &visible.named(&old), target, path, referrer, false)?
         && c.name != old
     {
         *node = Value::String(c.name.clone());
@@ -268,7 +334,7 @@ fn set_scalar(
 
 fn set_mapping(
     node: &mut Value,
-    visible: &[&Cand],
+    visible: &Visible<'_>,
     target: &Gvk,
     path: &str,
     referrer: &Referrer,
@@ -282,26 +348,16 @@ fn set_mapping(
         ));
     };
     let old = crate::resource::value_as_string(old);
-    let cands: Vec<&Cand> = match map.get("namespace") {
-        None => visible.to_vec(),
-        Some(ns) => {
-            let ns = crate::resource::value_as_string(ns);
-            let by_org: Vec<&Cand> = visible
-                .iter()
-                .copied()
-                .filter(|c| c.org_ns != NOT_A_NAMESPACE && c.org_ns == ns)
-                .collect();
-            if !by_org.is_empty() {
-                by_org
-            } else {
-                visible
-                    .iter()
-                    .copied()
-                    .filter(|c| c.cur_ns != NOT_A_NAMESPACE && c.cur_ns == ns)
-                    .collect()
-            }
+    let mut cands = visible.named(&old);
+    if let Some(ns) = map.get("namespace") {
+        let ns = crate::resource::value_as_string(ns);
+        // Candidates originally in that namespace win when there are any (of any name).
+        if ns != NOT_A_NAMESPACE && visible.any_originally_in(&ns) {
+            cands.retain(|c| c.org_ns != NOT_A_NAMESPACE && c.org_ns == ns);
+        } else {
+            cands.retain(|c| c.cur_ns != NOT_A_NAMESPACE && c.cur_ns == ns);
         }
-    };
+    }
     let Some(c) = select(&old, &cands, target, path, referrer, true)? else {
         return Ok(());
     };
