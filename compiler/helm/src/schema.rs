@@ -25,16 +25,42 @@ fn validate_one(
             )
         })?;
         let instance = Value::Object(values.clone());
-        let errors: Vec<String> = validator
-            .iter_errors(&instance)
-            .map(|e| {
-                let path = e.instance_path().to_string();
-                let at = if path.is_empty() {
-                    "/".to_string()
-                } else {
-                    path
+        let mut errors: Vec<(String, String)> = Vec::new();
+        let mut missing: Vec<(String, Vec<String>)> = Vec::new();
+        for e in validator.iter_errors(&instance) {
+            let at = e.instance_path().to_string();
+            // Missing properties at one place are one error, as santhosh-tekuri reports them.
+            if let jsonschema::error::ValidationErrorKind::Required { property } = e.kind() {
+                let name = property.as_str().unwrap_or_default().to_string();
+                match missing.iter_mut().find(|(p, _)| *p == at) {
+                    Some((_, names)) => names.push(name),
+                    None => {
+                        missing.push((at.clone(), vec![name]));
+                        errors.push((at, String::new()));
+                    }
+                }
+                continue;
+            }
+            errors.push((at, describe(&e)));
+        }
+        let errors: Vec<String> = errors
+            .into_iter()
+            .map(|(at, message)| {
+                let message = match missing.iter().find(|(p, _)| message.is_empty() && *p == at) {
+                    Some((_, names)) if names.len() == 1 => {
+                        format!("missing property {}", quote(&names[0]))
+                    }
+                    Some((_, names)) => format!(
+                        "missing properties {}",
+                        names
+                            .iter()
+                            .map(|n| quote(n))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    None => message,
                 };
-                format!("- at '{at}': {}", describe(&e))
+                format!("- at '{at}': {message}")
             })
             .collect();
         if !errors.is_empty() {
@@ -51,8 +77,93 @@ fn validate_one(
     Ok(())
 }
 
-/// Helm's (santhosh-tekuri/jsonschema) wording for the most common failure, the type mismatch.
+/// santhosh-tekuri/jsonschema's quoting: Go `%q` with `'` delimiters.
+fn quote(s: &str) -> String {
+    let q = kiln_gotemplate::gofmt::quote(s);
+    let inner = &q[1..q.len() - 1];
+    format!("'{}'", inner.replace("\\\"", "\"").replace('\'', "\\'"))
+}
+
+/// A primitive as santhosh-tekuri displays it (strings quoted, numbers as Go's `%v`).
+fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => quote(s),
+        Value::Array(_) | Value::Object(_) => "value".into(),
+        Value::Number(n) => number(n.as_f64().unwrap_or_default()),
+        other => other.to_string(),
+    }
+}
+
+fn number(f: f64) -> String {
+    kiln_gotemplate::gofmt::sprint_value(&kiln_gotemplate::Value::Float(f))
+}
+
+/// Helm's (santhosh-tekuri/jsonschema) wording for a failure.
 fn describe(e: &jsonschema::ValidationError<'_>) -> String {
+    use jsonschema::error::ValidationErrorKind as K;
+    let instance = e.instance();
+    let got_f64 = || number(instance.as_f64().unwrap_or_default());
+    let got_len = || match instance.as_ref() {
+        Value::String(s) => s.chars().count(),
+        Value::Array(a) => a.len(),
+        _ => 0,
+    };
+    match e.kind() {
+        K::Enum { options } => {
+            if let Value::Array(items) = options.as_ref()
+                && items.iter().all(|i| !i.is_array() && !i.is_object())
+            {
+                let shown: Vec<String> = items.iter().map(display).collect();
+                return match shown.len() {
+                    1 => format!("value must be {}", shown[0]),
+                    _ => format!("value must be one of {}", shown.join(", ")),
+                };
+            }
+            return "enum failed".into();
+        }
+        K::Constant { expected_value } => {
+            return match expected_value.as_ref() {
+                Value::Array(_) | Value::Object(_) => "const failed".into(),
+                v => format!("value must be {}", display(v)),
+            };
+        }
+        K::Minimum { limit } => {
+            return format!("minimum: got {}, want {}", got_f64(), display(limit));
+        }
+        K::Maximum { limit } => {
+            return format!("maximum: got {}, want {}", got_f64(), display(limit));
+        }
+        K::ExclusiveMinimum { limit } => {
+            return format!(
+                "exclusiveMinimum: got {}, want {}",
+                got_f64(),
+                display(limit)
+            );
+        }
+        K::ExclusiveMaximum { limit } => {
+            return format!(
+                "exclusiveMaximum: got {}, want {}",
+                got_f64(),
+                display(limit)
+            );
+        }
+        K::MinLength { limit } => return format!("minLength: got {}, want {limit}", got_len()),
+        K::MaxLength { limit } => return format!("maxLength: got {}, want {limit}", got_len()),
+        K::MinItems { limit } => return format!("minItems: got {}, want {limit}", got_len()),
+        K::MaxItems { limit } => return format!("maxItems: got {}, want {limit}", got_len()),
+        K::Pattern { pattern } => {
+            return format!(
+                "{} does not match pattern {}",
+                quote(instance.as_str().unwrap_or_default()),
+                quote(pattern)
+            );
+        }
+        K::AdditionalProperties { unexpected } => {
+            let names: Vec<String> = unexpected.iter().map(|n| quote(n)).collect();
+            return format!("additional properties {} not allowed", names.join(", "));
+        }
+        _ => {}
+    }
     if let jsonschema::error::ValidationErrorKind::Type {
         kind: jsonschema::error::TypeKind::Single(want),
     } = e.kind()

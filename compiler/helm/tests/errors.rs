@@ -205,3 +205,8 @@ fn internal_failures_exit_with_one() {
 fn missing_value_passed_to_a_string_parameter() {
     insta::assert_snapshot!(fixture_report("wrongtype"));
 }
+
+#[test]
+fn schema_failures_use_helms_wording_for_each_keyword() {
+    insta::assert_snapshot!(fixture_report("schema-keywords"));
+}
