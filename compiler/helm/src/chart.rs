@@ -17,7 +17,8 @@ use crate::yamlvalues;
 #[derive(Debug, Clone)]
 pub struct File {
     pub name: String,
-    pub data: Vec<u8>,
+    /// Shared: a chart is cloned per render and its files handed to `.Files` without copying.
+    pub data: std::sync::Arc<[u8]>,
 }
 
 /// A dependency declared in `Chart.yaml` (or `requirements.yaml` for v1 charts).
@@ -84,8 +85,11 @@ impl Chart {
 
     /// Loads a chart from a directory or a `.tgz` archive.
     pub fn load(path: &Path) -> Result<Chart, HelmError> {
-        let meta = std::fs::metadata(path).map_err(|e| {
-            HelmError::load(path, format!("path {:?} not found: {e}", path.display()))
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                HelmError::load(path, format!("path {:?} not found", path.display()))
+            }
+            _ => HelmError::load(path, format!("path {:?}: {e}", path.display())),
         })?;
         let mut chart = if meta.is_dir() {
             let files = read_dir_files(path)?;
@@ -185,7 +189,7 @@ fn walk(
             .map_err(|e| HelmError::load(&path, format!("cannot read {rel_path}: {e}")))?;
         out.push(File {
             name: rel_path,
-            data,
+            data: data.into(),
         });
     }
     let _ = root;
@@ -223,7 +227,7 @@ fn load_archive(data: &[u8], origin: &Path) -> Result<Chart, HelmError> {
             .map_err(|e| HelmError::load(origin, format!("cannot read chart archive: {e}")))?;
         files.push(File {
             name: rest.to_string(),
-            data: buf,
+            data: buf.into(),
         });
     }
     if files.is_empty() {
@@ -253,7 +257,7 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
             chart.values = yamlvalues::parse_map(&f.data)
                 .map_err(|e| e.into_helm(&origin.join("values.yaml"), "cannot load values.yaml"))?;
         } else if name == "values.schema.json" {
-            chart.schema = Some(f.data);
+            chart.schema = Some(f.data.to_vec());
         } else if name == "requirements.yaml" {
             requirements = Some(f);
         } else if name == "Chart.lock" || name == "requirements.lock" {

@@ -175,8 +175,13 @@ fn required_and_schema_failures_are_input_errors() {
 #[test]
 fn missing_chart_is_an_input_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let e = template(&cli_args(dir.path().join("nope"), Vec::new())).unwrap_err();
+    let missing = dir.path().join("nope");
+    let e = template(&cli_args(missing.clone(), Vec::new())).unwrap_err();
     assert_eq!(e.exit_code(), 2, "{e:?}");
+    assert_eq!(
+        e.message(),
+        format!("path {:?} not found", missing.display().to_string())
+    );
 }
 
 #[test]
