@@ -35,10 +35,15 @@ pub fn choose_builtin() {
     CHOSEN.with(|c| *c.borrow_mut() = Some(None));
 }
 
-/// Uses the given OpenAPI document as the merge schema from now on in this build.
-pub fn set_openapi(doc: &Value, file: &str) -> Result<()> {
-    let schema = Schema::with_openapi(doc)
-        .map_err(|e| KustomizeError::file(file, format!("invalid OpenAPI schema: {e}")))?;
+/// Uses the given OpenAPI document as the merge schema from now on in this build, alone or
+/// together with the built-in definitions.
+pub fn set_openapi(doc: &Value, file: &str, with_builtin: bool) -> Result<()> {
+    let schema = if with_builtin {
+        Schema::with_openapi_and_builtin(doc)
+    } else {
+        Schema::with_openapi(doc)
+    }
+    .map_err(|e| KustomizeError::file(file, format!("invalid OpenAPI schema: {e}")))?;
     CHOSEN.with(|c| *c.borrow_mut() = Some(Some(Rc::new(schema))));
     Ok(())
 }

@@ -324,7 +324,11 @@ impl Target {
                 kiln_yaml::from_str(&text)
                     .map_err(|e| KustomizeError::file(&file, e.to_string()))?
             };
-            return crate::smp::set_openapi(&doc, &file);
+            // kustomize parses its built-in schema as well (the custom one first, the built-in
+            // definitions winning) once it has looked up the scope of a type it does not
+            // know, which happens as soon as resources are read; only a schema named by the
+            // top kustomization, set before any resource, stands alone.
+            return crate::smp::set_openapi(&doc, &file, !self.rel.is_empty());
         }
         match o.get("version").map(String::as_str) {
             None | Some("") => Ok(()),
@@ -456,7 +460,9 @@ pub fn parse_docs(text: &str, file: &str) -> Result<Vec<Value>> {
             },
         )
     })?;
-    Ok(docs.into_iter().map(|d| d.value).collect())
+    let mut docs: Vec<Value> = docs.into_iter().map(|d| d.value).collect();
+    crate::block_scalar_eof::fix(text, docs.last_mut());
+    Ok(docs)
 }
 
 /// Expands `kind: *List` documents of a stream into their items, as kustomize does: items go to
