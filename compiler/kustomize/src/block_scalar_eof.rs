@@ -78,7 +78,7 @@ pub fn fix(text: &str, last_doc: Option<&mut Value>) {
         }
         min_indent = min_indent.min(indent(line));
     }
-    if !header.is_some_and(|h| !strips(h)) {
+    if header.is_none_or(strips) {
         return;
     }
     if let Some(Value::String(s)) = last_doc.and_then(last_scalar)
