@@ -73,19 +73,11 @@ pub fn origin_annotation(o: &Value) -> String {
     s
 }
 
-/// Prints objects as a YAML stream separated by `---`, like `kubectl kustomize`.
+/// Prints objects as a YAML stream separated by `---`, like `kubectl kustomize`: keys in their
+/// order, strings quoted and folded as kustomize's Go encoder does (kiln-yaml's ordered style).
 pub fn to_yaml_stream(objects: &[Value]) -> Result<String> {
-    let mut out = String::new();
-    for (i, o) in objects.iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
-        }
-        let text = serde_saphyr::to_string(o)
-            .map_err(|e| KustomizeError::build(format!("cannot print YAML: {e}")))?;
-        out.push_str(&text);
-        if !text.ends_with('\n') {
-            out.push('\n');
-        }
-    }
-    Ok(out)
+    Ok(kiln_yaml::emit::to_multi_document_string(
+        objects,
+        kiln_yaml::EmitOptions::ORDERED,
+    ))
 }

@@ -124,3 +124,71 @@ fn malformed_json_patch() {
         "."
     ));
 }
+
+/// The message and the hint, as users read them.
+fn report_of(files: &[(&str, &str)], entry: &str) -> String {
+    let tmp = tempfile::tempdir().unwrap();
+    write(tmp.path(), files);
+    let err = kiln_kustomize::build(&tmp.path().join(entry), &kiln_kustomize::Options::default())
+        .expect_err("the build must fail");
+    let help = miette::Diagnostic::help(&err)
+        .map(|h| format!("\nhelp: {h}"))
+        .unwrap_or_default();
+    let root = tmp.path().canonicalize().unwrap();
+    format!("{err}{help}")
+        .replace(&root.display().to_string(), "<tmp>")
+        .replace(&tmp.path().display().to_string(), "<tmp>")
+}
+
+#[test]
+fn blank_namespace_on_role_binding_subject() {
+    insta::assert_snapshot!(report_of(
+        &[
+            ("kustomization.yaml", "resources:\n- rbac.yaml\n"),
+            (
+                "rbac.yaml",
+                "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: read\nsubjects:\n- kind: ServiceAccount\n  name: reader\n  namespace:\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: read\n"
+            ),
+        ],
+        "."
+    ));
+}
+
+#[test]
+fn iam_policy_generator_for_an_unsupported_cloud() {
+    insta::assert_snapshot!(report_of(
+        &[(
+            "kustomization.yaml",
+            "generators:\n- |-\n  apiVersion: builtin\n  kind: IAMPolicyGenerator\n  metadata:\n    name: g\n  cloud: aws\n  kubernetesService:\n    name: a\n  serviceAccount:\n    name: b\n    projectId: c\n"
+        )],
+        "."
+    ));
+}
+
+#[test]
+fn value_add_transformer_without_targets() {
+    insta::assert_snapshot!(report_of(
+        &[
+            (
+                "kustomization.yaml",
+                "resources:\n- cm.yaml\ntransformers:\n- |-\n  apiVersion: builtin\n  kind: ValueAddTransformer\n  metadata:\n    name: v\n  value: x\n"
+            ),
+            (
+                "cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+            ),
+        ],
+        "."
+    ));
+}
+
+#[test]
+fn unknown_generator_plugin() {
+    insta::assert_snapshot!(report_of(
+        &[(
+            "kustomization.yaml",
+            "generators:\n- |-\n  apiVersion: builtin\n  kind: HelmChartInflationGenerator\n  metadata:\n    name: h\n"
+        )],
+        "."
+    ));
+}

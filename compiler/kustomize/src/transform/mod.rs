@@ -61,7 +61,7 @@ pub fn run_builtin(t: &Target, ra: &mut Accumulator, ctx: &Ctx) -> Result<()> {
     let k = &t.k;
     let tc = config_of(ra)?;
     let m = &mut ra.resmap;
-    if let Some(paths) = &k.patches_strategic_merge {
+    if let Some(paths) = k.patches_strategic_merge.as_ref().filter(|p| !p.is_empty()) {
         let mut loaded = Vec::new();
         for p in paths {
             for v in load_smp_entry(t, p)? {
@@ -148,9 +148,14 @@ pub fn run_builtin(t: &Target, ra: &mut Accumulator, ctx: &Ctx) -> Result<()> {
             }
         }
         fields::add_map_entries(m, cl, &tc.common_labels)?;
+    }
+    // kustomize adds a commonLabels transformer, empty or not, whenever labels are configured.
+    if k.labels.as_ref().is_some_and(|l| !l.is_empty())
+        || k.common_labels.as_ref().is_some_and(|c| !c.is_empty())
+    {
         mark(ctx, t, m, "LabelTransformer");
     }
-    if let Some(ca) = &k.common_annotations {
+    if let Some(ca) = k.common_annotations.as_ref().filter(|c| !c.is_empty()) {
         fields::add_map_entries(m, ca, &tc.common_annotations)?;
         mark(ctx, t, m, "AnnotationsTransformer");
     }
@@ -183,7 +188,7 @@ pub fn run_builtin(t: &Target, ra: &mut Accumulator, ctx: &Ctx) -> Result<()> {
         fields::images(m, im, &tc.images)?;
         mark(ctx, t, m, "ImageTagTransformer");
     }
-    if let Some(rs) = &k.replacements {
+    if let Some(rs) = k.replacements.as_ref().filter(|r| !r.is_empty()) {
         let rs = load_replacements(t, rs)?;
         replacements::run(m, &rs).map_err(|e| e.context(format!("{}: replacements", t.kfile)))?;
         mark(ctx, t, m, "ReplacementTransformer");
@@ -527,7 +532,15 @@ fn run_plugin(t: &Target, ra: &mut Accumulator, cfg: &Value) -> Result<()> {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             value_add::ValueAdd::configure(cfg, |p| t.ldr.load_string(p), &root_name)
-                .map_err(|e| e.context(&t.kfile))?
+                .map_err(|e| match e {
+                    KustomizeError::Build { message, help } => KustomizeError::Field {
+                        file: t.kfile.clone().into(),
+                        field: "transformers".into(),
+                        message,
+                        help,
+                    },
+                    other => other,
+                })?
                 .transform(m)
         }
         // Generated objects get their hash suffix at the end of every build anyway.

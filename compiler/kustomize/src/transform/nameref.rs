@@ -224,8 +224,15 @@ fn binding_namespaces(r: &Resource) -> Result<Vec<String>> {
         match ns.as_str() {
             Some(ns) => out.push(ns.to_string()),
             None => {
+                let from = r
+                    .origin
+                    .as_ref()
+                    .and_then(|o| o.get("path"))
+                    .and_then(Value::as_str)
+                    .map(|p| format!(" (read from {p})"))
+                    .unwrap_or_default();
                 return Err(KustomizeError::build(format!(
-                    "Invalid Input: namespace is blank for resource \"{}\"",
+                    "Invalid Input: namespace is blank for resource \"{}\"{from}: field `subjects[].namespace`",
                     r.cur_id()
                 ))
                 .with_help(format!(
