@@ -254,8 +254,9 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
             chart.metadata = parse_metadata(&f.data, &origin.join("Chart.yaml"))?;
             have_meta = true;
         } else if name == "values.yaml" {
-            chart.values = yamlvalues::parse_map(&f.data)
-                .map_err(|e| e.into_helm(&origin.join("values.yaml"), "cannot load values.yaml"))?;
+            chart.values = yamlvalues::parse_map(&f.data).map_err(|e| {
+                e.into_helm_values(&origin.join("values.yaml"), "cannot load values.yaml")
+            })?;
         } else if name == "values.schema.json" {
             chart.schema = Some(f.data.to_vec());
         } else if name == "requirements.yaml" {

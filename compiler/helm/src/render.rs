@@ -83,16 +83,39 @@ pub struct Rendered {
 impl Rendered {
     /// The text `helm template` writes on stdout.
     pub fn to_helm_output(&self) -> String {
-        let mut body = String::new();
+        let size: usize = self
+            .crds
+            .iter()
+            .map(|(p, c)| p.len() + c.len() + 16)
+            .sum::<usize>()
+            + self
+                .manifests
+                .iter()
+                .chain(&self.hooks)
+                .map(|m| m.path.len() + m.content.len() + 16)
+                .sum::<usize>();
+        let mut out = String::with_capacity(size + 1);
+        let push = |out: &mut String, path: &str, content: &str| {
+            out.push_str("---\n# Source: ");
+            out.push_str(path);
+            out.push('\n');
+            out.push_str(content);
+            out.push('\n');
+        };
         for (path, content) in &self.crds {
-            body.push_str(&format!("---\n# Source: {path}\n{content}\n"));
+            push(&mut out, path, content);
         }
         for m in &self.manifests {
-            body.push_str(&format!("---\n# Source: {}\n{}\n", m.path, m.content));
+            push(&mut out, &m.path, &m.content);
         }
-        let mut out = format!("{}\n", body.trim());
+        // Helm trims the non-hook part as a whole (so an empty render prints a single newline).
+        let kept = out.trim_end().len();
+        out.truncate(kept);
+        let lead = out.len() - out.trim_start().len();
+        out.drain(..lead);
+        out.push('\n');
         for h in &self.hooks {
-            out.push_str(&format!("---\n# Source: {}\n{}\n", h.path, h.content));
+            push(&mut out, &h.path, &h.content);
         }
         out
     }
@@ -110,7 +133,7 @@ fn user_values(opts: &RenderOptions) -> Result<serde_json::Map<String, J>, HelmE
         let data = std::fs::read(f)
             .map_err(|e| HelmError::load(f, format!("open {}: {e}", f.display())))?;
         let m = yamlvalues::parse_map(&data)
-            .map_err(|e| e.into_helm(f, &format!("failed to parse {}", f.display())))?;
+            .map_err(|e| e.into_helm_values(f, &format!("failed to parse {}", f.display())))?;
         base = coalesce::merge_maps(&base, &m);
     }
     for s in &opts.set {
@@ -238,6 +261,7 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     } else {
         Vec::new()
     };
+    crate::dispose::dispose((set, sources, renderables, chart, values, vals));
     Ok(Rendered {
         crds,
         manifests: sorted.manifests,
@@ -270,7 +294,7 @@ fn collect(
     let files: BTreeMap<String, Arc<[u8]>> = chart
         .files
         .iter()
-        .map(|f| (f.name.clone(), Arc::from(f.data.as_slice())))
+        .map(|f| (f.name.clone(), f.data.clone()))
         .collect();
     let subcharts = Map::new();
     let next = Map::new();

@@ -16,6 +16,17 @@ pub struct YamlError {
 }
 
 impl YamlError {
+    /// A values file's error, worded as Helm's values loading wraps it.
+    pub fn into_helm_values(mut self, path: &Path, context: &str) -> HelmError {
+        if !self.message.starts_with("error unmarshaling JSON") {
+            self.message = format!(
+                "cannot unmarshal yaml document: error converting YAML to JSON: yaml: {}",
+                self.message
+            );
+        }
+        self.into_helm(path, context)
+    }
+
     /// Turns the error into a diagnostic about `path`, prefixed like Helm's messages.
     pub fn into_helm(self, path: &Path, context: &str) -> HelmError {
         let mut e = HelmError::msg(format!("{context}: {}", self.message));
@@ -156,18 +167,52 @@ pub fn decode(text: &str) -> Result<Value, YamlError> {
                 None => (None, None),
             };
             let message = e.to_string();
-            let message = message
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .trim_start_matches("error: ")
-                .to_string();
+            let message = go_yaml_message(
+                message
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: "),
+            );
             YamlError {
                 message,
                 line,
                 column,
             }
         })
+}
+
+/// go-yaml's layout of a syntax error: `line N: problem`, without libyaml's `while parsing ...`
+/// context, where N is 1-based for scanner errors but the 0-based line for parser errors
+/// (`did not find expected ...`), and no line at all when that 0-based line is 0.
+fn go_yaml_message(raw: &str) -> String {
+    let Some(rest) = raw.strip_prefix("line ") else {
+        return raw.to_string();
+    };
+    let Some((line, rest)) = rest.split_once(' ') else {
+        return raw.to_string();
+    };
+    let Ok(line) = line.parse::<usize>() else {
+        return raw.to_string();
+    };
+    let problem = rest
+        .strip_prefix("column ")
+        .and_then(|r| r.split_once(": "))
+        .map_or(rest, |(_, p)| p);
+    let problem = match problem.strip_prefix("while ") {
+        Some(p) => p.split_once(", ").map_or(problem, |(_, q)| q),
+        None => problem,
+    };
+    let zero_based = line.saturating_sub(1);
+    if zero_based == 0 {
+        return problem.to_string();
+    }
+    let shown = if problem.starts_with("did not find expected") {
+        zero_based
+    } else {
+        line
+    };
+    format!("line {shown}: {problem}")
 }
 
 /// Decodes one YAML document into a value with float64 numbers.
