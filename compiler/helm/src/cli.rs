@@ -42,6 +42,7 @@ pub struct TemplateArgs {
 pub fn run(cmd: &Command) -> ExitCode {
     match cmd {
         Command::Template(args) => {
+            crate::dispose::leave_to_process_exit();
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| template(args)))
                 .unwrap_or_else(|panic| {
                     let what = panic
@@ -85,5 +86,7 @@ pub fn template(args: &TemplateArgs) -> Result<String, HelmError> {
         include_crds: args.include_crds,
     };
     let rendered = crate::render::render_chart(&chart, &opts)?;
-    Ok(rendered.to_helm_output())
+    let text = rendered.to_helm_output();
+    crate::dispose::dispose((chart, rendered));
+    Ok(text)
 }

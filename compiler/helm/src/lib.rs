@@ -44,6 +44,7 @@ pub mod chart;
 pub mod cli;
 mod coalesce;
 mod dependencies;
+pub mod dispose;
 mod error;
 mod funcs;
 mod glob;

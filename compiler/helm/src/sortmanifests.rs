@@ -79,28 +79,64 @@ const HOOK_EVENTS: &[&str] = &[
 /// Splits a rendered file like Helm's `SplitManifests` (regexp `(?:^|\s*\n)---\s*`), returning each
 /// non-empty document, trimmed, with its 1-based line in the file.
 pub fn split_manifests(text: &str) -> Vec<(String, usize)> {
-    static SEP: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
-    let sep = SEP.get_or_init(|| regex::Regex::new(r"(?:^|\s*\n)---\s*").expect("valid regex"));
     let lead = text.len() - text.trim_start().len();
     let trimmed = text.trim();
     let mut out = Vec::new();
-    let mut last = 0;
-    let mut pieces: Vec<(usize, usize)> = Vec::new();
-    for m in sep.find_iter(trimmed) {
-        pieces.push((last, m.start()));
-        last = m.end();
-    }
-    pieces.push((last, trimmed.len()));
-    for (a, b) in pieces {
+    let mut line = 1 + text[..lead].matches('\n').count();
+    let mut counted = 0;
+    for (a, b) in separator_pieces(trimmed) {
         let seg = &trimmed[a..b];
         if seg.is_empty() {
             continue;
         }
-        let inner = seg.len() - seg.trim_start().len();
-        let line = text[..lead + a + inner].matches('\n').count() + 1;
+        let start = a + (seg.len() - seg.trim_start().len());
+        line += trimmed.as_bytes()[counted..start]
+            .iter()
+            .filter(|&&c| c == b'\n')
+            .count();
+        counted = start;
         out.push((seg.trim().to_string(), line));
     }
     out
+}
+
+/// Go's `\s` (RE2: ASCII space, tab, newline, form feed, carriage return).
+fn is_go_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0c)
+}
+
+/// The byte ranges between matches of `(?:^|\s*\n)---\s*`, as Go's `Regexp.Split(s, -1)` yields
+/// them: matches are leftmost and do not overlap, `\s*` is greedy, `^` is the start of the text.
+fn separator_pieces(text: &str) -> Vec<(usize, usize)> {
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::new();
+    let mut last = 0;
+    let mut from = 0;
+    if text.starts_with("---") {
+        let mut end = 3;
+        while end < bytes.len() && is_go_space(bytes[end]) {
+            end += 1;
+        }
+        pieces.push((0, 0));
+        last = end;
+        from = end;
+    }
+    while let Some(off) = text[from..].find("\n---") {
+        let nl = from + off;
+        let mut start = nl;
+        while start > last && is_go_space(bytes[start - 1]) {
+            start -= 1;
+        }
+        let mut end = nl + 4;
+        while end < bytes.len() && is_go_space(bytes[end]) {
+            end += 1;
+        }
+        pieces.push((last, start));
+        last = end;
+        from = end;
+    }
+    pieces.push((last, bytes.len()));
+    pieces
 }
 
 /// Sorted manifests and hooks of a render.
