@@ -25,6 +25,10 @@ pub enum KustomizeError {
         #[help]
         help: Option<String>,
     },
+    /// A file that is not valid YAML, pointing at the offending spot.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Yaml(Box<YamlError>),
     /// An error that is not tied to one file (resource ids, references, ...).
     #[error("{message}")]
     #[diagnostic(code(kiln::kustomize::build))]
@@ -33,6 +37,21 @@ pub enum KustomizeError {
         #[help]
         help: Option<String>,
     },
+}
+
+/// A YAML syntax error with the source text, so the report can show the offending line.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("{file}: line {line}, column {column}: {message}")]
+#[diagnostic(code(kiln::kustomize::yaml))]
+pub struct YamlError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    #[source_code]
+    pub src: miette::NamedSource<String>,
+    #[label("{message}")]
+    pub span: miette::SourceSpan,
 }
 
 impl KustomizeError {
@@ -64,12 +83,45 @@ impl KustomizeError {
         }
     }
 
+    /// A YAML syntax error in `text` (the content of `file`) at a 1-based line and column.
+    pub fn yaml(file: &str, text: &str, line: usize, column: usize, message: &str) -> Self {
+        let start: usize = text
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum();
+        let line_text = text[start.min(text.len())..].lines().next().unwrap_or("");
+        let col_bytes: usize = line_text
+            .chars()
+            .take(column.saturating_sub(1))
+            .map(char::len_utf8)
+            .sum();
+        let offset = (start + col_bytes).min(text.len());
+        // The decoder's message repeats the position and draws its own snippet; the span
+        // below replaces both.
+        let first = message.lines().next().unwrap_or(message);
+        let first = first.strip_prefix("error: ").unwrap_or(first);
+        let first = match first.split_once(": ") {
+            Some((pos, rest)) if pos.starts_with("line ") && pos.contains(" column ") => rest,
+            _ => first,
+        };
+        KustomizeError::Yaml(Box::new(YamlError {
+            file: file.into(),
+            line,
+            column,
+            message: first.to_string(),
+            src: miette::NamedSource::new(file, text.to_string()),
+            span: (offset, 0).into(),
+        }))
+    }
+
     /// Adds a hint telling the user how to fix the problem.
     pub fn with_help(mut self, text: impl Into<String>) -> Self {
         match &mut self {
             KustomizeError::Field { help, .. }
             | KustomizeError::File { help, .. }
             | KustomizeError::Build { help, .. } => *help = Some(text.into()),
+            KustomizeError::Yaml(_) => {}
         }
         self
     }

@@ -451,14 +451,9 @@ pub struct Ctx {
 
 /// Parses a multi-document YAML stream of plain documents.
 pub fn parse_docs(text: &str, file: &str) -> Result<Vec<Value>> {
-    let docs = kiln_yaml::parse_documents(text).map_err(|e| {
-        KustomizeError::file(
-            file,
-            match e.line {
-                Some(l) => format!("line {l}: {}", e.message),
-                None => e.message.clone(),
-            },
-        )
+    let docs = kiln_yaml::parse_documents(text).map_err(|e| match e.line {
+        Some(l) => KustomizeError::yaml(file, text, l, e.column.unwrap_or(1), &e.message),
+        None => KustomizeError::file(file, e.message.clone()),
     })?;
     let mut docs: Vec<Value> = docs.into_iter().map(|d| d.value).collect();
     crate::block_scalar_eof::fix(text, docs.last_mut());

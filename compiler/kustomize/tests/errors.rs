@@ -192,3 +192,36 @@ fn unknown_generator_plugin() {
         "."
     ));
 }
+
+#[test]
+fn resource_file_that_is_not_yaml_points_at_the_spot() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        &[
+            ("kustomization.yaml", "resources:\n- cm.yaml\n"),
+            (
+                "cm.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  a: [1, 2\n",
+            ),
+        ],
+    );
+    let err = kiln_kustomize::build(tmp.path(), &kiln_kustomize::Options::default())
+        .expect_err("the build must fail");
+    let Some(span) = miette::Diagnostic::labels(&err).and_then(|mut l| l.next()) else {
+        panic!("a YAML error carries a source span: {err}");
+    };
+    assert!(miette::Diagnostic::source_code(&err).is_some());
+    let text = std::fs::read_to_string(tmp.path().join("cm.yaml")).unwrap();
+    assert!(
+        span.offset() >= text.find("a: [").unwrap(),
+        "the span points into the broken flow sequence, not at {}",
+        span.offset()
+    );
+    let root = tmp.path().canonicalize().unwrap();
+    insta::assert_snapshot!(
+        err.to_string()
+            .replace(&root.display().to_string(), "<tmp>")
+            .replace(&tmp.path().display().to_string(), "<tmp>")
+    );
+}
