@@ -100,16 +100,20 @@ impl KustomizeError {
         // The decoder's message repeats the position and draws its own snippet; the span
         // below replaces both.
         let first = message.lines().next().unwrap_or(message);
-        let first = first.strip_prefix("error: ").unwrap_or(first);
+        let (context, first) = match first.split_once("error: ") {
+            Some((context, rest)) => (context, rest),
+            None => ("", first),
+        };
         let first = match first.split_once(": ") {
             Some((pos, rest)) if pos.starts_with("line ") && pos.contains(" column ") => rest,
             _ => first,
         };
+        let first = format!("{context}{first}");
         KustomizeError::Yaml(Box::new(YamlError {
             file: file.into(),
             line,
             column,
-            message: first.to_string(),
+            message: first,
             src: miette::NamedSource::new(file, text.to_string()),
             span: (offset, 0).into(),
         }))

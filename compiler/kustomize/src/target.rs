@@ -90,11 +90,20 @@ pub struct Target {
 
 /// Parses YAML text that may repeat keys (kustomization files written by kustomize's test
 /// harness do), last value winning like Go's decoder.
-fn parse_lenient(text: &str) -> std::result::Result<Value, String> {
+fn parse_lenient(text: &str, file: &str) -> Result<Value> {
     let mut opts = serde_saphyr::Options::default();
     opts.legacy_octal_numbers = true;
     opts.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::LastWins;
-    serde_saphyr::from_str_with_options::<Value>(text, opts).map_err(|e| e.to_string())
+    serde_saphyr::from_str_with_options::<Value>(text, opts).map_err(|e| match e.location() {
+        Some(loc) => KustomizeError::yaml(
+            file,
+            text,
+            loc.line() as usize,
+            loc.column() as usize,
+            &format!("invalid Kustomization: {e}"),
+        ),
+        None => KustomizeError::file(file, format!("invalid Kustomization: {e}")),
+    })
 }
 
 impl Target {
@@ -127,8 +136,7 @@ impl Target {
         let value = if text.trim().is_empty() {
             Value::Object(Default::default())
         } else {
-            parse_lenient(&text)
-                .map_err(|e| KustomizeError::file(&path, format!("invalid Kustomization: {e}")))?
+            parse_lenient(&text, &path.display().to_string())?
         };
         let value = match value {
             Value::Null => Value::Object(Default::default()),

@@ -225,3 +225,14 @@ fn resource_file_that_is_not_yaml_points_at_the_spot() {
             .replace(&tmp.path().display().to_string(), "<tmp>")
     );
 }
+
+#[test]
+fn kustomization_that_is_not_yaml_points_at_the_spot() {
+    insta::assert_snapshot!(error_of(
+        &[(
+            "kustomization.yaml",
+            "resources:\n- a.yaml\nnamePrefix: \"open\n"
+        )],
+        "."
+    ));
+}
