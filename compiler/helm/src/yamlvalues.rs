@@ -252,20 +252,22 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 /// Converts every number to float64, as a JSON round trip through Go's `interface{}` does.
-pub fn to_float_numbers(v: Value) -> Value {
+pub fn to_float_numbers(mut v: Value) -> Value {
+    floats_in_place(&mut v);
+    v
+}
+
+/// [`to_float_numbers`] without rebuilding maps (re-inserting every key costs more than the walk).
+fn floats_in_place(v: &mut Value) {
     match v {
         Value::Number(n) => {
-            let f = n.as_f64().unwrap_or(0.0);
-            Number::from_f64(f)
-                .map(Value::Number)
-                .unwrap_or(Value::Null)
+            if !n.is_f64() {
+                let f = n.as_f64().unwrap_or(0.0);
+                *v = Number::from_f64(f).map_or(Value::Null, Value::Number);
+            }
         }
-        Value::Array(a) => Value::Array(a.into_iter().map(to_float_numbers).collect()),
-        Value::Object(m) => Value::Object(
-            m.into_iter()
-                .map(|(k, v)| (k, to_float_numbers(v)))
-                .collect(),
-        ),
-        other => other,
+        Value::Array(a) => a.iter_mut().for_each(floats_in_place),
+        Value::Object(m) => m.values_mut().for_each(floats_in_place),
+        _ => {}
     }
 }
