@@ -180,13 +180,15 @@ pub async fn plan(kube: &Kube, bundle: &Bundle, opts: &ApplyOptions) -> Result<P
     let violations: Vec<_> = items
         .iter()
         .filter_map(|item| {
-            tenants
+            let mut v = tenants
                 .check(
                     &item.oref.component,
                     &item.oref.to_string(),
                     item.namespace(),
                 )
-                .err()
+                .err()?;
+            v.declared_at = Some(item.declared_at.clone());
+            Some(v)
         })
         .collect();
     if !violations.is_empty() {

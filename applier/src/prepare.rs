@@ -25,6 +25,8 @@ pub struct Item {
     pub phase: Phase,
     /// `None` while the kind is only served once a CRD of this bundle is Established.
     pub resource: Option<Resource>,
+    /// Where the object was declared: `[source:]file:line`, for diagnostics.
+    pub declared_at: String,
 }
 
 impl Item {
@@ -119,9 +121,17 @@ pub fn prepare(
             },
             phase,
             resource: served,
+            declared_at: declared_at(&o.entry.provenance),
         });
     }
     (items, problems)
+}
+
+fn declared_at(p: &kiln_bundle::Provenance) -> String {
+    match &p.source {
+        Some(source) => format!("{source}:{}:{}", p.file, p.line),
+        None => format!("{}:{}", p.file, p.line),
+    }
 }
 
 /// The ownership label value for a target (label values allow at most 63 characters).

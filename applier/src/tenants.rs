@@ -20,6 +20,8 @@ pub struct Violation {
     pub component: String,
     pub object: String,
     pub reason: String,
+    /// Where the object was declared (`file:line`), when known.
+    pub declared_at: Option<String>,
 }
 
 impl std::fmt::Display for Violation {
@@ -28,7 +30,11 @@ impl std::fmt::Display for Violation {
             f,
             "component `{}` may not write {}: {}",
             self.component, self.object, self.reason
-        )
+        )?;
+        match &self.declared_at {
+            Some(at) => write!(f, " (declared at {at})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -84,6 +90,7 @@ impl TenantPolicy {
             component: component.into(),
             object: object.into(),
             reason,
+            declared_at: None,
         })
     }
 }

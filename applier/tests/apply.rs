@@ -554,6 +554,7 @@ async fn tenants_are_impersonated_and_confined_before_any_write() {
             .contains("(and 1 more); nothing was written"),
         "{err}"
     );
+    assert_eq!(violations[0].declared_at.as_deref(), Some("team-a.yaml:2"));
     assert_eq!(server.write_count(), 0);
 
     let fine = kiln_applier::open_bundle(&bundle_with_tenancy(

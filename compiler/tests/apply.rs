@@ -492,6 +492,11 @@ fn tenant_policy_from_kiln_kdl_is_enforced_before_any_write() {
         "{}",
         refused.stderr
     );
+    assert!(
+        flat(&refused.stderr).contains("sneaky.yaml:1)"),
+        "{}",
+        refused.stderr
+    );
     assert_eq!(e.server.write_count(), 0);
     let manifest: Value =
         serde_json::from_slice(&std::fs::read(p.join("build/staging/bundle.json")).unwrap())
