@@ -73,11 +73,11 @@ pub fn origin_annotation(o: &Value) -> String {
     s
 }
 
-/// Prints objects as a YAML stream separated by `---`, like `kubectl kustomize`: keys in their
-/// order, strings quoted and folded as kustomize's Go encoder does (kiln-yaml's ordered style).
+/// Prints objects as a YAML stream separated by `---`, byte for byte as `kubectl kustomize`
+/// does: keys sorted and strings quoted and folded as kustomize's Go encoder does.
 pub fn to_yaml_stream(objects: &[Value]) -> Result<String> {
     Ok(kiln_yaml::emit::to_multi_document_string(
         objects,
-        kiln_yaml::EmitOptions::ORDERED,
+        kiln_yaml::EmitOptions::KUBECTL,
     ))
 }

@@ -34,7 +34,8 @@ use std::fmt::Write as _;
 /// How [`to_string_with`] writes a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EmitOptions {
-    /// Sort mapping keys bytewise (the canonical form) instead of keeping their order.
+    /// Sort mapping keys instead of keeping their order: bytewise (the canonical form), or in
+    /// `yaml.v3`'s order with `go_style` ([`crate::gostyle::key_less`]).
     pub sort_keys: bool,
     /// Write multi-line strings as literal block scalars when that round-trips.
     pub block_scalars: bool,
@@ -50,10 +51,16 @@ impl EmitOptions {
         block_scalars: true,
         go_style: false,
     };
-    /// The `kubectl kustomize` style: keys in their given order, strings quoted and folded as
-    /// Go's `yaml.v3` encoder does.
+    /// Keys in their given order, strings quoted and folded as Go's `yaml.v3` encoder does.
     pub const ORDERED: EmitOptions = EmitOptions {
         sort_keys: false,
+        block_scalars: true,
+        go_style: true,
+    };
+    /// What `kubectl kustomize` prints: [`EmitOptions::ORDERED`] with keys sorted in
+    /// `yaml.v3`'s order (runs of digits compare as numbers, `a_` before `ab`).
+    pub const KUBECTL: EmitOptions = EmitOptions {
+        sort_keys: true,
         block_scalars: true,
         go_style: true,
     };
@@ -108,7 +115,9 @@ impl Writer {
     /// Writes the entries of a non-empty mapping, each line starting at `indent`.
     fn mapping(&self, out: &mut String, map: &Map<String, Value>, indent: usize) {
         let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-        if self.options.sort_keys {
+        if self.options.sort_keys && self.options.go_style {
+            entries.sort_by(|a, b| go_key_order(a.0, b.0));
+        } else if self.options.sort_keys {
             entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         }
         for (i, (key, value)) in entries.into_iter().enumerate() {
@@ -189,6 +198,16 @@ impl Writer {
             Value::Object(_) => out.push_str("{}"),
             Value::Array(_) => out.push_str("[]"),
         }
+    }
+}
+
+pub(crate) fn go_key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    if crate::gostyle::key_less(a, b) {
+        std::cmp::Ordering::Less
+    } else if crate::gostyle::key_less(b, a) {
+        std::cmp::Ordering::Greater
+    } else {
+        std::cmp::Ordering::Equal
     }
 }
 

@@ -9,7 +9,7 @@
 //! escapes when the text holds non-printable characters; plain otherwise. Plain and single-quoted
 //! values longer than 80 columns are folded at spaces, as the Go emitter does.
 
-use crate::emit::{literal_block_is_safe, plain_syntax_ok};
+use crate::emit::plain_syntax_ok;
 use std::fmt::Write as _;
 
 /// The Go emitter's preferred line width.
@@ -144,18 +144,49 @@ fn go_printable(c: char) -> bool {
 /// keys (`is_key`) are never folded or written as blocks.
 pub fn write_string(out: &mut String, s: &str, indent: usize, is_key: bool) {
     let special = s.chars().any(|c| !go_printable(c) && c != '\n');
-    if !is_key && s.contains('\n') && !special && literal_block_is_safe(s) {
-        crate::emit::write_literal_block(out, s, indent);
+    if !is_key && s.contains('\n') && !special && block_allowed(s) {
+        write_literal(out, s, indent);
         return;
     }
     if go_resolves_non_string(s) || special || s.contains('\n') {
-        write_double(out, s);
+        write_double(out, s, indent, !is_key);
     } else if plain_syntax_ok(s) {
         write_folded(out, s, indent, !is_key, false);
     } else {
         out.push('\'');
         write_folded(out, s, indent, !is_key, true);
         out.push('\'');
+    }
+}
+
+/// The Go emitter's test for block scalars (after its special-character test): no line ends
+/// in a space and the text does not end in one.
+fn block_allowed(s: &str) -> bool {
+    !s.ends_with(' ') && !s.contains(" \n")
+}
+
+/// A literal block scalar as the Go emitter writes it: an indentation indicator when the text
+/// starts with a space or a line break, `-` without a final line break, `+` with more than one
+/// (or when the text is a single line break).
+fn write_literal(out: &mut String, s: &str, indent: usize) {
+    out.push('|');
+    if s.starts_with([' ', '\n']) {
+        out.push('2');
+    }
+    let body = s.strip_suffix('\n');
+    match body {
+        None => out.push('-'),
+        Some("") => out.push('+'),
+        Some(b) if b.ends_with('\n') => out.push('+'),
+        Some(_) => {}
+    }
+    let body = body.unwrap_or(s);
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.extend(std::iter::repeat_n(' ', indent));
+            out.push_str(line);
+        }
     }
 }
 
@@ -191,10 +222,44 @@ fn write_folded(out: &mut String, s: &str, indent: usize, allow_breaks: bool, si
     }
 }
 
-/// Double-quoted with the Go emitter's escapes.
-fn write_double(out: &mut String, s: &str) {
+/// Double-quoted with the Go emitter's escapes, folded like plain text: past the line width, a
+/// single space (not the first or last character) becomes a line break and indentation, with a
+/// `\\` before the break when a space follows (so that it is kept).
+fn write_double(out: &mut String, s: &str, indent: usize, allow_breaks: bool) {
+    let line_start = out.rfind('\n').map_or(0, |i| i + 1);
+    let mut column = out[line_start..].chars().count();
     out.push('"');
-    for c in s.chars() {
+    column += 1;
+    let chars: Vec<char> = s.chars().collect();
+    let mut prev_space = false;
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            if allow_breaks && !prev_space && column > BEST_WIDTH && i != 0 && i + 1 != chars.len()
+            {
+                out.push('\n');
+                out.extend(std::iter::repeat_n(' ', indent));
+                column = indent;
+                if chars.get(i + 1) == Some(&' ') {
+                    out.push('\\');
+                    column += 1;
+                }
+            } else {
+                out.push(' ');
+                column += 1;
+            }
+            prev_space = true;
+            continue;
+        }
+        prev_space = false;
+        let before = out.len();
+        write_double_char(out, c);
+        column += out[before..].chars().count();
+    }
+    out.push('"');
+}
+
+fn write_double_char(out: &mut String, c: char) {
+    {
         match c {
             '\0' => out.push_str("\\0"),
             '\u{7}' => out.push_str("\\a"),
@@ -222,7 +287,61 @@ fn write_double(out: &mut String, s: &str) {
             }
         }
     }
-    out.push('"');
+}
+
+/// `yaml.v3`'s order of string mapping keys (what `kubectl kustomize` prints): letters compare
+/// as characters, a letter sorts after other characters (before them right after a digit), and
+/// runs of digits compare as numbers.
+pub fn key_less(a: &str, b: &str) -> bool {
+    let ar: Vec<char> = a.chars().collect();
+    let br: Vec<char> = b.chars().collect();
+    let mut digits = false;
+    let mut i = 0;
+    while i < ar.len() && i < br.len() {
+        if ar[i] == br[i] {
+            digits = ar[i].is_ascii_digit();
+            i += 1;
+            continue;
+        }
+        let al = ar[i].is_alphabetic();
+        let bl = br[i].is_alphabetic();
+        if al && bl {
+            return ar[i] < br[i];
+        }
+        if al || bl {
+            return if digits { al } else { bl };
+        }
+        let (mut an, mut bn) = (0i64, 0i64);
+        if ar[i] == '0' || br[i] == '0' {
+            let mut j = i;
+            while j > 0 && ar[j - 1].is_ascii_digit() {
+                j -= 1;
+                if ar[j] != '0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let mut ai = i;
+        while ai < ar.len() && ar[ai].is_ascii_digit() {
+            an = an.wrapping_mul(10).wrapping_add(ar[ai] as i64 - '0' as i64);
+            ai += 1;
+        }
+        let mut bi = i;
+        while bi < br.len() && br[bi].is_ascii_digit() {
+            bn = bn.wrapping_mul(10).wrapping_add(br[bi] as i64 - '0' as i64);
+            bi += 1;
+        }
+        if an != bn {
+            return an < bn;
+        }
+        if ai != bi {
+            return ai < bi;
+        }
+        return ar[i] < br[i];
+    }
+    ar.len() < br.len()
 }
 
 #[cfg(test)]
@@ -256,6 +375,53 @@ mod tests {
         for s in ["1.2.3", "1e", "10m", "é", "it's", "a: b", "_1", "12:60"] {
             assert!(!go_resolves_non_string(s), "{s}");
         }
+    }
+
+    #[test]
+    fn keys_sort_as_yaml_v3_sorts_them() {
+        let mut keys = vec![
+            "NAMESPACE_LABEL",
+            "NAME_LABEL",
+            "ARTIFACTS_PROXY_ENABLED",
+            "ARTIFACT_RETENTION_DAYS",
+            "ConMaxLifeTime",
+            "a10",
+            "a9",
+            "a",
+            "b",
+        ];
+        keys.sort_by(|a, b| crate::emit::go_key_order(a, b));
+        assert_eq!(
+            keys,
+            [
+                "ARTIFACT_RETENTION_DAYS",
+                "ARTIFACTS_PROXY_ENABLED",
+                "ConMaxLifeTime",
+                "NAME_LABEL",
+                "NAMESPACE_LABEL",
+                "a",
+                "a9",
+                "a10",
+                "b",
+            ]
+        );
+    }
+
+    #[test]
+    fn blocks_and_long_double_quoted_strings_match_kubectl() {
+        let render = |s: &str| {
+            let mut out = String::from("  k: ");
+            write_string(&mut out, s, 4, false);
+            out[5..].to_string()
+        };
+        assert_eq!(render(" indented\nline\n"), "|2\n     indented\n    line");
+        assert_eq!(render("a\n\n"), "|+\n    a\n");
+        assert_eq!(render("trailing \nspace"), "\"trailing \\nspace\"");
+        let long = format!("x\ty {}word  two", "word ".repeat(14));
+        assert_eq!(
+            render(&long),
+            format!("\"x\\ty {}word\n    \\ two\"", "word ".repeat(14))
+        );
     }
 
     #[test]
