@@ -9,9 +9,26 @@ fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
 }
 
+/// Compiles `p`, reusing earlier compilations: charts call `regexReplaceAll` and friends with the
+/// same few patterns thousands of times, and compiling costs far more than matching.
 fn re(p: &str) -> Result<regex::Regex, FuncError> {
-    regex::Regex::new(&go_regex(p))
-        .map_err(|e| FuncError::new(format!("error parsing regexp: {e}")))
+    thread_local! {
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
+            std::cell::RefCell::default();
+    }
+    if let Some(r) = CACHE.with(|c| c.borrow().get(p).cloned()) {
+        return Ok(r);
+    }
+    let r = regex::Regex::new(&go_regex(p))
+        .map_err(|e| FuncError::new(format!("error parsing regexp: {e}")))?;
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= 512 {
+            c.clear();
+        }
+        c.insert(p.to_string(), r.clone());
+    });
+    Ok(r)
 }
 
 /// Adapts RE2 syntax that Go accepts but the `regex` crate rejects: a `-` next to a class escape
