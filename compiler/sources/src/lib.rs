@@ -44,15 +44,21 @@
 //!
 //! `kiln cache gc` calls [`Cache::gc`] with the content digests of the current lock to keep
 //! (and an age, e.g. 30 days, below which other entries are kept too, for other projects).
-//! Progress bars hook into [`Settings::progress`] ([`Stage::Resolving`], [`Stage::Fetching`],
-//! [`Stage::Ready`] per source). Bundles (or test fixtures) are published to a registry with
+//! Progress goes to [`Settings::progress`] ([`Stage::Resolving`], [`Stage::Fetching`],
+//! [`Stage::Ready`] per source); [`FetchProgress`] turns it into a bar on a terminal and one
+//! summary line (`sources: 12 ready (3 fetched, 9 cached) in 1.24s`). Bundles (or test fixtures) are published to a registry with
 //! [`Sources::push_artifact`], in the format of `flux push artifact`.
 //! Errors are [`miette::Diagnostic`]s: [`ResolveError`] lists one [`SourceError`] per failing
 //! source (its name, the URL with credentials removed, and a hint).
 //!
 //! A kustomization `resources:` entry naming a remote URL is mapped with [`find_declared`] onto
 //! a declared Git source (same repository and ref); anything else is an error for the caller to
-//! report ("declare a source for it"), never a network fetch of its own.
+//! report, never a network fetch of its own: [`undeclared_hint`] says why no source matched and
+//! shows the `source` node to add.
+//!
+//! A source served over HTTPS by a private CA names the CA's PEM file with
+//! [`SourceSpec::with_ca_file`] (`ca-file=` in the project); it applies to Helm repositories,
+//! registries and Git smart HTTP, and is not part of the locked identity.
 //!
 //! Renderers read the `paths` (shared cache directories: never write to them); a `source:path`
 //! reference resolves to `paths[source].join(path)`. The bundle records the lock so that a
