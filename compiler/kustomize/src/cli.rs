@@ -1,8 +1,13 @@
 //! `kiln kustomize DIR`: the command-line face of the engine, shaped like `kubectl kustomize DIR`.
+//!
+//! Exit status: 0 on success, 2 when the input is at fault (a broken kustomization, a missing
+//! file, invalid YAML, a bad flag), 1 when kiln itself fails (the output cannot be written).
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
+
+use crate::KustomizeError;
 
 /// Arguments of `kiln kustomize`, matching `kubectl kustomize`.
 #[derive(Debug, clap::Args)]
@@ -15,35 +20,126 @@ pub struct Args {
     pub load_restrictor: String,
 }
 
-/// Runs the command, printing multi-document YAML on stdout and diagnostics on stderr.
-pub fn run(args: &Args) -> ExitCode {
+/// Exit status for input errors (the kustomization or its files are at fault).
+pub const EXIT_INPUT: u8 = 2;
+/// Exit status for failures of kiln itself, such as an unwritable output.
+pub const EXIT_INTERNAL: u8 = 1;
+
+/// Builds the output text, or the diagnostic and exit status of the failure.
+pub fn render(args: &Args) -> Result<String, (KustomizeError, u8)> {
     let restrict_to_root = match args.load_restrictor.as_str() {
         "LoadRestrictionsRootOnly" | "rootOnly" => true,
         "LoadRestrictionsNone" | "none" => false,
         other => {
-            eprintln!(
-                "error: --load-restrictor must be LoadRestrictionsRootOnly or LoadRestrictionsNone, got {other}"
-            );
-            return ExitCode::from(2);
+            let e = KustomizeError::build(format!(
+                "--load-restrictor must be LoadRestrictionsRootOnly or LoadRestrictionsNone, got {other}"
+            ));
+            return Err((e, EXIT_INPUT));
         }
     };
     let options = crate::Options {
         restrict_to_root,
-        remote: None,
+        ..crate::Options::default()
     };
-    let result = crate::build(&args.dir, &options)
-        .and_then(|objects| crate::output::to_yaml_stream(&objects));
-    match result {
+    crate::build(&args.dir, &options)
+        .and_then(|objects| crate::output::to_yaml_stream(&objects))
+        .map_err(|e| (e, EXIT_INPUT))
+}
+
+/// Runs the command, printing multi-document YAML on stdout and diagnostics on stderr.
+pub fn run(args: &Args) -> ExitCode {
+    match render(args) {
         Ok(text) => {
             let mut out = std::io::stdout().lock();
-            if out.write_all(text.as_bytes()).is_err() {
-                return ExitCode::from(1);
+            if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+                eprintln!(
+                    "{:?}",
+                    miette::Report::new(KustomizeError::build(format!(
+                        "cannot write the output: {e}"
+                    )))
+                );
+                return ExitCode::from(EXIT_INTERNAL);
             }
             ExitCode::SUCCESS
         }
-        Err(e) => {
+        Err((e, code)) => {
             eprintln!("{:?}", miette::Report::new(e));
-            ExitCode::from(1)
+            ExitCode::from(code)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The diagnostic as plain text (miette's narratable form, independent of terminal
+    /// features) and the exit status, with the temporary directory masked.
+    fn failure(files: &[(&str, &str)], flag: Option<&str>) -> String {
+        let tmp = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(tmp.path().join(name), text).unwrap();
+        }
+        let args = Args {
+            dir: tmp.path().to_path_buf(),
+            load_restrictor: flag.unwrap_or("LoadRestrictionsRootOnly").to_string(),
+        };
+        let (e, code) = render(&args).expect_err("the build must fail");
+        let mut text = String::new();
+        miette::NarratableReportHandler::new()
+            .render_report(&mut text, &e)
+            .unwrap();
+        let root = tmp.path().canonicalize().unwrap();
+        let text = text
+            .replace(&root.display().to_string(), "<tmp>")
+            .replace(&tmp.path().display().to_string(), "<tmp>");
+        format!("exit status: {code}\n{text}")
+    }
+
+    #[test]
+    fn missing_resource_is_an_input_error() {
+        insta::assert_snapshot!(failure(
+            &[("kustomization.yaml", "resources:\n- missing.yaml\n")],
+            None
+        ));
+    }
+
+    #[test]
+    fn invalid_yaml_is_an_input_error() {
+        insta::assert_snapshot!(failure(
+            &[("kustomization.yaml", "resources: [a.yaml\n")],
+            None
+        ));
+    }
+
+    #[test]
+    fn bad_load_restrictor_is_an_input_error() {
+        insta::assert_snapshot!(failure(
+            &[("kustomization.yaml", "resources: []\n")],
+            Some("sometimes")
+        ));
+    }
+
+    #[test]
+    fn a_good_kustomization_renders() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("kustomization.yaml"),
+            "resources:\n- cm.yaml\n",
+        )
+        .unwrap();
+        std::fs::write(
+            tmp.path().join("cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  b: '1'\n  a: x\n",
+        )
+        .unwrap();
+        let args = Args {
+            dir: tmp.path().to_path_buf(),
+            load_restrictor: "LoadRestrictionsRootOnly".into(),
+        };
+        assert_eq!(
+            render(&args).unwrap(),
+            "apiVersion: v1\ndata:\n  a: x\n  b: \"1\"\nkind: ConfigMap\nmetadata:\n  name: c\n"
+        );
     }
 }
