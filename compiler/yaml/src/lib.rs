@@ -33,9 +33,26 @@ pub struct Error {
     pub column: Option<usize>,
 }
 
+/// Which implicit types plain scalars resolve to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Resolution {
+    /// YAML 1.1 as Go's `yaml.v2` (Helm, `sigs.k8s.io/yaml`) reads it: `yes`/`no`/`on`/`off`/
+    /// `y`/`n` are booleans.
+    #[default]
+    Yaml11,
+    /// YAML 1.2 as `yaml.v3` (kustomize's kyaml) reads it: only `true`/`false` (any case
+    /// variant YAML lists) are booleans; `on`, `yes`, `y` stay strings.
+    Yaml12,
+}
+
 fn options() -> serde_saphyr::Options {
+    options_for(Resolution::Yaml11)
+}
+
+fn options_for(resolution: Resolution) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.legacy_octal_numbers = true;
+    options.strict_booleans = resolution == Resolution::Yaml12;
     options
 }
 
@@ -56,18 +73,29 @@ pub fn from_str(text: &str) -> Result<Value, Error> {
     serde_saphyr::from_str_with_options(text, options()).map_err(to_error)
 }
 
+/// Decodes one YAML document with the given scalar resolution.
+pub fn from_str_with(text: &str, resolution: Resolution) -> Result<Value, Error> {
+    serde_saphyr::from_str_with_options(text, options_for(resolution)).map_err(to_error)
+}
+
 /// Decodes a multi-document YAML stream, skipping empty documents, and records where each starts.
 pub fn parse_documents(text: &str) -> Result<Vec<Document>, Error> {
+    parse_documents_with(text, Resolution::Yaml11)
+}
+
+/// [`parse_documents`] with the given scalar resolution.
+pub fn parse_documents_with(text: &str, resolution: Resolution) -> Result<Vec<Document>, Error> {
     let mut out = Vec::new();
     for (chunk, line) in split_documents(text) {
         if chunk.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_saphyr::from_str_with_options(chunk, options()).map_err(|e| {
-            let mut err = to_error(e);
-            err.line = err.line.map(|l| l + line - 1);
-            err
-        })?;
+        let value: Value = serde_saphyr::from_str_with_options(chunk, options_for(resolution))
+            .map_err(|e| {
+                let mut err = to_error(e);
+                err.line = err.line.map(|l| l + line - 1);
+                err
+            })?;
         if value.is_null() {
             continue;
         }
@@ -113,6 +141,25 @@ mod tests {
         let lines: Vec<_> = docs.iter().map(|d| d.line).collect();
         assert_eq!(lines, vec![1, 3, 7]);
         assert_eq!(docs[1].value["b"], 2);
+    }
+
+    #[test]
+    fn yaml_1_2_keeps_old_booleans_as_strings() {
+        let text = "a: on\nb: yes\nc: y\nd: No\ne: true\nf: False\ng: 0777\n";
+        let v12 = from_str_with(text, Resolution::Yaml12).unwrap();
+        assert_eq!(v12["a"], "on");
+        assert_eq!(v12["b"], "yes");
+        assert_eq!(v12["c"], "y");
+        assert_eq!(v12["d"], "No");
+        assert_eq!(v12["e"], true);
+        assert_eq!(v12["f"], false);
+        assert_eq!(v12["g"], 511);
+        let v11 = from_str(text).unwrap();
+        assert_eq!(v11["a"], true);
+        assert_eq!(v11["d"], false);
+        let docs = parse_documents_with("x: off\n---\ny: on\n", Resolution::Yaml12).unwrap();
+        assert_eq!(docs[0].value["x"], "off");
+        assert_eq!(docs[1].value["y"], "on");
     }
 
     #[test]
