@@ -120,6 +120,58 @@ mod tests {
         ));
     }
 
+    /// YAML 1.1 booleans (`on`, `yes`, `y`, `No`) are strings to kustomize (kyaml reads YAML
+    /// 1.2) and are printed quoted; compared byte for byte with `kubectl kustomize`.
+    #[test]
+    fn old_booleans_stay_strings_as_in_kubectl() {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(
+            tmp.path().join("kustomization.yaml"),
+            "resources:\n- cm.yaml\npatches:\n- patch: |\n    apiVersion: v1\n    kind: ConfigMap\n    metadata:\n      name: c\n    data:\n      p: off\n",
+        )
+        .unwrap();
+        std::fs::write(
+            tmp.path().join("cm.yaml"),
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels:\n    x: yes\ndata:\n  a: on\n  b: \"on\"\n  d: y\n  e: No\n  f: true\n",
+        )
+        .unwrap();
+        let args = Args {
+            dir: tmp.path().to_path_buf(),
+            load_restrictor: "LoadRestrictionsRootOnly".into(),
+        };
+        let ours = render(&args).unwrap();
+        assert!(
+            ours.contains("a: \"on\"\n") && ours.contains("x: \"yes\"\n"),
+            "{ours}"
+        );
+        assert!(
+            ours.contains("p: \"off\"\n") && ours.contains("f: true\n"),
+            "{ours}"
+        );
+        let oracles = std::env::var_os("KILN_ORACLES")
+            .map(PathBuf::from)
+            .or_else(|| {
+                std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/kiln-oracles"))
+            });
+        let Some(kubectl) = oracles.map(|d| d.join("kubectl")).filter(|k| k.exists()) else {
+            eprintln!(
+                "SKIPPED the kubectl comparison: kubectl not found in $KILN_ORACLES or ~/.cache/kiln-oracles"
+            );
+            return;
+        };
+        let out = std::process::Command::new(kubectl)
+            .arg("kustomize")
+            .arg(tmp.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(ours, String::from_utf8(out.stdout).unwrap());
+    }
+
     #[test]
     fn a_good_kustomization_renders() {
         let tmp = tempfile::tempdir().unwrap();

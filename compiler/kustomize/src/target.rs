@@ -457,12 +457,15 @@ pub struct Ctx {
     pub transformer_annotations: bool,
 }
 
-/// Parses a multi-document YAML stream of plain documents.
+/// Parses a multi-document YAML stream of plain documents, resolving scalars as YAML 1.2 (as
+/// kustomize's kyaml does: `on`, `yes`, `y` stay strings).
 pub fn parse_docs(text: &str, file: &str) -> Result<Vec<Value>> {
-    let docs = kiln_yaml::parse_documents(text).map_err(|e| match e.line {
-        Some(l) => KustomizeError::yaml(file, text, l, e.column.unwrap_or(1), &e.message),
-        None => KustomizeError::file(file, e.message.clone()),
-    })?;
+    let docs = kiln_yaml::parse_documents_with(text, kiln_yaml::Resolution::Yaml12).map_err(
+        |e| match e.line {
+            Some(l) => KustomizeError::yaml(file, text, l, e.column.unwrap_or(1), &e.message),
+            None => KustomizeError::file(file, e.message.clone()),
+        },
+    )?;
     let mut docs: Vec<Value> = docs.into_iter().map(|d| d.value).collect();
     crate::block_scalar_eof::fix(text, docs.last_mut());
     Ok(docs)
