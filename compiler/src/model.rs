@@ -74,6 +74,8 @@ pub enum SourceKind {
     Oci {
         url: Spanned<String>,
         reference: Option<OciRef>,
+        /// Extra PEM roots for a registry with a private CA (`ca-file=`).
+        ca_file: Option<Spanned<String>>,
     },
 }
 

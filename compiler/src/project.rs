@@ -418,7 +418,7 @@ impl Decoder<'_> {
                 }
             }
             ["oci"] => {
-                self.check_props(node, &["oci", "tag", "digest", "version"])?;
+                self.check_props(node, &["oci", "tag", "digest", "version", "ca-file"])?;
                 let refs: Vec<OciRef> = [
                     self.string_prop(node, "tag")?.map(OciRef::Tag),
                     self.string_prop(node, "digest")?.map(OciRef::Digest),
@@ -437,6 +437,7 @@ impl Decoder<'_> {
                 SourceKind::Oci {
                     url: self.string_prop(node, "oci")?.expect("checked"),
                     reference: refs.into_iter().next(),
+                    ca_file: self.string_prop(node, "ca-file")?,
                 }
             }
             [] => {

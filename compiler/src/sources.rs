@@ -70,8 +70,13 @@ pub fn specs(project: &Project) -> Result<Vec<SourceSpec>, Error> {
                 }
                 ca_file = ca.as_ref();
             }
-            SourceKind::Oci { url, reference } => {
+            SourceKind::Oci {
+                url,
+                reference,
+                ca_file: ca,
+            } => {
                 attrs.push(("oci", &url.value));
+                ca_file = ca.as_ref();
                 match reference {
                     Some(OciRef::Tag(t)) => attrs.push(("tag", &t.value)),
                     Some(OciRef::Digest(d)) => attrs.push(("digest", &d.value)),

@@ -435,6 +435,7 @@ fn git_path_and_ca_file_reach_the_source_declarations() {
         r#"project "p"
 source "app" git="https://git.example/acme/app.git" ref="v1" path="deploy/base" ca-file="certs/ca.pem"
 source "charts" helm-repo="https://charts.example" chart="demo" ca-file="certs/ca.pem"
+source "oci" oci="oci://registry.example/charts/demo" tag="1.0.0" ca-file="certs/ca.pem"
 target "dev" {
     cluster context="dev"
 }
@@ -454,6 +455,7 @@ target "dev" {
         .with_ca_file(&ca)
     );
     assert_eq!(specs[1].ca_file.as_deref(), Some(ca.as_path()));
+    assert_eq!(specs[2].ca_file.as_deref(), Some(ca.as_path()));
 
     // `path=` leaving the repository is refused at its declaration.
     write(
