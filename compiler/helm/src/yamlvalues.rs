@@ -260,11 +260,9 @@ pub fn to_float_numbers(mut v: Value) -> Value {
 /// [`to_float_numbers`] without rebuilding maps (re-inserting every key costs more than the walk).
 fn floats_in_place(v: &mut Value) {
     match v {
-        Value::Number(n) => {
-            if !n.is_f64() {
-                let f = n.as_f64().unwrap_or(0.0);
-                *v = Number::from_f64(f).map_or(Value::Null, Value::Number);
-            }
+        Value::Number(n) if !n.is_f64() => {
+            let f = n.as_f64().unwrap_or(0.0);
+            *v = Number::from_f64(f).map_or(Value::Null, Value::Number);
         }
         Value::Array(a) => a.iter_mut().for_each(floats_in_place),
         Value::Object(m) => m.values_mut().for_each(floats_in_place),
