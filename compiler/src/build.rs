@@ -1,10 +1,17 @@
 //! The build of one target: plan the components, render them in parallel, check the objects of
 //! the whole target (duplicates), and assemble the `kiln-bundle` spec.
 //!
-//! Rendering runs on a fixed number of worker threads pulling components from a shared counter;
-//! results land in per-component slots and everything after is sequential in declaration order,
-//! so the output (and the error reported, if several components fail) never depends on thread
-//! count or scheduling.
+//! A build runs in two parallel phases. First every component's inputs are read and hashed into
+//! its render key ([`crate::render::prepare`]); the keys and the rest of the spec (names,
+//! dependencies, waves, policies) make the *build key*, which names the whole output. A caller
+//! that already holds the output for that key (see [`crate::cache::outputs`]) can stop there:
+//! nothing is rendered, loaded or hashed again. Otherwise each component's objects come from
+//! the render cache or its renderer, and [`Stats`] says which.
+//!
+//! Work is spread over a fixed number of worker threads pulling components from a shared
+//! counter; results land in per-component slots and everything after is sequential in
+//! declaration order, so the output (and the error reported, if several components fail) never
+//! depends on thread count or scheduling.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -13,12 +20,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kiln_bundle::{BundleSpec, ComponentSpec, ObjectId, ObjectKey, Provenance, Tenancy};
 
-use crate::cache::Cache;
+use crate::cache::{Cache, KeyBuilder};
 use crate::diag::{Error, Result, SourceFile};
 use crate::graph::Graph;
 use crate::model::{Project, SourceKind, Target};
 use crate::render::manifests::display_name;
-use crate::render::{Object, RenderContext, render};
+use crate::render::{Origin, Prepared, RenderContext, prepare};
 use crate::resolve::{Planned, plan};
 
 /// How to build.
@@ -45,6 +52,28 @@ pub fn compiler_version() -> String {
     format!("kiln {}", env!("CARGO_PKG_VERSION"))
 }
 
+/// How each component's objects were obtained in one build, by component name in declaration
+/// order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Components whose renderer ran.
+    pub rendered: Vec<String>,
+    /// Components whose objects came from the render cache (their renderer did not run).
+    pub cached: Vec<String>,
+}
+
+/// The result of [`build`].
+#[derive(Debug)]
+pub enum Built {
+    /// The caller holds the output of this build key already; nothing was rendered.
+    UpToDate { key: String },
+    Compiled {
+        key: String,
+        spec: Box<BundleSpec>,
+        stats: Stats,
+    },
+}
+
 /// Compiles `target` of `project` into a bundle spec.
 pub fn compile(
     project: &Project,
@@ -52,31 +81,95 @@ pub fn compile(
     target: &Target,
     options: &Options,
 ) -> Result<BundleSpec> {
+    match build(project, graph, target, options, |_| false)? {
+        Built::Compiled { spec, .. } => Ok(*spec),
+        Built::UpToDate { .. } => Err(Error::failure(
+            "kiln::build::internal",
+            "a build that may not be skipped was skipped",
+        )),
+    }
+}
+
+/// Compiles `target` of `project`, unless `up_to_date` says the output of the build key (the
+/// digest of every input of the bundle) is already in place.
+pub fn build(
+    project: &Project,
+    graph: &Graph,
+    target: &Target,
+    options: &Options,
+    up_to_date: impl FnOnce(&str) -> bool,
+) -> Result<Built> {
     let planned = plan(project, target)?;
     let cx = RenderContext {
         project_file: &project.file,
         project_root: project.root.clone(),
         cache: options.cache.as_ref(),
     };
-    let rendered = render_all(&planned, &cx, options.threads.max(1));
-    let mut components = Vec::with_capacity(planned.len());
-    for (p, result) in planned.iter().zip(rendered) {
-        components.push(ComponentSpec {
-            name: p.name.clone(),
-            depends_on: p.depends_on.clone(),
-            objects: result?,
-            tenancy: tenancy(project, &p.name),
-        });
-    }
-    check_duplicates(project, &planned, &components)?;
-    Ok(BundleSpec {
+    let threads = options.threads.max(1);
+    let prepared = parallel(&planned, threads, |_, p| prepare(p, &cx))
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
+    let mut skeleton = BundleSpec {
         project: project.name.value.clone(),
         target: target.name.value.clone(),
         compiler_version: compiler_version(),
-        components,
+        components: planned
+            .iter()
+            .map(|p| ComponentSpec {
+                name: p.name.clone(),
+                depends_on: p.depends_on.clone(),
+                objects: Vec::new(),
+                tenancy: tenancy(project, &p.name),
+            })
+            .collect(),
         waves: graph.wave_names(),
         lock: None,
+    };
+    let key = build_key(&skeleton, &prepared);
+    if up_to_date(&key) {
+        tracing::info!(target = %target.name.value, key, "output is up to date");
+        return Ok(Built::UpToDate { key });
+    }
+    let slots: Vec<Mutex<Option<Prepared<'_>>>> =
+        prepared.into_iter().map(|p| Mutex::new(Some(p))).collect();
+    let results = parallel(&planned, threads, |i, p| {
+        let job = slots[i].lock().unwrap_or_else(|e| e.into_inner()).take();
+        let job = job.ok_or_else(|| {
+            Error::failure("kiln::build::internal", "a component was rendered twice")
+        })?;
+        let result = job.run(options.cache.as_ref());
+        if let Ok((_, origin)) = &result {
+            tracing::info!(component = %p.name, ?origin, "objects ready");
+        }
+        result
+    });
+    let mut stats = Stats::default();
+    for ((component, p), result) in skeleton.components.iter_mut().zip(&planned).zip(results) {
+        let (objects, origin) = result?;
+        component.objects = objects;
+        match origin {
+            Origin::Rendered => stats.rendered.push(p.name.clone()),
+            Origin::Cached => stats.cached.push(p.name.clone()),
+        }
+    }
+    check_duplicates(project, &planned, &skeleton.components)?;
+    Ok(Built::Compiled {
+        key,
+        spec: Box::new(skeleton),
+        stats,
     })
+}
+
+/// The digest of everything a bundle is made from: the spec without objects (every field it has
+/// now or gains later, through its `Debug` form, which is deterministic) and each component's
+/// render key, which covers its objects.
+fn build_key(skeleton: &BundleSpec, prepared: &[Prepared<'_>]) -> String {
+    let mut key = KeyBuilder::new("build");
+    key.field(format!("{skeleton:?}").as_bytes());
+    for p in prepared {
+        key.field(p.key.as_bytes());
+    }
+    key.finish()
 }
 
 /// The tenant policy a component declares, as the bundle records it.
@@ -93,23 +186,23 @@ fn tenancy(project: &Project, component: &str) -> Tenancy {
     }
 }
 
-fn render_all(
-    planned: &[Planned],
-    cx: &RenderContext<'_>,
+/// Runs `f` on every item on up to `threads` threads; results in item order.
+fn parallel<'a, T: Sync, R: Send>(
+    items: &'a [T],
     threads: usize,
-) -> Vec<Result<Vec<Object>>> {
-    let slots: Vec<Mutex<Option<Result<Vec<Object>>>>> =
-        planned.iter().map(|_| Mutex::new(None)).collect();
+    f: impl Fn(usize, &'a T) -> Result<R> + Sync,
+) -> Vec<Result<R>> {
+    let slots: Vec<Mutex<Option<Result<R>>>> = items.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let work = || {
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(p) = planned.get(i) else { break };
-            let result = render(p, cx);
+            let Some(item) = items.get(i) else { break };
+            let result = f(i, item);
             *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
         }
     };
-    let workers = threads.min(planned.len()).max(1);
+    let workers = threads.min(items.len()).max(1);
     if workers == 1 {
         work();
     } else {
@@ -127,7 +220,7 @@ fn render_all(
                 .unwrap_or_else(|| {
                     Err(Error::failure(
                         "kiln::build::internal",
-                        "a render worker stopped before finishing",
+                        "a worker stopped before finishing",
                     ))
                 })
         })

@@ -5,6 +5,10 @@
 //! Entries are immutable files named by their key; writes go to a temporary file in the same
 //! directory and are renamed into place, so a crash never leaves a torn entry and concurrent
 //! builds can share one cache. A corrupt or unreadable entry is a miss, never an error.
+//!
+//! The same directory holds the [`outputs`] stamps that let an unchanged build skip writing.
+
+pub mod outputs;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -90,13 +94,19 @@ impl Cache {
     }
 
     fn try_put(&self, key: &str, objects: &[(Value, Provenance)]) -> std::io::Result<()> {
-        let path = self.path(key);
-        let dir = path.parent().expect("cache entries live in a directory");
+        self.write_atomically(&self.path(key), &serde_json::to_vec(objects)?)
+    }
+
+    /// Writes `bytes` to a temporary file beside `path` and renames it into place.
+    fn write_atomically(&self, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+        let dir = path
+            .parent()
+            .ok_or_else(|| std::io::Error::other("a cache file has no directory"))?;
         std::fs::create_dir_all(dir)?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-        serde_json::to_writer(std::io::BufWriter::new(&mut tmp), objects)?;
+        tmp.write_all(bytes)?;
         tmp.flush()?;
-        tmp.persist(&path).map_err(|e| e.error)?;
+        tmp.persist(path).map_err(|e| e.error)?;
         Ok(())
     }
 }

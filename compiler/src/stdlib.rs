@@ -276,6 +276,9 @@ impl StdComponent {
 
     /// Renders the templates with `context` (which gets `params` and `component` added) and
     /// returns each template's name and output.
+    ///
+    /// The output carries a [`LINE_MARKER`] comment on every document marker, so
+    /// [`template_line`] can tell which template line a rendered document came from.
     pub fn render(
         &self,
         component: &str,
@@ -289,7 +292,7 @@ impl StdComponent {
         self.templates
             .iter()
             .map(|(name, text)| {
-                env.render_str(text, &ctx)
+                env.render_str(&mark_documents(text), &ctx)
                     .map(|out| (name.clone(), out))
                     .map_err(|e| {
                         Error::failure(
@@ -301,6 +304,49 @@ impl StdComponent {
             })
             .collect()
     }
+}
+
+/// The comment [`mark_documents`] puts on document markers, followed by a template line number.
+pub const LINE_MARKER: &str = "# kiln:template-line ";
+
+/// Turns every `---` line of a template into `--- # kiln:template-line N`, N being the template
+/// line the document's content starts on (the line after the marker), and gives the first
+/// document a marker of its own. YAML ignores the comments; templates cannot see them, since
+/// they are added outside any template tag.
+///
+/// The first document's marker is left out when the template starts by trimming whitespace
+/// (`{%-`, `{{-`, `{#-`), which would join the marker and the content on one line.
+fn mark_documents(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 256);
+    let trims = ["{%-", "{{-", "{#-"];
+    if !trims.iter().any(|t| text.trim_start().starts_with(t)) {
+        out.push_str(&format!("--- {LINE_MARKER}1\n"));
+    }
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        if body.trim_end() == "---" {
+            out.push_str(&format!("--- {LINE_MARKER}{}{end}", i + 2));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// The template line the rendered document starting on 1-based `line` of `rendered` came from:
+/// the number on its marker, else on the nearest marker above it.
+pub fn template_line(rendered: &str, line: usize) -> Option<usize> {
+    let lines: Vec<&str> = rendered.lines().take(line).collect();
+    lines.iter().rev().find_map(|l| {
+        l.strip_prefix("--- ")?
+            .strip_prefix(LINE_MARKER)?
+            .trim()
+            .parse()
+            .ok()
+    })
 }
 
 /// Converts a value to the parameter's type, or says what was expected.
@@ -394,6 +440,61 @@ mod tests {
         assert_eq!(
             (port.ty, port.default.clone()),
             (ParamType::Integer, Some(Value::from(8080)))
+        );
+    }
+
+    #[test]
+    fn rendered_documents_know_their_template_line() {
+        let web = get("web-service").unwrap().unwrap();
+        let template = web.templates[0].1;
+        let line_of = |needle: &str| {
+            template
+                .lines()
+                .position(|l| l.starts_with(needle))
+                .map(|i| i + 1)
+                .unwrap()
+        };
+        let params = web
+            .params
+            .iter()
+            .map(|p| {
+                let value = match p.name.as_str() {
+                    "name" | "namespace" | "image" => Value::from("x"),
+                    "host" => Value::from("x.example.com"),
+                    "min-available" => Value::from(1),
+                    _ => p.default.clone().unwrap_or(Value::Null),
+                };
+                (p.name.replace('-', "_"), value)
+            })
+            .collect();
+        let out = web
+            .render("web", params, serde_json::json!({}))
+            .unwrap()
+            .remove(0)
+            .1;
+        let docs = kiln_yaml::parse_documents(&out).unwrap();
+        let kinds: Vec<(&str, Option<usize>)> = docs
+            .iter()
+            .map(|d| {
+                (
+                    d.value["kind"].as_str().unwrap(),
+                    template_line(&out, d.line),
+                )
+            })
+            .collect();
+        let ingress = template.find("kind: Ingress").unwrap();
+        let ingress_start = template[..ingress].lines().count();
+        assert_eq!(
+            kinds,
+            [
+                ("Deployment", Some(1)),
+                ("Service", Some(line_of("kind: Service") - 1)),
+                ("Ingress", Some(ingress_start)),
+                (
+                    "PodDisruptionBudget",
+                    Some(line_of("kind: PodDisruptionBudget") - 1)
+                ),
+            ]
         );
     }
 

@@ -328,8 +328,8 @@ fn a_failed_build_leaves_the_previous_bundle_untouched() {
         .collect();
     assert_eq!(
         leftovers.len(),
-        3,
-        "only the project, the cache and the bundle: {leftovers:?}"
+        4,
+        "only the project, the cache (renders and output stamps) and the bundle: {leftovers:?}"
     );
 }
 

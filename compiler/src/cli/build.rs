@@ -8,8 +8,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use super::{Failure, Global, Outcome, Progress};
-use crate::build::{Options, compile};
-use crate::cache::Cache;
+use crate::build::{Built, Options, build};
+use crate::cache::outputs::Written;
+use crate::cache::{Cache, KeyBuilder};
 use crate::diag::{Error, suggestion};
 use crate::graph::Graph;
 
@@ -109,21 +110,6 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             .unwrap_or_else(|| Options::default().threads)
             .max(1),
     };
-    let mut specs = Vec::new();
-    for target in &targets {
-        progress.status(
-            "Compiling",
-            &format!(
-                "{} for target {} ({} components)",
-                project.name.value,
-                target.name.value,
-                project.components.len()
-            ),
-        );
-        let mut spec = compile(&project, &graph, target, &options)?;
-        spec.lock = crate::sources::bundle_lock(&sources.lock);
-        specs.push(spec);
-    }
     let several = args.all_targets;
     let base = args.out.clone().unwrap_or_else(|| {
         let build = project.root.join("build");
@@ -133,29 +119,97 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             build.join(&targets[0].name.value)
         }
     });
-    for spec in &specs {
+    let lock = crate::sources::bundle_lock(&sources.lock);
+    let mut results = Vec::new();
+    for target in &targets {
         let mut out = if several {
-            base.join(&spec.target)
+            base.join(&target.name.value)
         } else {
             base.clone()
         };
         if several && args.format == Format::Tar {
             out.set_extension("tar");
         }
-        progress.status("Writing", &out.display().to_string());
-        let written = match args.format {
-            Format::Dir => kiln_bundle::write_dir(spec, &out),
-            Format::Tar => kiln_bundle::write_tar(spec, &out),
+        progress.status(
+            "Compiling",
+            &format!(
+                "{} for target {} ({} components)",
+                project.name.value,
+                target.name.value,
+                project.components.len()
+            ),
+        );
+        let mut current = None;
+        let built = build(&project, &graph, target, &options, |key| {
+            let key = output_key(key, lock.as_ref(), args.format);
+            current = options
+                .cache
+                .as_ref()
+                .and_then(|c| c.current_output(&out, &key));
+            current.is_some()
+        })?;
+        results.push((target, out, built, current));
+    }
+    for (target, out, built, current) in results {
+        let written = match (built, current) {
+            (Built::UpToDate { .. }, Some(written)) => {
+                progress.status("Fresh", &out.display().to_string());
+                tracing::info!(target = %target.name.value, "bundle up to date: nothing rendered");
+                written
+            }
+            (Built::UpToDate { .. }, None) => {
+                return Err(Error::failure(
+                    "kiln::build::internal",
+                    "a build was skipped without a current output",
+                )
+                .into());
+            }
+            (
+                Built::Compiled {
+                    key,
+                    mut spec,
+                    stats,
+                },
+                _,
+            ) => {
+                tracing::info!(
+                    target = %target.name.value,
+                    rendered = stats.rendered.len(),
+                    cached = stats.cached.len(),
+                    "components rendered, components from the render cache"
+                );
+                spec.lock = lock.clone();
+                progress.status("Writing", &out.display().to_string());
+                if let Some(cache) = &options.cache {
+                    cache.forget_output(&out);
+                }
+                let digest = match args.format {
+                    Format::Dir => kiln_bundle::write_dir(&spec, &out),
+                    Format::Tar => kiln_bundle::write_tar(&spec, &out),
+                }
+                .map_err(|e| write_failure(e, &out))?;
+                let written = Written {
+                    digest: digest.to_string(),
+                    objects: spec.components.iter().map(|c| c.objects.len()).sum(),
+                    components: spec.components.len(),
+                    waves: spec.waves.len(),
+                };
+                if let Some(cache) = &options.cache {
+                    let key = output_key(&key, lock.as_ref(), args.format);
+                    cache.record_output(&out, &key, &written);
+                }
+                written
+            }
         };
-        let digest = written.map_err(|e| write_failure(e, &out))?;
         if !global.quiet {
-            let objects: usize = spec.components.iter().map(|c| c.objects.len()).sum();
             println!(
-                "{}: {objects} objects in {} components, {} waves -> {} ({digest})",
-                spec.target,
-                spec.components.len(),
-                spec.waves.len(),
-                out.display()
+                "{}: {} objects in {} components, {} waves -> {} ({})",
+                target.name.value,
+                written.objects,
+                written.components,
+                written.waves,
+                out.display(),
+                written.digest
             );
         }
     }
@@ -164,6 +218,26 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
         &format!("in {:.2}s", started.elapsed().as_secs_f64()),
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The key an output stamp is recorded under: the build key, the lock the bundle embeds, the
+/// output format and the identity of this `kiln` executable (so a rebuilt compiler never trusts
+/// outputs of another build of itself).
+fn output_key(build_key: &str, lock: Option<&serde_json::Value>, format: Format) -> String {
+    let mut key = KeyBuilder::new("output");
+    key.field(build_key.as_bytes())
+        .field(&serde_json::to_vec(&lock).unwrap_or_default())
+        .field(format!("{format:?}").as_bytes());
+    if let Some(meta) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| std::fs::metadata(exe).ok())
+    {
+        key.field(&meta.len().to_le_bytes());
+        if let Ok(modified) = meta.modified() {
+            key.field(format!("{modified:?}").as_bytes());
+        }
+    }
+    key.finish()
 }
 
 /// Writing the output: a path the user chose that cannot be written is bad input (exit 2).

@@ -9,12 +9,13 @@ use std::path::Path;
 use kiln_bundle::Provenance;
 use serde_json::Value;
 
-use super::{Object, RenderContext, cached, check_object};
+use super::{Object, Prepared, RenderContext, check_object};
 use crate::cache::KeyBuilder;
 use crate::diag::{Error, Result};
 use crate::resolve::{Job, Location, Planned};
 
-pub fn render(planned: &Planned, cx: &RenderContext<'_>) -> Result<Vec<Object>> {
+/// Reads and hashes what the engine of a `kustomize` or `helm` component may read.
+pub fn prepare<'a>(planned: &'a Planned, cx: &'a RenderContext<'a>) -> Result<Prepared<'a>> {
     match &planned.job {
         Job::Kustomize { dir, remote } => kustomize(planned, dir, remote, cx),
         Job::Helm {
@@ -28,12 +29,12 @@ pub fn render(planned: &Planned, cx: &RenderContext<'_>) -> Result<Vec<Object>> 
     }
 }
 
-fn kustomize(
-    planned: &Planned,
-    dir: &Location,
-    remote: &crate::sources::RemoteBases,
-    cx: &RenderContext<'_>,
-) -> Result<Vec<Object>> {
+fn kustomize<'a>(
+    planned: &'a Planned,
+    dir: &'a Location,
+    remote: &'a crate::sources::RemoteBases,
+    cx: &'a RenderContext<'a>,
+) -> Result<Prepared<'a>> {
     let full = dir.full();
     if !full.is_dir() {
         return Err(missing(planned, dir, cx, "kustomization directory"));
@@ -44,7 +45,7 @@ fn kustomize(
         .field(dir.path.as_bytes())
         .field(remote.key.as_bytes());
     hash_tree(&mut key, &dir.root, cx, dir)?;
-    cached(cx, key.finish(), || {
+    Ok(Prepared::new(key.finish(), move || {
         let options = kiln_kustomize::Options {
             remote: remote.resolver.clone(),
             ..Default::default()
@@ -73,18 +74,18 @@ fn kustomize(
                 )
             })
             .collect()
-    })
+    }))
 }
 
-fn helm(
-    planned: &Planned,
-    chart: &Location,
-    release: &str,
-    namespace: &str,
+fn helm<'a>(
+    planned: &'a Planned,
+    chart: &'a Location,
+    release: &'a str,
+    namespace: &'a str,
     values_files: &[Location],
-    values: &Value,
-    cx: &RenderContext<'_>,
-) -> Result<Vec<Object>> {
+    values: &'a Value,
+    cx: &'a RenderContext<'a>,
+) -> Result<Prepared<'a>> {
     let full = chart.full();
     if !full.exists() {
         return Err(missing(planned, chart, cx, "chart"));
@@ -110,11 +111,11 @@ fn helm(
         key.field(vf.display().as_bytes()).field(&bytes);
         files.push(path);
     }
-    cached(cx, key.finish(), || {
+    Ok(Prepared::new(key.finish(), move || {
         let opts = kiln_helm::RenderOptions {
             release: release.to_string(),
             namespace: namespace.to_string(),
-            values_files: files.clone(),
+            values_files: files,
             values: values.clone(),
             include_crds: true,
             ..Default::default()
@@ -146,7 +147,7 @@ fn helm(
                 )
             })
             .collect()
-    })
+    }))
 }
 
 fn join(base: &str, rel: &str) -> String {
@@ -243,7 +244,10 @@ fn hash_tree(
         key.field(entry.file_name().to_string_lossy().as_bytes());
         if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
             hash_tree(key, &path, cx, loc)?;
-        } else if let Ok(bytes) = std::fs::read(&path) {
+        } else if std::fs::metadata(&path).is_ok_and(|m| m.is_file())
+            && let Ok(bytes) = std::fs::read(&path)
+        {
+            // Only regular files (or links to them): reading a FIFO would block.
             key.field(&bytes);
         }
     }

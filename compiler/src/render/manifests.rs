@@ -10,7 +10,7 @@ use globset::{GlobBuilder, GlobMatcher};
 use kiln_bundle::Provenance;
 use serde_json::Value;
 
-use super::{Object, RenderContext, cached, check_object};
+use super::{Object, Prepared, RenderContext, check_object};
 use crate::cache::KeyBuilder;
 use crate::diag::{Error, Result, SourceFile};
 use crate::resolve::Location;
@@ -27,7 +27,12 @@ pub struct Input {
 
 const EXTENSIONS: &[&str] = &["yaml", "yml", "json"];
 
-pub fn render(component: &str, inputs: &[Location], cx: &RenderContext<'_>) -> Result<Vec<Object>> {
+/// Reads the files of a `manifests` component; its key covers their names and bytes.
+pub fn prepare<'a>(
+    component: &'a str,
+    inputs: &[Location],
+    cx: &'a RenderContext<'a>,
+) -> Result<Prepared<'a>> {
     let files = collect(inputs, cx.project_file)?;
     let mut key = KeyBuilder::new("manifests");
     key.field(component.as_bytes());
@@ -36,13 +41,13 @@ pub fn render(component: &str, inputs: &[Location], cx: &RenderContext<'_>) -> R
             .field(f.rel.as_bytes())
             .field(&f.bytes);
     }
-    cached(cx, key.finish(), || {
+    Ok(Prepared::new(key.finish(), move || {
         let mut out = Vec::new();
         for f in &files {
             parse_file(component, f, cx, &mut out)?;
         }
         Ok(out)
-    })
+    }))
 }
 
 /// The files `inputs` name, each once, in the order written (and sorted within a directory or glob).
@@ -54,17 +59,28 @@ pub fn collect(inputs: &[Location], kdl: &SourceFile) -> Result<Vec<Input>> {
         rels.retain(|r| seen.insert((loc.source.clone(), r.clone())));
         for rel in rels {
             let path = loc.root.join(&rel);
-            let bytes = std::fs::read(&path).map_err(|e| {
-                let shown = match &loc.source {
-                    Some(s) => format!("{s}:{rel}"),
-                    None => rel.clone(),
-                };
-                Error::io_input("manifest", Path::new(&shown), e).at(
+            let shown = || match &loc.source {
+                Some(s) => format!("{s}:{rel}"),
+                None => rel.clone(),
+            };
+            let failed = |e| {
+                Error::io_input("manifest", Path::new(&shown()), e).at(
                     kdl,
                     loc.span,
                     format!("reading `{}` failed", loc.display()),
                 )
-            })?;
+            };
+            // Opening a FIFO would wait for a writer forever: look before reading.
+            let meta = std::fs::metadata(&path).map_err(failed)?;
+            if !meta.is_file() {
+                return Err(Error::input(
+                    "kiln::manifests::special-file",
+                    format!("`{}` is not a regular file", shown()),
+                )
+                .at(kdl, loc.span, format!("`{}` includes it", loc.display()))
+                .help("manifests are read from regular files (or symlinks to them); remove the pipe, socket or device, or name the files to read"));
+            }
+            let bytes = std::fs::read(&path).map_err(failed)?;
             out.push(Input {
                 source: loc.source.clone(),
                 rel,
@@ -380,6 +396,12 @@ mod tests {
         );
     }
 
+    fn render(c: &str, inputs: &[Location], cx: &RenderContext<'_>) -> Result<Vec<Object>> {
+        prepare(c, inputs, cx)?
+            .run(None)
+            .map(|(objects, _)| objects)
+    }
+
     #[test]
     fn documents_carry_file_and_line() {
         let dir = setup();
@@ -395,6 +417,19 @@ mod tests {
             .collect();
         assert_eq!(lines, [("a/b/y.yml", 1), ("a/b/y.yml", 6)]);
         assert_eq!(objs[1].1.source.as_deref(), Some("app"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_pipe_among_manifests_is_a_diagnostic_not_a_hang() {
+        let dir = setup();
+        let fifo = dir.path().join("a/pipe.yaml");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path and a plain mode.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let e = collect(&[loc(dir.path(), "a")], &kdl()).unwrap_err();
+        assert_eq!(e.code, "kiln::manifests::special-file");
+        assert!(e.to_string().contains("app:a/pipe.yaml"), "{e}");
     }
 
     #[test]
