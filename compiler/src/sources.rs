@@ -37,7 +37,7 @@ pub fn specs(project: &Project) -> Result<Vec<SourceSpec>, Error> {
     let mut out = Vec::new();
     for source in project.sources.values() {
         let mut attrs: Vec<(&str, &str)> = Vec::new();
-        let mut ca_file = None;
+        let ca_file;
         match &source.kind {
             SourceKind::Path { .. } => continue,
             SourceKind::Git {
