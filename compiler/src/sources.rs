@@ -322,15 +322,8 @@ impl Diagnostic for SourcesFailed {
 
 /// The sources step of `kiln build`: resolves in the mode the flags ask for (a plain build
 /// pins what is missing and writes the lock) and points `project` at the fetched content.
+/// `quiet` (`kiln build --quiet`) silences the progress and the summary line.
 pub fn for_build(
-    project: &mut Project,
-    args: &crate::cli::build::Args,
-) -> Result<Resolution, Failure> {
-    for_build_with(project, args, false)
-}
-
-/// [`for_build`], silent with `quiet` (`kiln build --quiet`).
-pub fn for_build_with(
     project: &mut Project,
     args: &crate::cli::build::Args,
     quiet: bool,

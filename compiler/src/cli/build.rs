@@ -100,7 +100,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
             .or_else(Cache::default_dir)
             .map(Cache::new)
     };
-    let sources = crate::sources::for_build(&mut project, args)?;
+    let sources = crate::sources::for_build(&mut project, args, global.quiet)?;
     let targets: Vec<&crate::model::Target> =
         target_names.iter().map(|n| &project.targets[n]).collect();
     let options = Options {
