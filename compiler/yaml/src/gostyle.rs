@@ -293,13 +293,24 @@ fn write_double_char(out: &mut String, c: char) {
 /// as characters, a letter sorts after other characters (before them right after a digit), and
 /// runs of digits compare as numbers.
 pub fn key_less(a: &str, b: &str) -> bool {
+    go_key_less(a, b, true)
+}
+
+/// go-yaml v2's order of string mapping keys (what `sigs.k8s.io/yaml`, and so Helm, prints): as
+/// [`key_less`], except that a letter always sorts after other characters.
+pub fn key_less_v2(a: &str, b: &str) -> bool {
+    go_key_less(a, b, false)
+}
+
+/// go-yaml's `keyList.Less`; v3 added the rule that a letter right after a digit sorts first.
+fn go_key_less(a: &str, b: &str, v3: bool) -> bool {
     let ar: Vec<char> = a.chars().collect();
     let br: Vec<char> = b.chars().collect();
     let mut digits = false;
     let mut i = 0;
     while i < ar.len() && i < br.len() {
         if ar[i] == br[i] {
-            digits = ar[i].is_ascii_digit();
+            digits = v3 && ar[i].is_ascii_digit();
             i += 1;
             continue;
         }
