@@ -147,3 +147,35 @@ fn diff_paths_matches_diff_of_opened_bundles_and_still_verifies() {
         "{err}"
     );
 }
+
+/// The same objects, but `app` now runs as a tenant: a service account and two namespaces, and
+/// `db` loses one of its namespaces.
+fn tenancy_pair() -> (tempfile::TempDir, Bundle, Bundle) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut before = common::spec();
+    before.components[0].tenancy = kiln_bundle::Tenancy {
+        namespaces: Some(vec!["data".into(), "shop".into()]),
+        service_account: Some("shop/db-deployer".into()),
+    };
+    let mut after = before.clone();
+    after.components[0].tenancy.namespaces = Some(vec!["shop".into()]);
+    after.components[1].tenancy = kiln_bundle::Tenancy {
+        namespaces: Some(vec!["shop".into()]),
+        service_account: Some("shop/app-deployer".into()),
+    };
+    let a = open(tmp.path(), "a", &before);
+    let b = open(tmp.path(), "b", &after);
+    (tmp, a, b)
+}
+
+#[test]
+fn tenancy_changes_are_listed_per_component() {
+    let (tmp, a, b) = tenancy_pair();
+    let d = diff(&a, &b);
+    assert!(d.objects.is_empty(), "no object changed");
+    assert!(!d.is_empty(), "a tenancy change is a change");
+    insta::assert_snapshot!("tenancy_text", scrub(d.to_text(), tmp.path()));
+    insta::assert_snapshot!("tenancy_json", scrub(d.to_json(), tmp.path()));
+    let md = d.to_markdown();
+    assert!(md.contains("service account"), "{md}");
+}

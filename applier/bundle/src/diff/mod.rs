@@ -16,7 +16,7 @@ use crate::bundle::Bundle;
 use crate::digest::Digest;
 use crate::error::BundleError;
 use crate::layout;
-use crate::model::{Manifest, ObjectKey};
+use crate::model::{Manifest, ObjectKey, Tenancy};
 use crate::read::{self, RawBundle};
 use serde::Serialize;
 use serde_json::Value;
@@ -88,7 +88,8 @@ pub struct ObjectDiff {
     pub fields: Vec<FieldChange>,
 }
 
-/// A component that was added or removed, or whose dependencies or wave changed.
+/// A component that was added or removed, or whose dependencies, wave or tenancy (the service
+/// account the applier acts as, the namespaces it may write to) changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ComponentDiff {
     pub name: String,
@@ -101,6 +102,11 @@ pub struct ComponentDiff {
     pub from_depends_on: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to_depends_on: Option<Vec<String>>,
+    /// The tenancy in `from`; absent when the component was unrestricted (or absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_tenancy: Option<Tenancy>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_tenancy: Option<Tenancy>,
 }
 
 impl BundleDiff {
@@ -291,12 +297,21 @@ fn redact(fields: &mut [FieldChange]) {
     }
 }
 
+fn restricted(t: &Tenancy) -> Option<Tenancy> {
+    (!t.is_unrestricted()).then(|| t.clone())
+}
+
 fn component_diffs(from: &Bundle, to: &Bundle) -> Vec<ComponentDiff> {
     let index = |b: &'_ Bundle| {
         b.manifest()
             .components
             .iter()
-            .map(|c| (c.name.clone(), (c.wave, c.depends_on.clone())))
+            .map(|c| {
+                (
+                    c.name.clone(),
+                    (c.wave, c.depends_on.clone(), c.tenancy.clone()),
+                )
+            })
             .collect::<BTreeMap<_, _>>()
     };
     let a = index(from);
@@ -320,6 +335,8 @@ fn component_diffs(from: &Bundle, to: &Bundle) -> Vec<ComponentDiff> {
             to_wave: fb.map(|y| y.0),
             from_depends_on: fa.map(|x| x.1.clone()),
             to_depends_on: fb.map(|y| y.1.clone()),
+            from_tenancy: fa.and_then(|x| restricted(&x.2)),
+            to_tenancy: fb.and_then(|y| restricted(&y.2)),
         });
     }
     out

@@ -2,6 +2,7 @@
 //! for machines. All three are deterministic functions of the diff.
 
 use super::{BundleDiff, ComponentDiff, FieldChange, FieldOp, ObjectDiff, Status};
+use crate::model::Tenancy;
 use serde_json::Value;
 use std::fmt::Write as _;
 
@@ -204,11 +205,24 @@ fn object_line(o: &ObjectDiff) -> String {
 
 fn component_line(c: &ComponentDiff) -> String {
     match c.status {
-        Status::Added => format!(
-            "component {} added (wave {})",
-            c.name,
-            c.to_wave.unwrap_or_default()
-        ),
+        Status::Added => {
+            let tenancy = c
+                .to_tenancy
+                .as_ref()
+                .map(|t| {
+                    format!(
+                        "; service account {}; namespaces {}",
+                        service_account(t),
+                        namespaces(t)
+                    )
+                })
+                .unwrap_or_default();
+            format!(
+                "component {} added (wave {}{tenancy})",
+                c.name,
+                c.to_wave.unwrap_or_default()
+            )
+        }
         Status::Removed => format!("component {} removed", c.name),
         _ => {
             let mut parts = Vec::new();
@@ -229,8 +243,42 @@ fn component_line(c: &ComponentDiff) -> String {
                     list(&c.to_depends_on)
                 ));
             }
+            let unrestricted = Tenancy::default();
+            let from = c.from_tenancy.as_ref().unwrap_or(&unrestricted);
+            let to = c.to_tenancy.as_ref().unwrap_or(&unrestricted);
+            {
+                if from.service_account != to.service_account {
+                    parts.push(format!(
+                        "service account {} -> {}",
+                        service_account(from),
+                        service_account(to)
+                    ));
+                }
+                if from.namespaces != to.namespaces {
+                    parts.push(format!(
+                        "namespaces {} -> {}",
+                        namespaces(from),
+                        namespaces(to)
+                    ));
+                }
+            }
             format!("component {} changed: {}", c.name, parts.join("; "))
         }
+    }
+}
+
+/// The identity the applier acts as for a component: its service account, or the applier's own.
+fn service_account(t: &Tenancy) -> String {
+    t.service_account
+        .clone()
+        .unwrap_or_else(|| "(none: the applier's own identity)".into())
+}
+
+/// The namespaces a component may write to: a list, or anywhere.
+fn namespaces(t: &Tenancy) -> String {
+    match &t.namespaces {
+        Some(list) => format!("[{}]", list.join(", ")),
+        None => "(unrestricted)".into(),
     }
 }
 
