@@ -159,6 +159,7 @@ fn tls_options(
     let mut http = options
         .and_then(|o| o.downcast::<http::Options>().ok())
         .map_or_else(http::Options::default, |o| *o);
+    crate::tls::install_provider();
     let configure = move |mut builder: reqwest::blocking::ClientBuilder| {
         for cert in &roots {
             builder = builder.add_root_certificate(cert.clone());

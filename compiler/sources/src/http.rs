@@ -44,6 +44,7 @@ where
 
 /// Builds the reqwest client all HTTP downloads share.
 pub(crate) fn client(settings: &Settings) -> Result<reqwest::Client, String> {
+    crate::tls::install_provider();
     let mut builder = reqwest::Client::builder()
         .connect_timeout(settings.connect_timeout)
         .timeout(settings.request_timeout)

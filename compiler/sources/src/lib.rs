@@ -96,6 +96,7 @@ mod resolve;
 mod settings;
 mod spec;
 mod terminal;
+mod tls;
 
 pub use archive::pack_tar_gz;
 pub use cache::{Cache, GcReport, tree_digest};

@@ -35,6 +35,7 @@ pub(crate) fn split(url: &str) -> Option<(String, String)> {
 }
 
 pub(crate) fn client(settings: &Settings) -> Result<Client, String> {
+    crate::tls::install_provider();
     let mut certs = Vec::new();
     for path in &settings.ca_certificates {
         let data = std::fs::read(path)
