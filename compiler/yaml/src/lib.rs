@@ -9,9 +9,13 @@
 //! ([`emit`]), [`to_string`] prints objects as `kubectl kustomize` does ([`gostyle`]), and
 //! [`parse_emitted`] reads the emitter's own output fast ([`emitted`]).
 
+mod decode;
 pub mod emit;
 pub mod emitted;
+mod eof_block_scalar;
 pub mod gostyle;
+pub mod helm;
+mod resolve;
 
 pub use emit::{EmitOptions, to_canonical_string, to_string, to_string_with};
 pub use emitted::parse_emitted;
@@ -45,14 +49,12 @@ pub enum Resolution {
     Yaml12,
 }
 
-fn options() -> serde_saphyr::Options {
-    options_for(Resolution::Yaml11)
-}
-
 fn options_for(resolution: Resolution) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.legacy_octal_numbers = true;
     options.strict_booleans = resolution == Resolution::Yaml12;
+    // Comments are not data; buffering them only fails texts with long commented-out blocks.
+    options.emit_comments = false;
     options
 }
 
@@ -70,12 +72,29 @@ fn to_error(e: serde_saphyr::Error) -> Error {
 
 /// Decodes one YAML document.
 pub fn from_str(text: &str) -> Result<Value, Error> {
-    serde_saphyr::from_str_with_options(text, options()).map_err(to_error)
+    from_str_with(text, Resolution::Yaml11)
 }
 
 /// Decodes one YAML document with the given scalar resolution.
 pub fn from_str_with(text: &str, resolution: Resolution) -> Result<Value, Error> {
-    serde_saphyr::from_str_with_options(text, options_for(resolution)).map_err(to_error)
+    let mode = decode::Mode {
+        resolution,
+        duplicates: decode::Duplicates::Unsupported,
+        go_keys: false,
+    };
+    match decode::single(text, mode) {
+        Ok(value) => Ok(value),
+        Err(decode::Unsupported) => complete(text, resolution),
+    }
+}
+
+/// The complete decoder (serde-saphyr), for what the fast one leaves to it: rare constructs and
+/// every error, so messages and positions are those users have always seen.
+fn complete(text: &str, resolution: Resolution) -> Result<Value, Error> {
+    let mut value: Value =
+        serde_saphyr::from_str_with_options(text, options_for(resolution)).map_err(to_error)?;
+    eof_block_scalar::trim_final_line_feed(text, &mut value);
+    Ok(value)
 }
 
 /// Decodes a multi-document YAML stream, skipping empty documents, and records where each starts.
@@ -90,12 +109,10 @@ pub fn parse_documents_with(text: &str, resolution: Resolution) -> Result<Vec<Do
         if chunk.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_saphyr::from_str_with_options(chunk, options_for(resolution))
-            .map_err(|e| {
-                let mut err = to_error(e);
-                err.line = err.line.map(|l| l + line - 1);
-                err
-            })?;
+        let value = from_str_with(chunk, resolution).map_err(|mut err| {
+            err.line = err.line.map(|l| l + line - 1);
+            err
+        })?;
         if value.is_null() {
             continue;
         }
@@ -169,3 +186,6 @@ mod tests {
         assert_eq!(v["name"], "0777");
     }
 }
+
+#[cfg(test)]
+mod differential_tests;
