@@ -51,5 +51,5 @@ pub use error::{Error, ExecError, Location, ParseError};
 pub use func::{
     ArgType, CallContext, FuncBody, FuncError, FuncMap, FuncResult, Function, Signature,
 };
-pub use template::{MissingKey, Templates};
-pub use value::{JsonNumbers, Map, Object, Value};
+pub use template::{MissingKey, Parsed, Templates};
+pub use value::{JsonNumbers, Map, Object, Value, take_shared_write};

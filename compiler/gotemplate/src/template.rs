@@ -124,16 +124,33 @@ impl Templates {
     /// is only whitespace and definitions does not replace an existing template of the same name.
     /// On error the set is unchanged.
     pub fn parse(&mut self, name: &str, text: &str) -> Result<(), Error> {
+        let parsed = self.parse_detached(name, text)?;
+        self.add_parsed(parsed);
+        Ok(())
+    }
+
+    /// The first half of [`Templates::parse`]: parses `text` with this set's delimiters and
+    /// functions without adding it, so that many files can be parsed at once (on several threads)
+    /// and then added with [`Templates::add_parsed`] in the order that decides which `define` wins.
+    pub fn parse_detached(&self, name: &str, text: &str) -> Result<Parsed, Error> {
         let source: Arc<str> = Arc::from(text);
-        let parsed = parse::parse(name, &source, &self.delims, &self.funcs)?;
-        for tree in parsed {
+        let trees = parse::parse(name, &source, &self.delims, &self.funcs)?;
+        Ok(Parsed {
+            name: name.to_string(),
+            source,
+            trees,
+        })
+    }
+
+    /// Adds a file parsed by [`Templates::parse_detached`], exactly as [`Templates::parse`] would.
+    pub fn add_parsed(&mut self, parsed: Parsed) {
+        for tree in parsed.trees {
             if tree.is_empty_tree() && self.trees.contains_key(&tree.name) {
                 continue;
             }
             self.trees.insert(tree.name.clone(), Arc::new(tree));
         }
-        self.sources.insert(name.to_string(), source);
-        Ok(())
+        self.sources.insert(parsed.name, parsed.source);
     }
 
     /// Whether a template of that name exists.
@@ -168,4 +185,11 @@ impl Templates {
     ) -> Result<String, Error> {
         exec::execute(self, name, data.clone(), Some(state))
     }
+}
+
+/// A parsed file not yet added to a set (see [`Templates::parse_detached`]).
+pub struct Parsed {
+    name: String,
+    source: Arc<str>,
+    trees: Vec<Tree>,
 }

@@ -5,8 +5,10 @@
 //! semantics like Go maps: Sprig's `set`/`unset` mutate a map in place and every holder sees the
 //! change, which charts rely on (`$_ := set .Values "x" 1`).
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::func::FuncError;
@@ -34,7 +36,28 @@ pub enum Value {
 
 /// A Go `map[string]interface{}`: shared, mutable, iterated in sorted key order.
 #[derive(Clone, Default)]
-pub struct Map(Arc<RwLock<BTreeMap<String, Value>>>);
+pub struct Map(Arc<MapCell>);
+
+#[derive(Default)]
+struct MapCell {
+    entries: RwLock<BTreeMap<String, Value>>,
+    /// Set by [`Map::mark_shared`]: writes to this map are recorded for [`take_shared_write`].
+    shared: AtomicBool,
+}
+
+thread_local! {
+    static SHARED_WRITE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether this thread wrote to a map marked with [`Map::mark_shared`] since the last call.
+///
+/// Templates run concurrently only while none of them writes to the data they share (Helm runs
+/// them one after another, so such a write is seen by the templates that follow): a caller
+/// executing templates in parallel checks this after each one and falls back to running them in
+/// order when it is set.
+pub fn take_shared_write() -> bool {
+    SHARED_WRITE.with(|c| c.replace(false))
+}
 
 impl Map {
     pub fn new() -> Self {
@@ -43,12 +66,26 @@ impl Map {
 
     /// Reads the entries (sorted by key).
     pub fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Value>> {
-        self.0.read().unwrap_or_else(|e| e.into_inner())
+        self.0.entries.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Mutates the entries in place; every clone of this map sees the change.
     pub fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Value>> {
-        self.0.write().unwrap_or_else(|e| e.into_inner())
+        if self.0.shared.load(Ordering::Relaxed) {
+            SHARED_WRITE.with(|c| c.set(true));
+        }
+        self.0.entries.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks this map and every map reachable from it (through maps and lists) as shared, so
+    /// that writes to them are reported by [`take_shared_write`].
+    pub fn mark_shared(&self) {
+        if self.0.shared.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        for v in self.read().values() {
+            v.mark_shared();
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<Value> {
@@ -101,7 +138,10 @@ impl Map {
 
 impl From<BTreeMap<String, Value>> for Map {
     fn from(m: BTreeMap<String, Value>) -> Self {
-        Map(Arc::new(RwLock::new(m)))
+        Map(Arc::new(MapCell {
+            entries: RwLock::new(m),
+            shared: AtomicBool::new(false),
+        }))
     }
 }
 
@@ -197,6 +237,15 @@ impl Value {
 
     pub fn object(o: impl Object + 'static) -> Value {
         Value::Object(Arc::new(o))
+    }
+
+    /// [`Map::mark_shared`] for the maps this value holds.
+    pub fn mark_shared(&self) {
+        match self {
+            Value::Map(m) => m.mark_shared(),
+            Value::List(l) => l.iter().for_each(Value::mark_shared),
+            _ => {}
+        }
     }
 
     pub fn is_nil(&self) -> bool {

@@ -144,17 +144,27 @@ fn read_dir_files(root: &Path) -> Result<Vec<File>, HelmError> {
         }
         Err(_) => Rules::defaults(),
     };
-    let mut out = Vec::new();
-    walk(root, root, "", &rules, &mut out)?;
-    Ok(out)
+    let mut found = Vec::new();
+    walk(root, "", &rules, &mut found)?;
+    // Reading is most of a big chart's load; the files are independent.
+    crate::parallel::map(&found, |(rel_path, path)| {
+        std::fs::read(path)
+            .map(|data| File {
+                name: rel_path.clone(),
+                data: data.into(),
+            })
+            .map_err(|e| HelmError::load(path, format!("cannot read {rel_path}: {e}")))
+    })
+    .into_iter()
+    .collect()
 }
 
+/// Lists the files of `dir` (relative path, full path) in Helm's walk order.
 fn walk(
-    root: &Path,
     dir: &Path,
     rel: &str,
     rules: &Rules,
-    out: &mut Vec<File>,
+    out: &mut Vec<(String, PathBuf)>,
 ) -> Result<(), HelmError> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| HelmError::load(dir, format!("cannot read directory: {e}")))?
@@ -179,20 +189,14 @@ fn walk(
             if rules.ignored(&rel_path, true) {
                 continue;
             }
-            walk(root, &path, &rel_path, rules, out)?;
+            walk(&path, &rel_path, rules, out)?;
             continue;
         }
         if rules.ignored(&rel_path, false) {
             continue;
         }
-        let data = std::fs::read(&path)
-            .map_err(|e| HelmError::load(&path, format!("cannot read {rel_path}: {e}")))?;
-        out.push(File {
-            name: rel_path,
-            data: data.into(),
-        });
+        out.push((rel_path, path));
     }
-    let _ = root;
     Ok(())
 }
 
@@ -246,6 +250,7 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
         ..Chart::default()
     };
     let mut have_meta = false;
+    let mut values_file: Option<File> = None;
     let mut requirements: Option<File> = None;
     let mut subcharts: Vec<(String, Vec<File>)> = Vec::new();
     for f in files {
@@ -254,9 +259,7 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
             chart.metadata = parse_metadata(&f.data, &origin.join("Chart.yaml"))?;
             have_meta = true;
         } else if name == "values.yaml" {
-            chart.values = yamlvalues::parse_map(&f.data).map_err(|e| {
-                e.into_helm_values(&origin.join("values.yaml"), "cannot load values.yaml")
-            })?;
+            values_file = Some(f);
         } else if name == "values.schema.json" {
             chart.schema = Some(f.data.to_vec());
         } else if name == "requirements.yaml" {
@@ -288,6 +291,30 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
             "Chart.yaml file is missing".to_string(),
         ));
     }
+    subcharts.sort_by(|a, b| a.0.cmp(&b.0));
+    subcharts.retain(|(cname, _)| !(cname.starts_with('_') || cname.starts_with('.')));
+    // The values file and the subcharts are decoded at the same time (on all cores).
+    let jobs: Vec<Option<(String, Vec<File>)>> = std::iter::once(None)
+        .chain(subcharts.into_iter().map(Some))
+        .collect();
+    let mut done = crate::parallel::map(&jobs, |job| match job {
+        None => values_file
+            .as_ref()
+            .map(|f| {
+                yamlvalues::parse_map(&f.data).map_err(|e| {
+                    e.into_helm_values(&origin.join("values.yaml"), "cannot load values.yaml")
+                })
+            })
+            .transpose()
+            .map(|v| (v, None)),
+        Some((cname, files)) => {
+            load_subchart(cname, files, origin, &chart.metadata.name).map(|sub| (None, Some(sub)))
+        }
+    })
+    .into_iter();
+    if let Some(values) = done.next().transpose()?.and_then(|(v, _)| v) {
+        chart.values = values;
+    }
     if let Some(req) = requirements {
         let doc = yamlvalues::parse_value(&req.data).map_err(|e| {
             e.into_helm(
@@ -302,41 +329,46 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
             chart.files.push(req);
         }
     }
-    subcharts.sort_by(|a, b| a.0.cmp(&b.0));
-    for (cname, files) in subcharts {
-        if cname.starts_with('_') || cname.starts_with('.') {
-            continue;
+    for sub in done {
+        if let (_, Some(sub)) = sub? {
+            chart.dependencies.push(sub);
         }
-        let sub_origin = origin.join("charts").join(&cname);
-        let wrap = |e: HelmError| {
-            HelmError::load(
-                &sub_origin,
-                format!(
-                    "error unpacking subchart {cname} in {}: {}",
-                    chart.metadata.name,
-                    e.message()
-                ),
-            )
-        };
-        let sub = if cname.ends_with(".tgz") {
-            let file = &files[0];
-            load_archive(&file.data, &sub_origin).map_err(wrap)?
-        } else {
-            let inner: Vec<File> = files
-                .into_iter()
-                .filter_map(|f| {
-                    f.name.split_once('/').map(|(_, rest)| File {
-                        name: rest.to_string(),
-                        data: f.data,
-                    })
-                })
-                .collect();
-            load_files(inner, &sub_origin).map_err(wrap)?
-        };
-        chart.dependencies.push(sub);
     }
     validate(&chart, origin)?;
     Ok(chart)
+}
+
+/// Loads the subchart `cname` of the chart `parent` from its files under `charts/`.
+fn load_subchart(
+    cname: &str,
+    files: &[File],
+    origin: &Path,
+    parent: &str,
+) -> Result<Chart, HelmError> {
+    let sub_origin = origin.join("charts").join(cname);
+    let wrap = |e: HelmError| {
+        HelmError::load(
+            &sub_origin,
+            format!(
+                "error unpacking subchart {cname} in {parent}: {}",
+                e.message()
+            ),
+        )
+    };
+    if cname.ends_with(".tgz") {
+        load_archive(&files[0].data, &sub_origin).map_err(wrap)
+    } else {
+        let inner: Vec<File> = files
+            .iter()
+            .filter_map(|f| {
+                f.name.split_once('/').map(|(_, rest)| File {
+                    name: rest.to_string(),
+                    data: f.data.clone(),
+                })
+            })
+            .collect();
+        load_files(inner, &sub_origin).map_err(wrap)
+    }
 }
 
 fn validate(chart: &Chart, origin: &Path) -> Result<(), HelmError> {

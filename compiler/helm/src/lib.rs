@@ -51,6 +51,7 @@ mod glob;
 pub mod gofmt;
 mod ignore;
 mod objects;
+mod parallel;
 pub mod render;
 mod schema;
 pub mod semver;
@@ -104,13 +105,22 @@ pub fn render_loaded(
             });
         }
     }
-    for m in rendered.manifests.iter().chain(&rendered.hooks) {
-        if m.object.is_null() {
-            continue;
-        }
+    let kept: Vec<&Manifest> = rendered
+        .manifests
+        .iter()
+        .chain(&rendered.hooks)
+        .filter(|m| m.present)
+        .collect();
+    let objects = parallel::map(&kept, |m| {
+        yamlvalues::decode(&m.content).map(yamlvalues::to_float_numbers)
+    });
+    for (m, object) in kept.into_iter().zip(objects) {
+        let object = object.map_err(|e| {
+            HelmError::msg(format!("YAML parse error on {}: {}", m.path, e.message))
+        })?;
         out.push(RenderedObject {
             template_path: m.path.clone(),
-            object: m.object.clone(),
+            object,
             line: m.line,
         });
     }

@@ -178,6 +178,7 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     chart.set_full_paths(None);
     let values = coalesce::coalesce_values(&chart, &vals);
     schema::validate(&chart, &values)?;
+    let values = J::Object(values);
 
     let release = {
         let m = Map::new();
@@ -193,21 +194,33 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
         kube: Arc::new(kube),
         apis: Arc::new(crate::objects::default_api_versions()),
     });
-    let values = crate::funcs::conv::values_with_int64(Value::from_json_with(
-        &J::Object(values),
-        JsonNumbers::Preserve,
-    ));
-    let mut renderables = Vec::new();
-    let mut sources: HashMap<String, Arc<str>> = HashMap::new();
-    collect(
-        &chart,
-        None,
-        &values,
-        &release,
-        &caps,
-        &mut renderables,
-        &mut sources,
-    );
+    let scopes = || {
+        let values = crate::funcs::conv::values_with_int64(Value::from_json_with(
+            &values,
+            JsonNumbers::Preserve,
+        ));
+        let mut renderables = Vec::new();
+        let mut sources: HashMap<String, Arc<str>> = HashMap::new();
+        collect(
+            &chart,
+            None,
+            &values,
+            &release,
+            &caps,
+            &mut renderables,
+            &mut sources,
+        );
+        renderables.sort_by(|a, b| {
+            let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
+            cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
+        });
+        renderables.retain(|r| {
+            let base = r.name.rsplit('/').next().unwrap_or(&r.name);
+            !base.starts_with('_')
+        });
+        (renderables, sources)
+    };
+    let (renderables, sources) = scopes();
 
     let mut names: Vec<&String> = sources.keys().collect();
     names.sort_by(|a, b| {
@@ -217,31 +230,28 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     let mut set = Templates::new(crate::funcs::func_map());
     set.set_name("gotpl");
     set.set_missing_key(MissingKey::Zero);
-    for name in names {
-        set.parse(name, &sources[name])
-            .map_err(|e| template_error(&e, &sources))?;
+    let parsed = crate::parallel::map(&names, |name| set.parse_detached(name, &sources[*name]));
+    for p in parsed {
+        set.add_parsed(p.map_err(|e| template_error(&e, &sources))?);
     }
 
-    renderables.sort_by(|a, b| {
-        let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
-        cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
-    });
+    let outputs = if crate::parallel::is_parallel(renderables.len()) {
+        execute_parallel(&set, &renderables, &opts.release).unwrap_or_else(|| {
+            // A template wrote to data the others share: run them in order, as Helm does, on
+            // fresh data.
+            let (fresh, _) = scopes();
+            let outputs = execute_in_order(&set, &fresh, &opts.release);
+            crate::dispose::dispose(fresh);
+            outputs
+        })
+    } else {
+        execute_in_order(&set, &renderables, &opts.release)
+    }
+    .map_err(|e| template_error(&e, &sources))?;
+
     let mut files: BTreeMap<String, String> = BTreeMap::new();
     let mut notes = None;
-    for r in &renderables {
-        let base = r.name.rsplit('/').next().unwrap_or(&r.name);
-        if base.starts_with('_') {
-            continue;
-        }
-        let t = Map::new();
-        t.insert("Name", Value::from(r.name.as_str()));
-        t.insert("BasePath", Value::from(r.base_path.as_str()));
-        r.vals.insert("Template", Value::Map(t));
-        let mut state = RenderState::new(&opts.release, &r.name);
-        let out = set
-            .execute_with_state(&r.name, &Value::Map(r.vals.clone()), &mut state)
-            .map_err(|e| template_error(&e, &sources))?;
-        let out = out.replace("<no value>", "");
+    for (r, out) in renderables.iter().zip(outputs) {
         if r.name.ends_with("NOTES.txt") {
             if r.name == format!("{}/templates/NOTES.txt", chart.name()) {
                 notes = Some(out);
@@ -261,13 +271,88 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     } else {
         Vec::new()
     };
-    crate::dispose::dispose((set, sources, renderables, chart, values, vals));
+    crate::dispose::dispose((
+        set,
+        sources,
+        renderables,
+        chart,
+        values,
+        vals,
+        release,
+        caps,
+    ));
     Ok(Rendered {
         crds,
         manifests: sorted.manifests,
         hooks: sorted.hooks,
         notes,
     })
+}
+
+/// The `.Template` object of a template.
+fn template_value(r: &Renderable) -> Value {
+    let t = Map::new();
+    t.insert("Name", Value::from(r.name.as_str()));
+    t.insert("BasePath", Value::from(r.base_path.as_str()));
+    Value::Map(t)
+}
+
+fn execute_one(
+    set: &Templates,
+    release: &str,
+    r: &Renderable,
+    top: Map,
+) -> Result<String, TplError> {
+    let mut state = RenderState::new(release, &r.name);
+    let out = set.execute_with_state(&r.name, &Value::Map(top), &mut state)?;
+    Ok(out.replace("<no value>", ""))
+}
+
+/// Executes the templates one after another like Helm: each chart's top-level scope is one map
+/// whose `Template` changes per template, and the first error stops the render.
+fn execute_in_order(
+    set: &Templates,
+    renderables: &[Renderable],
+    release: &str,
+) -> Result<Vec<String>, TplError> {
+    renderables
+        .iter()
+        .map(|r| {
+            r.vals.insert("Template", template_value(r));
+            execute_one(set, release, r, r.vals.clone())
+        })
+        .collect()
+}
+
+/// Executes the templates on all cores, each with its own copy of its chart's top-level scope;
+/// `None` when a template wrote to data the templates share (values, `$`), whose effect on the
+/// templates after it only running them in order reproduces.
+fn execute_parallel(
+    set: &Templates,
+    renderables: &[Renderable],
+    release: &str,
+) -> Option<Result<Vec<String>, TplError>> {
+    let tops: Vec<Map> = renderables
+        .iter()
+        .map(|r| {
+            let top = r.vals.shallow_copy();
+            top.insert("Template", template_value(r));
+            top
+        })
+        .collect();
+    tops.iter().for_each(Map::mark_shared);
+    let jobs: Vec<(&Renderable, Map)> = renderables.iter().zip(tops).collect();
+    let results = crate::parallel::map(&jobs, |(r, top)| {
+        kiln_gotemplate::take_shared_write();
+        let out = execute_one(set, release, r, top.clone());
+        (out, kiln_gotemplate::take_shared_write())
+    });
+    crate::dispose::dispose(jobs);
+    if results.iter().any(|(_, wrote)| *wrote) {
+        crate::dispose::dispose(results);
+        return None;
+    }
+    Some(results.into_iter().map(|(out, _)| out).collect())
 }
 
 /// Helm's `recAllTpls`: every template with the values scope of its chart.

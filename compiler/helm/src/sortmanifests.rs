@@ -2,10 +2,12 @@
 //! file into documents, drop empty ones, parse each document's head (an error names the template),
 //! separate hooks (by the `helm.sh/hook` annotation; unknown hook types are dropped), and order
 //! manifests by kind (Helm's install order) keeping file order within a kind.
-
-use serde_json::Value;
+//!
+//! Documents are checked and their heads read on all cores; only the head is built, since the
+//! printed text is the rendered text (callers wanting objects decode the kept documents).
 
 use crate::error::HelmError;
+use crate::yamlvalues::{self, Head};
 
 /// One rendered document.
 #[derive(Debug, Clone)]
@@ -14,8 +16,8 @@ pub struct Manifest {
     pub path: String,
     /// The document text (trimmed), as printed after `# Source:`.
     pub content: String,
-    /// The decoded object (`null` for a document holding only comments).
-    pub object: Value,
+    /// False for a document that decodes to null (only comments).
+    pub present: bool,
     pub kind: String,
     /// 1-based line of the document within the rendered file.
     pub line: usize,
@@ -161,55 +163,51 @@ fn sort_by_kind(v: &mut [Manifest]) {
 
 /// Sorts rendered files (path, text), already in path order.
 pub fn sort_manifests(files: &[(String, String)]) -> Result<Sorted, HelmError> {
-    let mut sorted = Sorted::default();
+    let mut docs: Vec<(&str, String, usize)> = Vec::new();
     for (path, text) in files {
         let base = path.rsplit('/').next().unwrap_or(path);
         if base.starts_with('_') || text.trim().is_empty() {
             continue;
         }
         for (doc, line) in split_manifests(text) {
-            let object = match crate::yamlvalues::decode(&doc) {
-                Ok(v) => crate::yamlvalues::to_float_numbers(v),
-                Err(e) => {
-                    let msg = format!(
-                        "YAML parse error on {path}: error converting YAML to JSON: yaml: {}",
-                        e.message
-                    );
-                    let mut err = HelmError::msg(msg);
-                    if let Some(l) = e.line {
-                        err = err.at(path, &doc, l, e.column.unwrap_or(1), "invalid YAML here");
-                        err.line = Some(l + line - 1);
-                    }
-                    return Err(err.with_help("the template produced text that is not valid YAML"));
+            docs.push((path, doc, line));
+        }
+    }
+    let heads = crate::parallel::map(&docs, |(_, doc, _)| yamlvalues::decode_head(doc));
+    let mut sorted = Sorted::default();
+    for ((path, doc, line), head) in docs.into_iter().zip(heads) {
+        let head: Head = match head {
+            Ok(h) => h,
+            Err(e) => {
+                let msg = format!(
+                    "YAML parse error on {path}: error converting YAML to JSON: yaml: {}",
+                    e.message
+                );
+                let mut err = HelmError::msg(msg);
+                if let Some(l) = e.line {
+                    err = err.at(path, &doc, l, e.column.unwrap_or(1), "invalid YAML here");
+                    err.line = Some(l + line - 1);
                 }
-            };
-            let kind = object
-                .get("kind")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let hook = object
-                .pointer("/metadata/annotations/helm.sh~1hook")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let m = Manifest {
-                path: path.clone(),
-                content: doc,
-                object,
-                kind,
-                line,
-            };
-            match hook {
-                None => sorted.manifests.push(m),
-                Some(h) => {
-                    let known = h
-                        .split(',')
-                        .all(|t| HOOK_EVENTS.contains(&t.trim().to_lowercase().as_str()));
-                    if known {
-                        sorted.hooks.push(m);
-                    } else {
-                        eprintln!("info: skipping unknown hook: {h:?}");
-                    }
+                return Err(err.with_help("the template produced text that is not valid YAML"));
+            }
+        };
+        let m = Manifest {
+            path: path.to_string(),
+            content: doc,
+            present: head.present,
+            kind: head.kind,
+            line,
+        };
+        match head.hook {
+            None => sorted.manifests.push(m),
+            Some(h) => {
+                let known = h
+                    .split(',')
+                    .all(|t| HOOK_EVENTS.contains(&t.trim().to_lowercase().as_str()));
+                if known {
+                    sorted.hooks.push(m);
+                } else {
+                    eprintln!("info: skipping unknown hook: {h:?}");
                 }
             }
         }

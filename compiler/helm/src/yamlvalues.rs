@@ -112,29 +112,32 @@ impl<'de> serde::de::Visitor<'de> for GoVisitor {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(GoValue(k)) = map.next_key()? {
-            let key = match k {
-                Value::String(s) => s,
-                Value::Bool(b) => b.to_string(),
-                Value::Number(n) => match n.as_f64() {
-                    Some(f) if n.is_f64() => go_float_key(f),
-                    _ => n.to_string(),
-                },
-                other => {
-                    return Err(serde::de::Error::custom(format!(
-                        "unsupported map key of type: {}",
-                        match other {
-                            Value::Null => "%!s(<nil>)",
-                            Value::Array(_) => "[]interface {}",
-                            _ => "map[interface {}]interface {}",
-                        }
-                    )));
-                }
-            };
+            let key = map_key(k).map_err(serde::de::Error::custom)?;
             let GoValue(v) = map.next_value()?;
             // Later duplicates win, as in go-yaml's non-strict decoding.
             out.insert(key, v);
         }
         Ok(Value::Object(out))
+    }
+}
+
+/// A decoded map key as the string sigs.k8s.io/yaml makes of it, or go-yaml's error.
+fn map_key(k: Value) -> Result<String, String> {
+    match k {
+        Value::String(s) => Ok(s),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) => Ok(match n.as_f64() {
+            Some(f) if n.is_f64() => go_float_key(f),
+            _ => n.to_string(),
+        }),
+        other => Err(format!(
+            "unsupported map key of type: {}",
+            match other {
+                Value::Null => "%!s(<nil>)",
+                Value::Array(_) => "[]interface {}",
+                _ => "map[interface {}]interface {}",
+            }
+        )),
     }
 }
 
@@ -161,25 +164,209 @@ fn go_float_key(f: f64) -> String {
 pub fn decode(text: &str) -> Result<Value, YamlError> {
     serde_saphyr::from_multiple_with_options::<GoValue>(text, options())
         .map(|docs| docs.into_iter().next().map_or(Value::Null, |d| d.0))
-        .map_err(|e| {
-            let (line, column) = match e.location() {
-                Some(l) => (Some(l.line() as usize), Some(l.column() as usize)),
-                None => (None, None),
-            };
-            let message = e.to_string();
-            let message = go_yaml_message(
-                message
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .trim_start_matches("error: "),
-            );
-            YamlError {
-                message,
-                line,
-                column,
-            }
+        .map_err(yaml_error)
+}
+
+/// What Helm reads of a rendered document to sort it (`releaseutil.SimpleHead`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Head {
+    /// False for a document that decodes to null (only comments, or `~`).
+    pub present: bool,
+    /// `kind` when it is a string, else empty.
+    pub kind: String,
+    /// `metadata.annotations["helm.sh/hook"]` when it is a string.
+    pub hook: Option<String>,
+}
+
+/// Checks `text` as [`decode`] does (same errors) but only builds the [`Head`] of its first
+/// document: rendered documents are printed as they are, so the rest is never needed.
+pub fn decode_head(text: &str) -> Result<Head, YamlError> {
+    serde_saphyr::from_multiple_with_options::<HeadDoc>(text, options())
+        .map(|docs| docs.into_iter().next().map(|d| d.0).unwrap_or_default())
+        .map_err(yaml_error)
+}
+
+fn yaml_error(e: serde_saphyr::Error) -> YamlError {
+    let (line, column) = match e.location() {
+        Some(l) => (Some(l.line() as usize), Some(l.column() as usize)),
+        None => (None, None),
+    };
+    let message = e.to_string();
+    let message = go_yaml_message(
+        message
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim_start_matches("error: "),
+    );
+    YamlError {
+        message,
+        line,
+        column,
+    }
+}
+
+struct HeadDoc(Head);
+
+impl<'de> serde::Deserialize<'de> for HeadDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(HeadVisitor).map(HeadDoc)
+    }
+}
+
+/// The top level of a document: `kind` and `metadata` are decoded, everything else only checked.
+struct HeadVisitor;
+
+impl<'de> serde::de::Visitor<'de> for HeadVisitor {
+    type Value = Head;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Head, E> {
+        Ok(Head::scalar())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Head, E> {
+        Ok(Head::scalar())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Head, E> {
+        Ok(Head::scalar())
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Head, E> {
+        Ok(if Number::from_f64(f).is_some() {
+            Head::scalar()
+        } else {
+            Head::default()
         })
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Head, E> {
+        Ok(Head::scalar())
+    }
+    fn visit_unit<E>(self) -> Result<Head, E> {
+        Ok(Head::default())
+    }
+    fn visit_none<E>(self) -> Result<Head, E> {
+        Ok(Head::default())
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Head, D::Error> {
+        d.deserialize_any(HeadVisitor)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Head, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Head::scalar())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Head, A::Error> {
+        let mut kind = None;
+        let mut metadata = None;
+        while let Some(GoValue(k)) = map.next_key()? {
+            // Later duplicates win, as in go-yaml's non-strict decoding.
+            match map_key(k).map_err(serde::de::Error::custom)?.as_str() {
+                "kind" => kind = Some(map.next_value::<GoValue>()?.0),
+                "metadata" => metadata = Some(map.next_value::<GoValue>()?.0),
+                _ => {
+                    map.next_value::<Checked>()?;
+                }
+            }
+        }
+        Ok(Head {
+            present: true,
+            kind: kind
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            hook: metadata
+                .as_ref()
+                .and_then(|m| m.pointer("/annotations/helm.sh~1hook"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })
+    }
+}
+
+impl Head {
+    fn scalar() -> Head {
+        Head {
+            present: true,
+            ..Head::default()
+        }
+    }
+}
+
+/// What a checked value was, which is all a map key's check needs.
+enum Shape {
+    Null,
+    Scalar,
+    List,
+    Map,
+}
+
+/// A value decoded only to be checked like [`GoValue`] (same errors), without building it.
+struct Checked(Shape);
+
+impl<'de> serde::Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckVisitor).map(Checked)
+    }
+}
+
+struct CheckVisitor;
+
+impl<'de> serde::de::Visitor<'de> for CheckVisitor {
+    type Value = Shape;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a YAML value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Shape, E> {
+        Ok(Shape::Scalar)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Shape, E> {
+        Ok(Shape::Scalar)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Shape, E> {
+        Ok(Shape::Scalar)
+    }
+    fn visit_f64<E>(self, f: f64) -> Result<Shape, E> {
+        Ok(if Number::from_f64(f).is_some() {
+            Shape::Scalar
+        } else {
+            Shape::Null
+        })
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Shape, E> {
+        Ok(Shape::Scalar)
+    }
+    fn visit_unit<E>(self) -> Result<Shape, E> {
+        Ok(Shape::Null)
+    }
+    fn visit_none<E>(self) -> Result<Shape, E> {
+        Ok(Shape::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Shape, D::Error> {
+        d.deserialize_any(CheckVisitor)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Shape, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Shape::List)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Shape, A::Error> {
+        while let Some(Checked(k)) = map.next_key()? {
+            let unsupported = match k {
+                Shape::Scalar => None,
+                Shape::Null => Some("%!s(<nil>)"),
+                Shape::List => Some("[]interface {}"),
+                Shape::Map => Some("map[interface {}]interface {}"),
+            };
+            if let Some(t) = unsupported {
+                return Err(serde::de::Error::custom(format!(
+                    "unsupported map key of type: {t}"
+                )));
+            }
+            map.next_value::<Checked>()?;
+        }
+        Ok(Shape::Map)
+    }
 }
 
 /// go-yaml's layout of a syntax error: `line N: problem`, without libyaml's `while parsing ...`
