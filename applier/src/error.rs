@@ -211,6 +211,11 @@ pub enum ApplyError {
     )]
     NoInventory { target: String },
 
+    /// Pulling the bundle from a registry failed, or what was pulled did not verify.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Oci(#[from] kiln_oci::OciError),
+
     #[error("{message}")]
     #[diagnostic(code(kiln::applier::io))]
     Io {
@@ -218,6 +223,22 @@ pub enum ApplyError {
         #[source]
         source: std::io::Error,
     },
+}
+
+impl ApplyError {
+    /// The process exit code: 2 when the input (bundle, reference, target, policy) is wrong and
+    /// nothing was written, 1 for failures of the cluster, the registry or the rollout.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            ApplyError::Bundle { .. }
+            | ApplyError::TargetMismatch { .. }
+            | ApplyError::Tenant { .. }
+            | ApplyError::Config { .. }
+            | ApplyError::UnknownRevision { .. } => 2,
+            ApplyError::Oci(e) => e.exit_code(),
+            _ => 1,
+        }
+    }
 }
 
 pub type Result<T, E = ApplyError> = std::result::Result<T, E>;

@@ -5,7 +5,8 @@
 //! reads the cluster and server-side dry-runs every object, [`apply::apply`] applies in order
 //! with field manager `kiln`, waits for health ([`health`]), prunes ([`prune`]) and records the
 //! [`inventory`]. [`drift::drift`] and [`rollback::rollback`] read the inventory; [`agent`]
-//! loops over all of it inside a cluster.
+//! loops over all of it inside a cluster, reading bundles from a path or an OCI registry
+//! ([`source`]).
 //!
 //! The `kiln` CLI wires these as `kiln apply --target T`, `kiln drift`, `kiln rollback`.
 
@@ -27,6 +28,7 @@ pub mod prepare;
 pub mod prune;
 pub mod render;
 pub mod rollback;
+pub mod source;
 pub mod store;
 pub mod tenants;
 
@@ -37,6 +39,7 @@ pub use error::{ApplyError, KubeError};
 pub use options::ApplyOptions;
 pub use plan::{Action, Plan, plan};
 pub use rollback::rollback;
+pub use source::BundleSource;
 pub use tenants::TenantPolicy;
 
 /// Opens a bundle directory or tar and verifies it; the only way the applier gets objects.

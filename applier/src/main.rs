@@ -1,11 +1,12 @@
 //! The `kiln-applier` binary: `apply`, `plan` (`apply --dry-run`), `drift`, `rollback` and the
-//! in-cluster `agent`. Exit codes: 0 ok, 1 failure or drift found, 2 bad input or usage.
+//! in-cluster `agent`. Bundles are paths (directory or tar) or OCI references (`oci://…`).
+//! Exit codes: 0 ok, 1 failure or drift found, 2 bad input or usage.
 
 #![allow(clippy::result_large_err)]
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use kiln_applier::agent::{self, AgentConfig};
-use kiln_applier::{ApplyError, ApplyOptions, ClusterSelection, Kube};
+use kiln_applier::{ApplyError, ApplyOptions, BundleSource, ClusterSelection, Kube};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -54,10 +55,39 @@ struct ClusterArgs {
     request_timeout: Duration,
 }
 
+/// How an `oci://` bundle is pulled.
+#[derive(Debug, Args)]
+struct RegistryArgs {
+    /// Speak plain HTTP to the reference's registry (a loopback or in-cluster registry);
+    /// `KILN_INSECURE_REGISTRIES` lists more.
+    #[arg(long)]
+    insecure: bool,
+    /// Extra PEM root certificate for the registry (repeatable); `KILN_CA_CERTIFICATES` too.
+    #[arg(long = "ca-file")]
+    ca_files: Vec<PathBuf>,
+    /// Where pulled bundles are cached by manifest digest [default: a temporary directory].
+    #[arg(long)]
+    cache_dir: Option<PathBuf>,
+}
+
+impl RegistryArgs {
+    fn puller(&self, source: &BundleSource) -> Result<Option<kiln_oci::Puller>, ApplyError> {
+        source.puller(self.insecure, &self.ca_files, self.cache_dir.clone())
+    }
+
+    /// Opens (pulling if needed) and verifies the bundle named by `input`.
+    async fn open(&self, input: &str) -> Result<kiln_bundle::Bundle, ApplyError> {
+        let source = BundleSource::parse(input)?;
+        source.open(self.puller(&source)?.as_ref()).await
+    }
+}
+
 #[derive(Debug, Args)]
 struct ApplyArgs {
-    /// Bundle directory or tar.
-    bundle: PathBuf,
+    /// Bundle directory or tar, or oci://REGISTRY/REPOSITORY:TAG (or @sha256:DIGEST).
+    bundle: String,
+    #[command(flatten)]
+    registry: RegistryArgs,
     /// Refuse a bundle built for another target.
     #[arg(long)]
     target: Option<String>,
@@ -106,8 +136,10 @@ enum Command {
     Plan(ApplyArgs),
     /// List fields changed in the cluster since the bundle was applied.
     Drift {
-        /// The applied bundle (directory or tar).
-        bundle: PathBuf,
+        /// The applied bundle (directory, tar or oci:// reference).
+        bundle: String,
+        #[command(flatten)]
+        registry: RegistryArgs,
         #[arg(long, value_enum, default_value = "text")]
         output: Output,
     },
@@ -124,11 +156,14 @@ enum Command {
         #[arg(long, value_parser = parse_duration, default_value = "5m")]
         timeout: Duration,
     },
-    /// Run inside the cluster: converge to the bundle at a path, forever.
+    /// Run inside the cluster: converge to the bundle at a path or in a registry, forever.
     Agent {
-        /// The bundle to converge to (directory or tar; replace it atomically to deliver).
-        #[arg(long)]
-        bundle: PathBuf,
+        /// The bundle to converge to: a directory or tar (replace it atomically to deliver), or
+        /// oci://REGISTRY/REPOSITORY:TAG, polled every interval.
+        #[arg(long, visible_alias = "source")]
+        bundle: String,
+        #[command(flatten)]
+        registry: RegistryArgs,
         #[arg(long, value_parser = parse_duration, default_value = "1m")]
         interval: Duration,
         #[arg(long, default_value = "0.0.0.0:8080")]
@@ -203,14 +238,7 @@ fn options(a: &ApplyArgs) -> Result<ApplyOptions, ApplyError> {
 }
 
 fn exit_code(e: &ApplyError) -> ExitCode {
-    match e {
-        ApplyError::Bundle { .. }
-        | ApplyError::TargetMismatch { .. }
-        | ApplyError::Tenant { .. }
-        | ApplyError::Config { .. }
-        | ApplyError::UnknownRevision { .. } => ExitCode::from(2),
-        _ => ExitCode::from(1),
-    }
+    ExitCode::from(e.exit_code())
 }
 
 #[tokio::main]
@@ -239,7 +267,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApplyError> {
         Command::Apply(a) if a.dry_run => plan_cmd(&selection, &a).await,
         Command::Apply(a) => {
             let opts = options(&a)?;
-            let bundle = kiln_applier::open_bundle(&a.bundle)?;
+            let bundle = a.registry.open(&a.bundle).await?;
             let kube = Kube::connect(&selection).await?;
             let report = kiln_applier::apply(&kube, &bundle, &opts).await?;
             match a.output {
@@ -255,8 +283,12 @@ async fn run(cli: Cli) -> Result<ExitCode, ApplyError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Drift { bundle, output } => {
-            let bundle = kiln_applier::open_bundle(&bundle)?;
+        Command::Drift {
+            bundle,
+            registry,
+            output,
+        } => {
+            let bundle = registry.open(&bundle).await?;
             let kube = Kube::connect(&selection).await?;
             let report = kiln_applier::drift(&kube, &bundle, "kiln").await?;
             match output {
@@ -297,6 +329,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApplyError> {
         }
         Command::Agent {
             bundle,
+            registry,
             interval,
             listen,
             target,
@@ -305,6 +338,8 @@ async fn run(cli: Cli) -> Result<ExitCode, ApplyError> {
             no_drift_correction,
             timeout,
         } => {
+            let source = BundleSource::parse(&bundle)?;
+            let puller = registry.puller(&source)?;
             let kube = Kube::connect(&selection).await?;
             let apply = ApplyOptions {
                 target,
@@ -315,7 +350,8 @@ async fn run(cli: Cli) -> Result<ExitCode, ApplyError> {
                 ..ApplyOptions::default()
             };
             let config = AgentConfig {
-                source: bundle,
+                source,
+                puller,
                 interval,
                 listen,
                 apply,
@@ -333,7 +369,7 @@ async fn run(cli: Cli) -> Result<ExitCode, ApplyError> {
 
 async fn plan_cmd(selection: &ClusterSelection, a: &ApplyArgs) -> Result<ExitCode, ApplyError> {
     let opts = options(a)?;
-    let bundle = kiln_applier::open_bundle(&a.bundle)?;
+    let bundle = a.registry.open(&a.bundle).await?;
     let kube = Kube::connect(selection).await?;
     let plan = kiln_applier::plan(&kube, &bundle, &opts).await?;
     match a.output {

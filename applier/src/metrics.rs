@@ -15,6 +15,11 @@ struct Values {
     applied_objects: u64,
     writes: u64,
     digest: String,
+    source_ok: u64,
+    source_failed: u64,
+    source_up: bool,
+    pulls: u64,
+    source_digest: String,
 }
 
 /// Shared between the reconcile loop and the HTTP endpoint.
@@ -44,6 +49,22 @@ impl Metrics {
         v.last_duration = seconds;
         v.writes += writes;
         v.drifted = drifted;
+    }
+
+    /// One check of an OCI source: `ok` when the registry answered and what it named verified,
+    /// `pulled` when that was a new artifact, `digest` its manifest digest.
+    pub fn record_source(&self, ok: bool, pulled: bool, digest: &str) {
+        let Ok(mut v) = self.0.lock() else { return };
+        v.source_up = ok;
+        if ok {
+            v.source_ok += 1;
+            v.source_digest = digest.to_string();
+        } else {
+            v.source_failed += 1;
+        }
+        if pulled {
+            v.pulls += 1;
+        }
     }
 
     pub fn render(&self) -> String {
@@ -116,6 +137,39 @@ impl Metrics {
         let _ = writeln!(out, "# HELP kiln_bundle_info The applied bundle.");
         let _ = writeln!(out, "# TYPE kiln_bundle_info gauge");
         let _ = writeln!(out, "kiln_bundle_info{{digest=\"{}\"}} 1", v.digest);
+        let _ = writeln!(
+            out,
+            "# HELP kiln_source_checks_total Polls of the OCI bundle source, by result."
+        );
+        let _ = writeln!(out, "# TYPE kiln_source_checks_total counter");
+        let _ = writeln!(
+            out,
+            "kiln_source_checks_total{{result=\"success\"}} {}",
+            v.source_ok
+        );
+        let _ = writeln!(
+            out,
+            "kiln_source_checks_total{{result=\"failure\"}} {}",
+            v.source_failed
+        );
+        let _ = writeln!(
+            out,
+            "# HELP kiln_source_up Whether the last poll of the OCI source succeeded and verified."
+        );
+        let _ = writeln!(out, "# TYPE kiln_source_up gauge");
+        let _ = writeln!(out, "kiln_source_up {}", u8::from(v.source_up));
+        let _ = writeln!(
+            out,
+            "# HELP kiln_source_pulls_total Artifacts pulled and verified because the manifest digest changed."
+        );
+        let _ = writeln!(out, "# TYPE kiln_source_pulls_total counter");
+        let _ = writeln!(out, "kiln_source_pulls_total {}", v.pulls);
+        let _ = writeln!(
+            out,
+            "# HELP kiln_source_info The manifest the OCI source named last."
+        );
+        let _ = writeln!(out, "# TYPE kiln_source_info gauge");
+        let _ = writeln!(out, "kiln_source_info{{digest=\"{}\"}} 1", v.source_digest);
         out
     }
 }

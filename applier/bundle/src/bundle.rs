@@ -4,6 +4,7 @@
 //! through verification: [`Bundle::open`] reads a directory or tar, checks every digest, and hands
 //! out objects only if everything matched.
 
+use crate::build::BuiltBundle;
 use crate::digest::Digest;
 use crate::error::BundleError;
 use crate::model::{ComponentEntry, Manifest, ObjectEntry};
@@ -44,6 +45,21 @@ impl Bundle {
 
     fn open_inner(path: &Path, expected: Option<Digest>) -> Result<Bundle, BundleError> {
         let raw = read::read(path)?;
+        Self::from_raw(path, &raw, expected, &|_| true)
+    }
+
+    /// Verifies a bundle held in memory as tar bytes (e.g. a layer pulled from a registry) and
+    /// names it `path`, where the caller stores those bytes once they verified.
+    pub fn from_tar_bytes(
+        path: impl AsRef<Path>,
+        tar: &[u8],
+        expected: Option<Digest>,
+    ) -> Result<Bundle, BundleError> {
+        let path = path.as_ref();
+        let raw = read::read_tar(tar).map_err(|reason| BundleError::Unreadable {
+            path: path.to_path_buf(),
+            reason,
+        })?;
         Self::from_raw(path, &raw, expected, &|_| true)
     }
 
@@ -102,6 +118,19 @@ impl Bundle {
     pub fn wave(&self, wave: usize) -> impl Iterator<Item = BundleObject<'_>> {
         self.objects().filter(move |o| o.component.wave == wave)
     }
+}
+
+/// Reads and verifies a bundle directory or tar file and returns its exact files, e.g. to
+/// re-pack it in the canonical tar form ([`crate::tar_bytes`]) for distribution.
+pub fn read_verified(path: impl AsRef<Path>) -> Result<BuiltBundle, BundleError> {
+    let path = path.as_ref();
+    let raw = read::read(path)?;
+    let bundle = Bundle::from_raw(path, &raw, None, &|_| true)?;
+    Ok(BuiltBundle {
+        manifest: bundle.manifest,
+        files: raw.files,
+        digest: bundle.digest,
+    })
 }
 
 /// Verifies a bundle directory or tar file and reports every problem found. `Err` only when the

@@ -26,7 +26,7 @@ mod verify;
 mod write;
 
 pub use build::{BuiltBundle, build};
-pub use bundle::{Bundle, BundleObject, verify, verify_expecting};
+pub use bundle::{Bundle, BundleObject, read_verified, verify, verify_expecting};
 pub use diff::{BundleDiff, diff, diff_paths};
 pub use digest::{Digest, ParseDigestError};
 pub use error::BundleError;
