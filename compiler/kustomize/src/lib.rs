@@ -6,7 +6,6 @@
 //! top level adds content-hash suffixes, fixes name references, resolves vars, drops local
 //! configs and sorts ([`output`]).
 
-pub mod block_scalar_eof;
 pub mod cli;
 pub mod crds;
 pub mod decode;

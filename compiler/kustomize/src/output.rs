@@ -29,22 +29,25 @@ pub fn sort(m: &mut ResMap, opts: Option<&SortOptions>) -> Result<()> {
             let last: Vec<String> = legacy
                 .and_then(|l| l.order_last.clone())
                 .unwrap_or_else(|| LEGACY_ORDER_LAST.iter().map(|s| s.to_string()).collect());
+            // Keys computed once per resource: the type's rank and text, the id's text.
             let mut keyed: Vec<_> = std::mem::take(&mut m.resources)
                 .into_iter()
                 .map(|r| {
                     let id = r.cur_id();
                     let s = id.legacy_sort_string();
-                    (id.gvk, s, r)
+                    let rank = id.gvk.legacy_rank(&first, &last);
+                    let type_text = id.gvk.to_string();
+                    (id.gvk, rank, type_text, s, r)
                 })
                 .collect();
             keyed.sort_by(|a, b| {
                 if a.0 != b.0 {
-                    a.0.legacy_less(&b.0, &first, &last)
+                    a.1.cmp(&b.1).then_with(|| a.2.cmp(&b.2))
                 } else {
-                    a.1.cmp(&b.1)
+                    a.3.cmp(&b.3)
                 }
             });
-            m.resources = keyed.into_iter().map(|(_, _, r)| r).collect();
+            m.resources = keyed.into_iter().map(|(_, _, _, _, r)| r).collect();
             Ok(())
         }
         other => Err(KustomizeError::build(format!(

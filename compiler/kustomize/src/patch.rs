@@ -18,11 +18,10 @@ pub enum Loaded {
 
 /// Decodes patch text: a YAML/JSON sequence is JSON 6902, mappings are strategic-merge patches.
 pub fn decode(text: &str, origin: &str) -> Result<Loaded> {
-    let mut docs =
+    let docs =
         kiln_yaml::parse_documents_with(text, kiln_yaml::Resolution::Yaml12).map_err(|e| {
             KustomizeError::file(origin, format!("unable to parse SM or JSON patch: {e}"))
         })?;
-    crate::block_scalar_eof::fix(text, docs.last_mut().map(|d| &mut d.value));
     if docs.first().is_some_and(|d| d.value.is_array()) {
         return json_ops(text, docs, origin).map(Loaded::Json);
     }

@@ -46,8 +46,9 @@ impl Gvk {
         is_cluster_scoped_kind(&self.group, &self.version, &self.kind)
     }
 
-    /// Rank of the kind in kustomize's legacy ordering.
-    fn rank(&self, first: &[String], last: &[String]) -> i64 {
+    /// Rank of the kind in kustomize's legacy ordering: kinds of `first` before unlisted
+    /// ones, kinds of `last` after them; equal ranks order by [`Gvk`]'s text.
+    pub fn legacy_rank(&self, first: &[String], last: &[String]) -> i64 {
         if let Some(i) = first.iter().position(|k| *k == self.kind) {
             return i as i64 - first.len() as i64;
         }
@@ -63,8 +64,8 @@ impl Gvk {
         first: &[String],
         last: &[String],
     ) -> std::cmp::Ordering {
-        self.rank(first, last)
-            .cmp(&other.rank(first, last))
+        self.legacy_rank(first, last)
+            .cmp(&other.legacy_rank(first, last))
             .then_with(|| self.to_string().cmp(&other.to_string()))
     }
 }

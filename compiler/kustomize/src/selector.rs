@@ -5,39 +5,64 @@ use regex::Regex;
 
 use crate::error::{KustomizeError, Result};
 use crate::kustomization::Selector;
+use crate::resid::Gvk;
 use crate::resource::{NOT_A_NAMESPACE, Resource};
 
-fn anchored(p: &str) -> Result<Regex> {
+/// One selector field: a pattern with no regular-expression syntax matches only itself, so it
+/// is compared as text instead of compiling a regular expression for it.
+enum Pattern {
+    Literal(String),
+    Regex(Regex),
+}
+
+impl Pattern {
+    fn is_match(&self, text: &str) -> bool {
+        match self {
+            Pattern::Literal(l) => l == text,
+            Pattern::Regex(re) => re.is_match(text),
+        }
+    }
+}
+
+fn anchored(p: &str) -> Result<Pattern> {
+    // The characters with a meaning outside character classes (`-`, `&`, `~` have one only
+    // inside `[...]`, `#` only in `(?x)` mode).
+    const META: &str = "\\.+*?()|[]{}^$";
+    if !p.chars().any(|c| META.contains(c)) {
+        return Ok(Pattern::Literal(p.to_string()));
+    }
     Regex::new(&format!("^(?:{p})$"))
+        .map(Pattern::Regex)
         .map_err(|e| KustomizeError::build(format!("invalid selector regex '{p}': {e}")))
 }
 
 /// A compiled `target:` selector.
 pub struct SelectorRegex {
     sel: Selector,
-    group: Option<Regex>,
-    version: Option<Regex>,
-    kind: Option<Regex>,
-    name: Option<Regex>,
-    namespace: Option<Regex>,
+    group: Option<Pattern>,
+    version: Option<Pattern>,
+    kind: Option<Pattern>,
+    name: Option<Pattern>,
+    namespace: Option<Pattern>,
     labels: Option<Vec<Requirement>>,
     annotations: Option<Vec<Requirement>>,
 }
 
-fn compile(s: &Option<String>) -> Result<Option<Regex>> {
+fn compile(s: &Option<String>) -> Result<Option<Pattern>> {
     match s.as_deref() {
         None | Some("") => Ok(None),
         Some(p) => anchored(p).map(Some),
     }
 }
 
-fn effective_ns(r: &crate::resid::ResId) -> String {
-    if r.gvk.is_cluster_scoped() {
-        NOT_A_NAMESPACE.into()
-    } else if r.namespace.is_empty() {
-        "default".into()
+/// kustomize's effective namespace of an id, for matching.
+fn effective_ns<'a>(gvk: &Gvk, namespace: &'a str) -> &'a str {
+    if gvk.is_cluster_scoped() {
+        NOT_A_NAMESPACE
+    } else if namespace.is_empty() {
+        "default"
     } else {
-        r.namespace.clone()
+        namespace
     }
 }
 
@@ -66,41 +91,40 @@ impl SelectorRegex {
     }
 
     pub fn matches(&self, r: &Resource) -> bool {
-        let cur = r.cur_id();
-        let org = r.org_id();
-        if let Some(ns) = &self.namespace
-            && !ns.is_match(&effective_ns(&org))
-            && !ns.is_match(&effective_ns(&cur))
-        {
-            return false;
+        let gvk = r.gvk();
+        let org = r.prev_ids.first();
+        if let Some(ns) = &self.namespace {
+            let cur_ns = effective_ns(&gvk, r.namespace());
+            let org_ns = org.map_or(cur_ns, |o| effective_ns(&o.gvk, &o.namespace));
+            if !ns.is_match(org_ns) && !ns.is_match(cur_ns) {
+                return false;
+            }
         }
         if let Some(n) = &self.name
-            && !n.is_match(&org.name)
-            && !n.is_match(&cur.name)
+            && !n.is_match(org.map_or(r.name(), |o| &o.name))
+            && !n.is_match(r.name())
         {
             return false;
         }
-        self.matches_gvk_and_meta(r)
+        self.matches_gvk_and_meta(r, &gvk)
     }
 
     /// Matching on the current id only (replacement targets).
     pub fn matches_current(&self, r: &Resource) -> bool {
-        let cur = r.cur_id();
         if let Some(ns) = &self.namespace
-            && !ns.is_match(&cur.namespace)
+            && !ns.is_match(r.namespace())
         {
             return false;
         }
         if let Some(n) = &self.name
-            && !n.is_match(&cur.name)
+            && !n.is_match(r.name())
         {
             return false;
         }
-        self.matches_gvk_and_meta(r)
+        self.matches_gvk_and_meta(r, &r.gvk())
     }
 
-    fn matches_gvk_and_meta(&self, r: &Resource) -> bool {
-        let gvk = r.gvk();
+    fn matches_gvk_and_meta(&self, r: &Resource, gvk: &Gvk) -> bool {
         for (re, v) in [
             (&self.group, &gvk.group),
             (&self.version, &gvk.version),
@@ -222,6 +246,33 @@ pub fn matches_requirements(req: &[Requirement], labels: &[(String, String)]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Literal patterns skip the regex engine; they must match exactly what the anchored
+    /// regular expression would.
+    #[test]
+    fn patterns_match_like_anchored_regexes() {
+        let texts = [
+            "app-1", "app-12", "xapp-1", "app-1x", "a.b", "axb", "", "my app", "x#y", "a&b~c",
+        ];
+        for p in [
+            "app-1",
+            "app-.*",
+            "a.b",
+            "a\\.b",
+            "my app",
+            "x#y",
+            "a&b~c",
+            "app-1|axb",
+        ] {
+            let ours = anchored(p).unwrap();
+            let re = Regex::new(&format!("^(?:{p})$")).unwrap();
+            for t in texts {
+                assert_eq!(ours.is_match(t), re.is_match(t), "pattern {p:?} on {t:?}");
+            }
+        }
+        assert!(matches!(anchored("app-1").unwrap(), Pattern::Literal(_)));
+        assert!(matches!(anchored("app-.*").unwrap(), Pattern::Regex(_)));
+    }
 
     #[test]
     fn label_selector_forms() {

@@ -1,6 +1,8 @@
 //! Building one kustomization: loading its file, accumulating resources from files, nested
 //! kustomizations and components, running generators and transformers in kustomize's order.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use crate::error::{KustomizeError, Result};
@@ -16,8 +18,9 @@ pub struct Accumulator {
     pub resmap: ResMap,
     /// The field specs in force: every kustomization of the tree merges its own (the
     /// defaults plus its `configurations:`, then its `crds:`) into this, starting from
-    /// nothing, as kustomize's accumulator does. `None` until the first merge.
-    pub config: Option<TransformerConfig>,
+    /// nothing, as kustomize's accumulator does. `None` until the first merge. Shared: most
+    /// kustomizations of a tree hold the same configuration.
+    pub config: Option<Arc<TransformerConfig>>,
     pub vars: Vec<Var>,
 }
 
@@ -38,20 +41,22 @@ impl Accumulator {
     /// kustomize's `MergeConfig`. Merging is not plain union: a spec already present that
     /// the incoming one selects (same path, more specific type) absorbs it, so a user
     /// configuration naming `metadata/name` for one kind hides the defaults' any-kind spec.
-    pub fn merge_config(&mut self, incoming: &TransformerConfig) -> Result<()> {
+    pub fn merge_config(&mut self, incoming: &Arc<TransformerConfig>) -> Result<()> {
         let merged = match &self.config {
-            Some(c) if c == incoming => return Ok(()),
-            Some(c) => c.merge(incoming)?,
-            None if incoming == TransformerConfig::builtin() => builtin_from_empty().clone(),
-            None => TransformerConfig::default().merge(incoming)?,
+            Some(c) if Arc::ptr_eq(c, incoming) || c == incoming => return Ok(()),
+            Some(c) => Arc::new(c.merge(incoming)?),
+            // The defaults merged into nothing are the defaults (see the test
+            // `the_defaults_merge_into_nothing_unchanged`).
+            None if Arc::ptr_eq(incoming, builtin()) => builtin().clone(),
+            None => Arc::new(TransformerConfig::default().merge(incoming)?),
         };
         self.config = Some(merged);
         Ok(())
     }
 
     /// The field specs in force (the defaults before any kustomization merged its own).
-    pub fn transformer_config(&self) -> &TransformerConfig {
-        self.config.as_ref().unwrap_or_else(|| builtin_from_empty())
+    pub fn transformer_config(&self) -> &Arc<TransformerConfig> {
+        self.config.as_ref().unwrap_or_else(|| builtin())
     }
 
     pub fn add_var(&mut self, v: Var) -> Result<()> {
@@ -66,15 +71,9 @@ impl Accumulator {
     }
 }
 
-/// The defaults merged into an empty configuration (what a kustomization without
-/// `configurations:` contributes to a fresh accumulator), computed once.
-fn builtin_from_empty() -> &'static TransformerConfig {
-    static CONFIG: std::sync::OnceLock<TransformerConfig> = std::sync::OnceLock::new();
-    CONFIG.get_or_init(|| {
-        TransformerConfig::default()
-            .merge(TransformerConfig::builtin())
-            .expect("the defaults merge cleanly")
-    })
+/// The defaults, shared.
+fn builtin() -> &'static Arc<TransformerConfig> {
+    TransformerConfig::builtin_shared()
 }
 
 /// A loaded kustomization and where it lives.
@@ -232,21 +231,22 @@ impl Target {
                 user.push((d, file.clone()));
             }
         }
-        let own = if user.is_empty() {
-            TransformerConfig::builtin().clone()
-        } else {
-            let mut merged = TransformerConfig::default();
-            for (d, file) in &user {
-                let tc = TransformerConfig::from_value(d)
-                    .map_err(|e| KustomizeError::file(file, e.to_string()))?;
-                merged = merged
-                    .merge(&tc)
-                    .map_err(|e| KustomizeError::file(file, e.to_string()))?;
-            }
-            TransformerConfig::builtin()
-                .merge(&merged)
-                .map_err(|e| KustomizeError::field(&self.kfile, "configurations", e.to_string()))?
-        };
+        let own =
+            if user.is_empty() {
+                builtin().clone()
+            } else {
+                let mut merged = TransformerConfig::default();
+                for (d, file) in &user {
+                    let tc = TransformerConfig::from_value(d)
+                        .map_err(|e| KustomizeError::file(file, e.to_string()))?;
+                    merged = merged
+                        .merge(&tc)
+                        .map_err(|e| KustomizeError::file(file, e.to_string()))?;
+                }
+                Arc::new(TransformerConfig::builtin().merge(&merged).map_err(|e| {
+                    KustomizeError::field(&self.kfile, "configurations", e.to_string())
+                })?)
+            };
         ra.merge_config(&own)?;
         let mut crd_config = TransformerConfig::default();
         for c in self.k.crds.iter().flatten() {
@@ -271,7 +271,7 @@ impl Target {
             crd_config = config;
         }
         if self.k.crds.as_ref().is_some_and(|c| !c.is_empty()) {
-            ra.merge_config(&crd_config)?;
+            ra.merge_config(&Arc::new(crd_config))?;
         }
         self.run_generators(ra, ctx)?;
         for path in self.k.components.iter().flatten() {
@@ -466,9 +466,7 @@ pub fn parse_docs(text: &str, file: &str) -> Result<Vec<Value>> {
             None => KustomizeError::file(file, e.message.clone()),
         },
     )?;
-    let mut docs: Vec<Value> = docs.into_iter().map(|d| d.value).collect();
-    crate::block_scalar_eof::fix(text, docs.last_mut());
-    Ok(docs)
+    Ok(docs.into_iter().map(|d| d.value).collect())
 }
 
 /// Expands `kind: *List` documents of a stream into their items, as kustomize does: items go to
@@ -523,4 +521,44 @@ pub fn parse_resources(text: &str, file: &str) -> Result<Vec<Value>> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`Accumulator::merge_config`] takes the defaults as they are instead of merging them
+    /// into an empty configuration: the merge (deduplication, sorting) must leave them so.
+    #[test]
+    fn the_defaults_merge_into_nothing_unchanged() {
+        let merged = TransformerConfig::default().merge(builtin()).unwrap();
+        assert_eq!(&merged, &**builtin());
+        assert_eq!(&merged.merge(builtin()).unwrap(), &**builtin());
+    }
+
+    #[test]
+    fn kustomizations_without_configurations_share_one_configuration() {
+        let mut a = Accumulator::default();
+        a.merge_config(builtin()).unwrap();
+        let mut b = Accumulator::default();
+        b.merge_config(builtin()).unwrap();
+        let mut ids = IdIndex::new(&[]);
+        a.merge(b, &mut ids).unwrap();
+        a.merge_config(builtin()).unwrap();
+        assert!(Arc::ptr_eq(a.transformer_config(), builtin()));
+    }
+
+    #[test]
+    fn a_user_configuration_adds_to_the_defaults() {
+        let user = TransformerConfig::from_value(&serde_json::json!({
+            "namePrefix": [{"kind": "Widget", "path": "spec/target"}]
+        }))
+        .unwrap();
+        let mut a = Accumulator::default();
+        a.merge_config(builtin()).unwrap();
+        a.merge_config(&Arc::new(user)).unwrap();
+        let specs = &a.transformer_config().name_prefix;
+        assert!(specs.iter().any(|s| s.path == "spec/target"));
+        assert!(specs.iter().any(|s| s.path == "metadata/name"));
+    }
 }

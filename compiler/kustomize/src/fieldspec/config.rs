@@ -1,7 +1,7 @@
 //! Transformer configurations: the built-in field specs of every transformer (from
 //! `builtin.yaml`), user `configurations:` files, and kustomize's rules for merging them.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
@@ -53,8 +53,13 @@ impl TransformerConfig {
     /// ([`super::builtin_config`], kept equal to the YAML by the `builtin_config_is_current`
     /// test) so that no YAML is parsed at start-up.
     pub fn builtin() -> &'static TransformerConfig {
-        static CONFIG: OnceLock<TransformerConfig> = OnceLock::new();
-        CONFIG.get_or_init(super::builtin_config::builtin)
+        Self::builtin_shared()
+    }
+
+    /// [`TransformerConfig::builtin`], for holders that share configurations.
+    pub fn builtin_shared() -> &'static Arc<TransformerConfig> {
+        static CONFIG: OnceLock<Arc<TransformerConfig>> = OnceLock::new();
+        CONFIG.get_or_init(|| Arc::new(super::builtin_config::builtin()))
     }
 
     /// Reads one configuration document (the content of a `configurations:` file), strictly:

@@ -68,6 +68,19 @@ impl Gvk {
         Gvk::from_api_version(text("apiVersion"), text("kind"))
     }
 
+    /// Whether `self`, used as a selector, selects the type of `object` (as
+    /// `self.selects(&Gvk::of(object))` says, without building that Gvk).
+    pub fn selects_object(&self, object: &Value) -> bool {
+        let text = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or("");
+        let (group, version) = match text("apiVersion").split_once('/') {
+            Some((group, version)) => (group, version),
+            None => ("", text("apiVersion")),
+        };
+        (self.group.is_empty() || self.group == group)
+            && (self.version.is_empty() || self.version == version)
+            && (self.kind.is_empty() || self.kind == text("kind"))
+    }
+
     /// Whether `self`, used as a selector, selects `other`: every non-empty part must be equal.
     pub fn selects(&self, other: &Gvk) -> bool {
         (self.group.is_empty() || self.group == other.group)
@@ -84,27 +97,24 @@ impl Gvk {
         }
     }
 
-    /// kustomize's type order: listed kinds first and last, then by group, version, kind.
+    /// kustomize's type order: listed kinds first and last, then by group, version, kind
+    /// (compared as the text `group_version_kind`, `~G`/`~V`/`~K` standing for empty parts).
     pub fn type_order(&self, other: &Gvk) -> Ordering {
         rank(&self.kind)
             .cmp(&rank(&other.kind))
-            .then_with(|| self.sort_string().cmp(&other.sort_string()))
+            .then_with(|| self.sort_bytes().cmp(other.sort_bytes()))
     }
 
-    fn sort_string(&self) -> String {
-        let or = |part: &str, missing: &'static str| {
-            if part.is_empty() {
-                missing.to_string()
-            } else {
-                part.to_string()
-            }
-        };
-        format!(
-            "{}_{}_{}",
-            or(&self.group, "~G"),
-            or(&self.version, "~V"),
-            or(&self.kind, "~K")
-        )
+    fn sort_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        fn or<'a>(part: &'a str, missing: &'static str) -> &'a str {
+            if part.is_empty() { missing } else { part }
+        }
+        or(&self.group, "~G")
+            .bytes()
+            .chain(*b"_")
+            .chain(or(&self.version, "~V").bytes())
+            .chain(*b"_")
+            .chain(or(&self.kind, "~K").bytes())
     }
 }
 

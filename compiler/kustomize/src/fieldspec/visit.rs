@@ -8,7 +8,7 @@
 use serde_json::{Map, Value};
 
 use super::error::FieldSpecError;
-use super::spec::{FieldSpec, Gvk};
+use super::spec::FieldSpec;
 
 /// What to create at the end of the path when the spec has `create: true`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +44,7 @@ where
     F: FnMut(&mut Value) -> Result<(), E>,
     E: From<FieldSpecError>,
 {
-    if !spec.applies_to(&Gvk::of(object)) {
+    if !spec.gvk.selects_object(object) {
         return Ok(());
     }
     let create = if spec.create { create } else { None };
@@ -124,6 +124,7 @@ fn traversal(path: &str, message: &str) -> FieldSpecError {
 
 #[cfg(test)]
 mod tests {
+    use super::super::spec::Gvk;
     use super::*;
     use serde_json::json;
 

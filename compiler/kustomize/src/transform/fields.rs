@@ -172,13 +172,22 @@ pub fn prefix_suffix(
         Gvk::new("apiregistration.k8s.io", "", "APIService"),
         Gvk::new("", "", "Namespace"),
     ];
+    // Each spec's selector, and the spec as walked: on any type, the selector having been
+    // checked against the original id.
+    let specs: Vec<(Gvk, &FieldSpec, FieldSpec)> = specs
+        .iter()
+        .map(|spec| {
+            let any = FieldSpec::new(FsGvk::default(), &spec.path, spec.create);
+            (my_gvk(&spec.gvk), spec, any)
+        })
+        .collect();
     for r in &mut m.resources {
         let org = r.org_id();
         if skip.iter().any(|s| org.gvk.is_selected(s)) {
             continue;
         }
-        for spec in specs {
-            if !org.gvk.is_selected(&my_gvk(&spec.gvk)) {
+        for (selector, spec, any) in &specs {
+            if !org.gvk.is_selected(selector) {
                 continue;
             }
             if spec.path == "metadata/name" {
@@ -190,8 +199,7 @@ pub fn prefix_suffix(
                 }
                 r.store_previous_id();
             }
-            let any = FieldSpec::new(FsGvk::default(), &spec.path, spec.create);
-            visit(&mut r.obj, &any, None, |v: &mut Value| -> Result<()> {
+            visit(&mut r.obj, any, None, |v: &mut Value| -> Result<()> {
                 if let Value::String(s) = v {
                     *s = format!("{prefix}{s}{suffix}");
                 }

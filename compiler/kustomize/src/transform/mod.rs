@@ -19,7 +19,7 @@ use crate::resource::ResMap;
 use crate::target::{Accumulator, Ctx, Target};
 
 /// The field-spec configuration in force for an accumulator (see [`Accumulator::config`]).
-pub fn config_of(ra: &Accumulator) -> Result<TransformerConfig> {
+pub fn config_of(ra: &Accumulator) -> Result<std::sync::Arc<TransformerConfig>> {
     Ok(ra.transformer_config().clone())
 }
 

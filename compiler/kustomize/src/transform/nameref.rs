@@ -249,15 +249,25 @@ pub fn fix(m: &mut ResMap, backrefs: &[NameBackReferences]) -> Result<()> {
     let cands: Vec<Cand> = m.resources.iter().map(Cand::of).collect();
     let pool = Pool::new(&cands);
     let org_ids: Vec<ResId> = m.resources.iter().map(|r| r.org_id()).collect();
+    // Every referrer spec once: its selector, the referenced type, and the spec as it is
+    // walked (on any type: the selector was checked against the original id).
+    let referrers: Vec<(Gvk, Gvk, FieldSpec)> = backrefs
+        .iter()
+        .flat_map(|br| {
+            br.referrers.iter().map(|spec| {
+                (
+                    my_gvk(&spec.gvk),
+                    my_gvk(&br.gvk),
+                    FieldSpec::new(FsGvk::default(), &spec.path, false),
+                )
+            })
+        })
+        .collect();
     for (i, org_id) in org_ids.iter().enumerate() {
-        let mut filters: Vec<(&FieldSpec, Gvk)> = Vec::new();
-        for br in backrefs {
-            for spec in &br.referrers {
-                if org_id.gvk.is_selected(&my_gvk(&spec.gvk)) {
-                    filters.push((spec, my_gvk(&br.gvk)));
-                }
-            }
-        }
+        let filters: Vec<&(Gvk, Gvk, FieldSpec)> = referrers
+            .iter()
+            .filter(|(selector, _, _)| org_id.gvk.is_selected(selector))
+            .collect();
         if filters.is_empty() {
             continue;
         }
@@ -282,15 +292,14 @@ pub fn fix(m: &mut ResMap, backrefs: &[NameBackReferences]) -> Result<()> {
             subject_ns: &subject_ns,
         };
         let obj = &mut m.resources[i].obj;
-        for (spec, target) in filters {
-            let any = FieldSpec::new(FsGvk::default(), &spec.path, false);
-            visit(obj, &any, None, |node: &mut Value| -> Result<()> {
-                set_node(node, &visible, &target, &spec.path, &referrer)
+        for (_, target, any) in filters {
+            visit(obj, any, None, |node: &mut Value| -> Result<()> {
+                set_node(node, &visible, target, &any.path, &referrer)
             })
             .map_err(|e| {
                 e.context(format!(
                     "updating name reference in '{}' field of '{}'",
-                    spec.path, cur
+                    any.path, cur
                 ))
             })?;
         }
