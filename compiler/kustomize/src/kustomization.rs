@@ -215,14 +215,37 @@ impl Kustomization {
 
     /// True when no field other than apiVersion/kind is set (kustomize rejects that).
     pub fn is_empty(&self) -> bool {
-        let mut copy = self.clone();
-        copy.api_version = None;
-        copy.kind = None;
-        serde_json::to_value(&copy)
+        serde_json::to_value(self)
             .map(|v| {
-                v.as_object()
-                    .is_none_or(|m| m.values().all(|x| x.is_null()))
+                v.as_object().is_none_or(|m| {
+                    m.iter()
+                        .all(|(k, x)| k == "apiVersion" || k == "kind" || x.is_null())
+                })
             })
             .unwrap_or(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(v: serde_json::Value) -> Kustomization {
+        serde_json::from_value(v).unwrap()
+    }
+
+    /// kustomize refuses a kustomization that sets nothing but its type.
+    #[test]
+    fn only_api_version_and_kind_is_empty() {
+        assert!(
+            parse(serde_json::json!({
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization"
+            }))
+            .is_empty()
+        );
+        assert!(parse(serde_json::json!({})).is_empty());
+        assert!(!parse(serde_json::json!({"namePrefix": "a-"})).is_empty());
+        assert!(!parse(serde_json::json!({"kind": "Kustomization", "resources": []})).is_empty());
     }
 }

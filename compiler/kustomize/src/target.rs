@@ -87,8 +87,17 @@ pub struct Target {
     pub rel: String,
 }
 
-/// Parses YAML text that may repeat keys (kustomization files written by kustomize's test
-/// harness do), last value winning like Go's decoder.
+/// Parses a kustomization file: with kiln-yaml's decoder, or, for text it refuses (repeated
+/// keys, which kustomization files written by kustomize's test harness have, or errors), as
+/// [`parse_lenient`] does.
+fn parse_kustomization(text: &str, file: &str) -> Result<Value> {
+    match kiln_yaml::from_str(text) {
+        Ok(value) => Ok(value),
+        Err(_) => parse_lenient(text, file),
+    }
+}
+
+/// Parses YAML text that may repeat keys, last value winning like Go's decoder.
 fn parse_lenient(text: &str, file: &str) -> Result<Value> {
     let mut opts = serde_saphyr::Options::default();
     opts.legacy_octal_numbers = true;
@@ -135,7 +144,7 @@ impl Target {
         let value = if text.trim().is_empty() {
             Value::Object(Default::default())
         } else {
-            parse_lenient(&text, &path.display().to_string())?
+            parse_kustomization(&text, &path.display().to_string())?
         };
         let value = match value {
             Value::Null => Value::Object(Default::default()),

@@ -2,6 +2,7 @@
 //! transformer touches, with kustomize's matching and path-splitting rules.
 
 use std::cmp::Ordering;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 
@@ -129,7 +130,7 @@ fn rank(kind: &str) -> i64 {
 }
 
 /// One field a transformer touches in the objects its selector matches.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FieldSpec {
     /// Selector of the objects this spec applies to.
     pub gvk: Gvk,
@@ -137,8 +138,17 @@ pub struct FieldSpec {
     pub path: String,
     /// Whether missing fields along the path are created.
     pub create: bool,
-    segments: Vec<String>,
+    /// The path split, on first use: most specs of the defaults are never walked in a build.
+    segments: OnceLock<Vec<String>>,
 }
+
+impl PartialEq for FieldSpec {
+    fn eq(&self, other: &FieldSpec) -> bool {
+        self.gvk == other.gvk && self.path == other.path && self.create == other.create
+    }
+}
+
+impl Eq for FieldSpec {}
 
 impl FieldSpec {
     pub fn new(gvk: Gvk, path: &str, create: bool) -> FieldSpec {
@@ -146,13 +156,13 @@ impl FieldSpec {
             gvk,
             path: path.to_string(),
             create,
-            segments: split_path(path),
+            segments: OnceLock::new(),
         }
     }
 
     /// The path split into field names; a name ending in `[]` expects a list.
     pub fn segments(&self) -> &[String] {
-        &self.segments
+        self.segments.get_or_init(|| split_path(&self.path))
     }
 
     /// Whether this spec applies to an object of the given type.
