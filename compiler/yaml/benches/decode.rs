@@ -65,6 +65,22 @@ fn bench(c: &mut Criterion) {
         g.bench_function("serde_saphyr::from_multiple", |b| {
             b.iter(|| saphyr_documents(black_box(text)))
         });
+        // What Helm reads of each rendered document: the head only, or the whole object.
+        let docs: Vec<&str> = text.split("\n---\n").collect();
+        g.bench_function("kiln_yaml::helm::scan_head", |b| {
+            b.iter(|| {
+                docs.iter()
+                    .filter(|d| kiln_yaml::helm::scan_head(black_box(d)).is_ok_and(|h| h.is_some()))
+                    .count()
+            })
+        });
+        g.bench_function("kiln_yaml::helm::from_str", |b| {
+            b.iter(|| {
+                docs.iter()
+                    .filter(|d| kiln_yaml::helm::from_str(black_box(d)).is_ok())
+                    .count()
+            })
+        });
         g.finish();
     }
 

@@ -5,6 +5,10 @@
 //! This crate is the one place that knows how: callers get `serde_json::Value` documents with the
 //! line each document starts on, so provenance can point at the source.
 //!
+//! Decoding builds values straight from parser events (module `decode`, scalars typed by
+//! `resolve`) and leaves what it does not cover, and every error, to serde-saphyr, so messages
+//! keep their file positions. [`helm`] decodes as Helm does and scans a rendered manifest's head.
+//!
 //! It also writes YAML: [`to_canonical_string`] is the canonical form hashed into bundles
 //! ([`emit`]), [`to_string`] prints objects as `kubectl kustomize` does ([`gostyle`]), and
 //! [`parse_emitted`] reads the emitter's own output fast ([`emitted`]).
