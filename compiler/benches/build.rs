@@ -78,6 +78,27 @@ fn main() {
         ));
     }
 
+    let build_args = [
+        "build",
+        path(&project),
+        "--out",
+        path(&out),
+        "--cache-dir",
+        path(&cache),
+        "--quiet",
+    ];
+    let edited = project.join("manifests/c250/f0.yaml");
+    let original = std::fs::read_to_string(&edited).expect("read component file");
+    let mut one_changed = Vec::new();
+    for i in 0..runs {
+        let text = original.replace("value-0\n", &format!("value-0-edit-{i}\n"));
+        assert_ne!(text, original, "the edit must change an object");
+        std::fs::write(&edited, text).expect("edit component file");
+        one_changed.push(run(&kiln, &build_args, 0));
+    }
+    std::fs::write(&edited, original).expect("restore component file");
+    run(&kiln, &build_args, 0);
+
     let out_b = tmp.path().join("out-b");
     run(
         &kiln,
@@ -110,6 +131,11 @@ fn main() {
     report("full build, empty cache", &mut full, "< 2 s");
     println!("| full build peak RSS | {rss_mb:.0} MB | | < 300 MB |");
     report("unchanged rebuild, warm cache", &mut rebuild, "< 150 ms");
+    report(
+        "rebuild after editing one component, warm cache",
+        &mut one_changed,
+        "—",
+    );
     report("kiln diff, 100 changed objects", &mut diff, "< 500 ms");
 }
 

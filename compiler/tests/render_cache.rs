@@ -252,11 +252,29 @@ fn an_unchanged_build_renders_nothing_and_a_tampered_output_is_rewritten() {
         settle();
     }
 
-    // A changed input is rendered and written, whatever the stamp said.
+    // A changed input is rendered and written, whatever the stamp said; over an intact
+    // output only the files that changed are written.
+    let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(p).unwrap());
+    let untouched = inode(&file);
     edit(&root, "manifests/ns.yaml", "name: web", "name: web-ns");
     let (changed, log) = kiln(&["-v"], &root, &out, &cache);
     assert_ne!(changed, first);
     assert!(log.contains("rendered=1 cached=2"), "{log}");
+    assert!(verify(&out), "the updated bundle verifies");
+    assert_eq!(
+        inode(&file),
+        untouched,
+        "another component's file is not rewritten"
+    );
+
+    // A tampered output is never updated in place: it is rewritten as a whole.
+    settle();
+    std::fs::write(out.join("components/extra.yaml"), "x: 1\n").unwrap();
+    edit(&root, "manifests/ns.yaml", "name: web-ns", "name: web");
+    let (back, _) = kiln(&["-v"], &root, &out, &cache);
+    assert_eq!(back, first);
+    assert!(verify(&out), "the rewritten bundle verifies");
+    assert!(!out.join("components/extra.yaml").exists());
 }
 
 fn find_yaml(dir: &Path) -> PathBuf {

@@ -35,4 +35,6 @@ pub use model::{
     Provenance, Tenancy,
 };
 pub use verify::{Problem, VerifyReport};
-pub use write::{tar_bytes, write_built_dir, write_built_tar, write_dir, write_tar};
+pub use write::{
+    Previous, tar_bytes, write_built_dir, write_built_tar, write_dir, write_dir_over, write_tar,
+};

@@ -2,7 +2,9 @@
 
 mod common;
 
-use kiln_bundle::{Bundle, BundleError, Problem, build, verify, write_dir, write_tar};
+use kiln_bundle::{
+    Bundle, BundleError, Previous, Problem, build, verify, write_dir, write_dir_over, write_tar,
+};
 use std::fs;
 
 #[test]
@@ -209,4 +211,111 @@ fn unchanged_rebuild_rewrites_nothing_but_repairs_damage() {
     fs::write(out.join("stray.txt"), "x").unwrap();
     write_dir(&common::spec(), &out).unwrap();
     assert!(verify(&out).unwrap().is_ok());
+}
+
+/// Every file under `dir` with its bytes, relative and sorted.
+fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                files.push((rel, fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+fn inode(path: &std::path::Path) -> u64 {
+    std::os::unix::fs::MetadataExt::ino(&fs::metadata(path).unwrap())
+}
+
+#[test]
+fn update_over_an_intact_bundle_writes_only_what_changed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("b");
+    write_dir(&common::spec(), &out).unwrap();
+    let untouched = out.join("components/app/shop/service-web.yaml");
+    let before = inode(&untouched);
+
+    let mut next = common::spec();
+    next.components[1].objects[0].0 = common::deployment("ghcr.io/acme/web:1.1.0", 3);
+    next.components[0].objects.pop();
+    let digest = write_dir_over(&next, &out, Previous::Intact).unwrap();
+
+    let fresh = tmp.path().join("fresh");
+    assert_eq!(write_dir(&next, &fresh).unwrap(), digest);
+    assert_eq!(
+        tree(&out),
+        tree(&fresh),
+        "same files as a bundle written afresh"
+    );
+    assert!(verify(&out).unwrap().is_ok());
+    assert_eq!(
+        inode(&untouched),
+        before,
+        "an unchanged object is not rewritten"
+    );
+}
+
+#[test]
+fn update_removes_the_directories_of_removed_components() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("b");
+    let mut spec = common::spec();
+    spec.components[0].objects.push((
+        serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "only", "namespace": "elsewhere"}}),
+        common::prov("base", "deploy/other.yaml", 1),
+    ));
+    write_dir(&spec, &out).unwrap();
+    assert!(out.join("components/base/elsewhere").is_dir());
+    write_dir_over(&common::spec(), &out, Previous::Intact).unwrap();
+    assert!(!out.join("components/base/elsewhere").exists());
+    assert!(verify(&out).unwrap().is_ok());
+}
+
+#[test]
+fn an_interrupted_update_is_rewritten_as_a_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("b");
+    write_dir(&common::spec(), &out).unwrap();
+    // What a crash after the first steps of an update leaves: the marker, no manifest.
+    fs::write(out.join(".kiln-updating"), "").unwrap();
+    fs::remove_file(out.join("bundle.json")).unwrap();
+    fs::write(
+        out.join("components/app/shop/service-web.yaml"),
+        "half: written\n",
+    )
+    .unwrap();
+    assert!(
+        Bundle::open(&out).is_err(),
+        "a reader never sees a bundle mid-update"
+    );
+
+    let mut next = common::spec();
+    next.components[0].objects.pop();
+    write_dir_over(&next, &out, Previous::Intact).unwrap();
+    assert!(verify(&out).unwrap().is_ok());
+    assert!(!out.join(".kiln-updating").exists());
+}
+
+#[test]
+fn an_update_with_the_same_objects_touches_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("b");
+    write_dir(&common::spec(), &out).unwrap();
+    let manifest = inode(&out.join("bundle.json"));
+    write_dir_over(&common::spec(), &out, Previous::Intact).unwrap();
+    assert_eq!(inode(&out.join("bundle.json")), manifest);
 }

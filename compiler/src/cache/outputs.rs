@@ -52,22 +52,47 @@ struct Fingerprint {
     newest: u128,
 }
 
+/// What a stamp says about an output before a build writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutputState {
+    /// Written for this very key and untouched since: nothing to do.
+    Current(Written),
+    /// Untouched since kiln wrote it, for another key: only what changed needs writing.
+    Intact,
+    /// No trustworthy stamp: write the output as a whole.
+    Unknown,
+}
+
 impl Cache {
     /// What was recorded as written to `out` when its stamp matches `key` and the output is
     /// still exactly as written; `None` when the output must be written again.
     pub fn current_output(&self, out: &Path, key: &str) -> Option<Written> {
+        match self.output_state(out, key) {
+            OutputState::Current(written) => Some(written),
+            OutputState::Intact | OutputState::Unknown => None,
+        }
+    }
+
+    /// Whether `out` holds what was written for `key`, or at least exactly what kiln wrote last.
+    pub fn output_state(&self, out: &Path, key: &str) -> OutputState {
+        match self.intact_stamp(out) {
+            Some(stamp) if stamp.key == key => OutputState::Current(stamp.written),
+            Some(_) => OutputState::Intact,
+            None => OutputState::Unknown,
+        }
+    }
+
+    /// The stamp of `out`, if the output is still exactly as it was when the stamp was taken.
+    fn intact_stamp(&self, out: &Path) -> Option<Stamp> {
         let path = self.stamp_path(out)?;
         let stamp: Stamp = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
-        if stamp.key != key {
-            return None;
-        }
         let written = nanos(std::fs::metadata(&path).ok()?.modified().ok()?);
         if stamp.newest >= written {
             tracing::debug!(out = %out.display(), "output stamp is racy; not trusted");
             return None;
         }
         let now = fingerprint(out).ok()?;
-        (now.digest == stamp.fingerprint && now.newest == stamp.newest).then_some(stamp.written)
+        (now.digest == stamp.fingerprint && now.newest == stamp.newest).then_some(stamp)
     }
 
     /// Records that `out` holds what was `written` for `key`. Failures are logged, not fatal:
@@ -276,8 +301,10 @@ mod tests {
         record(&cache, &out);
         assert_eq!(cache.current_output(&out, "k"), Some(written()));
         assert_eq!(cache.current_output(&out, "other"), None);
+        assert_eq!(cache.output_state(&out, "other"), OutputState::Intact);
         cache.forget_output(&out);
         assert_eq!(cache.current_output(&out, "k"), None);
+        assert_eq!(cache.output_state(&out, "other"), OutputState::Unknown);
     }
 
     #[test]
@@ -307,6 +334,11 @@ mod tests {
             record(&cache, &out);
             change(&out);
             assert_eq!(cache.current_output(&out, "k"), None, "{what}");
+            assert_eq!(
+                cache.output_state(&out, "other"),
+                OutputState::Unknown,
+                "{what}"
+            );
         }
     }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use super::{Failure, Global, Outcome, Progress};
 use crate::build::{Built, Options, build};
-use crate::cache::outputs::Written;
+use crate::cache::outputs::{OutputState, Written};
 use crate::cache::{Cache, KeyBuilder};
 use crate::diag::{Error, suggestion};
 use crate::graph::Graph;
@@ -139,25 +139,24 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
                 project.components.len()
             ),
         );
-        let mut current = None;
+        let mut state = OutputState::Unknown;
         let built = build(&project, &graph, target, &options, |key| {
             let key = output_key(key, lock.as_ref(), args.format);
-            current = options
-                .cache
-                .as_ref()
-                .and_then(|c| c.current_output(&out, &key));
-            current.is_some()
+            if let Some(cache) = &options.cache {
+                state = cache.output_state(&out, &key);
+            }
+            matches!(state, OutputState::Current(_))
         })?;
-        results.push((target, out, built, current));
+        results.push((target, out, built, state));
     }
-    for (target, out, built, current) in results {
-        let written = match (built, current) {
-            (Built::UpToDate { .. }, Some(written)) => {
+    for (target, out, built, state) in results {
+        let written = match (built, state) {
+            (Built::UpToDate { .. }, OutputState::Current(written)) => {
                 progress.status("Fresh", &out.display().to_string());
                 tracing::info!(target = %target.name.value, "bundle up to date: nothing rendered");
                 written
             }
-            (Built::UpToDate { .. }, None) => {
+            (Built::UpToDate { .. }, _) => {
                 return Err(Error::failure(
                     "kiln::build::internal",
                     "a build was skipped without a current output",
@@ -170,7 +169,7 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
                     mut spec,
                     stats,
                 },
-                _,
+                state,
             ) => {
                 tracing::info!(
                     target = %target.name.value,
@@ -184,7 +183,15 @@ pub fn run(global: &Global, args: &Args) -> Outcome {
                     cache.forget_output(&out);
                 }
                 let digest = match args.format {
-                    Format::Dir => kiln_bundle::write_dir(&spec, &out),
+                    Format::Dir => {
+                        let previous = match state {
+                            OutputState::Intact => kiln_bundle::Previous::Intact,
+                            OutputState::Current(_) | OutputState::Unknown => {
+                                kiln_bundle::Previous::Unknown
+                            }
+                        };
+                        kiln_bundle::write_dir_over(&spec, &out, previous)
+                    }
                     Format::Tar => kiln_bundle::write_tar(&spec, &out),
                 }
                 .map_err(|e| write_failure(e, &out))?;
