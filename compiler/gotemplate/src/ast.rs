@@ -32,9 +32,45 @@ impl Tree {
     }
 }
 
+/// Literal text of a template: a range of its file's source, shared rather than copied.
+#[derive(Debug)]
+pub(crate) struct Text {
+    source: Arc<str>,
+    start: usize,
+    end: usize,
+}
+
+impl Text {
+    /// `text` as a range of `source` when it is a slice of it, else a copy of its own.
+    pub(crate) fn new(source: &Arc<str>, text: &str) -> Text {
+        let base = source.as_ptr() as usize;
+        let at = (text.as_ptr() as usize).wrapping_sub(base);
+        match source.get(at..at.wrapping_add(text.len())) {
+            Some(s) if std::ptr::eq(s.as_ptr(), text.as_ptr()) => Text {
+                source: source.clone(),
+                start: at,
+                end: at + text.len(),
+            },
+            _ => Text {
+                source: Arc::from(text),
+                start: 0,
+                end: text.len(),
+            },
+        }
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.source[self.start..self.end]
+    }
+}
+
 #[derive(Debug)]
 pub(crate) enum Node {
-    Text(Arc<str>),
+    Text(Text),
     Action(Box<Action>),
     If(Box<Branch>),
     With(Box<Branch>),

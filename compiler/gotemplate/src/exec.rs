@@ -41,7 +41,8 @@ pub(crate) fn execute(
         depth: 0,
         calls: Vec::new(),
     };
-    let mut out = String::new();
+    // Output is usually about as long as the file: growing to it would copy it several times.
+    let mut out = String::with_capacity(tree.text.len());
     run_tree(&mut shared, &tree, data, &mut out)?;
     Ok(out)
 }

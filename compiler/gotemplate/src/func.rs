@@ -93,7 +93,8 @@ pub type FuncBody = dyn Fn(&mut CallContext<'_>, &[Value]) -> FuncResult + Send 
 /// A named function with its signature.
 #[derive(Clone)]
 pub struct Function {
-    pub(crate) signature: Signature,
+    /// Shared: every call site of a function holds a clone.
+    pub(crate) signature: Arc<Signature>,
     pub(crate) body: Arc<FuncBody>,
 }
 
@@ -103,7 +104,7 @@ impl Function {
         F: Fn(&mut CallContext<'_>, &[Value]) -> FuncResult + Send + Sync + 'static,
     {
         Function {
-            signature,
+            signature: Arc::new(signature),
             body: Arc::new(body),
         }
     }

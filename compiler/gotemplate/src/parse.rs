@@ -1,9 +1,12 @@
 //! The parser: Go's `text/template/parse` recursive descent over the lexer's tokens, with the
 //! same three-token lookahead so that errors name the same token and line as Go.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::ast::{Action, Arg, Branch, Command, Func, Node, Number, Pipe, TemplateCall, Tree};
+use crate::ast::{
+    Action, Arg, Branch, Command, Func, Node, Number, Pipe, TemplateCall, Text, Tree,
+};
 use crate::builtins::Builtin;
 use crate::error::{Error, Location, ParseError};
 use crate::func::FuncMap;
@@ -44,6 +47,7 @@ pub(crate) fn parse(
         parse_name: parse_name.clone(),
         text: text.clone(),
         trees: Vec::new(),
+        names: HashSet::new(),
         nest: 0,
         max_nest: 0,
     };
@@ -97,6 +101,8 @@ struct Parser<'a> {
     parse_name: Arc<str>,
     text: Arc<str>,
     trees: Vec<Tree>,
+    /// Names seen so far (fields, variables, functions), each allocated once per file.
+    names: HashSet<Arc<str>>,
     /// Current and deepest nesting of control structures and parentheses.
     nest: usize,
     max_nest: usize,
@@ -112,6 +118,16 @@ enum End {
 }
 
 impl<'a> Parser<'a> {
+    /// The shared allocation of `name` within this file.
+    fn intern(&mut self, name: &str) -> Arc<str> {
+        if let Some(n) = self.names.get(name) {
+            return n.clone();
+        }
+        let n: Arc<str> = Arc::from(name);
+        self.names.insert(n.clone());
+        n
+    }
+
     fn next(&mut self) -> Item<'a> {
         if self.peek_count > 0 {
             self.peek_count -= 1;
@@ -275,7 +291,7 @@ impl<'a> Parser<'a> {
     fn text_or_action(&mut self) -> PResult<Parsed> {
         let token = self.next_non_space();
         match token.typ {
-            ItemType::Text => Ok(Parsed::Node(Node::Text(Arc::from(token.val)))),
+            ItemType::Text => Ok(Parsed::Node(Node::Text(Text::new(&self.text, token.val)))),
             ItemType::LeftDelim => {
                 self.action_line = token.line;
                 let r = self.action();
@@ -361,12 +377,12 @@ impl<'a> Parser<'a> {
             if next.typ == ItemType::Assign || next.typ == ItemType::Declare {
                 pipe.is_assign = next.typ == ItemType::Assign;
                 self.next_non_space();
-                let name: Arc<str> = Arc::from(v.val);
+                let name = self.intern(v.val);
                 pipe.decl.push((v.pos, name.clone()));
                 self.vars.push(name);
             } else if next.typ == ItemType::Char && next.val == "," {
                 self.next_non_space();
-                let name: Arc<str> = Arc::from(v.val);
+                let name = self.intern(v.val);
                 pipe.decl.push((v.pos, name.clone()));
                 self.vars.push(name);
                 if context == "range" && pipe.decl.len() < 2 {
@@ -559,7 +575,7 @@ impl<'a> Parser<'a> {
         let mut fields = Vec::new();
         while self.peek().typ == ItemType::Field {
             let t = self.next();
-            fields.push(Arc::<str>::from(&t.val[1..]));
+            fields.push(self.intern(&t.val[1..]));
         }
         Ok(Some(match node {
             Arg::Field { mut idents, .. } => {
@@ -601,7 +617,7 @@ impl<'a> Parser<'a> {
                 };
                 Arg::Ident {
                     pos,
-                    name: Arc::from(name),
+                    name: self.intern(name),
                     func,
                 }
             }
@@ -609,16 +625,17 @@ impl<'a> Parser<'a> {
             ItemType::Nil => Arg::Nil(pos),
             ItemType::Variable => {
                 let name: &str = token.val;
-                let idents: Vec<Arc<str>> = name.split('.').map(Arc::from).collect();
+                let idents: Vec<Arc<str>> = name.split('.').map(|n| self.intern(n)).collect();
                 if !self.vars.iter().any(|v| **v == *idents[0]) {
                     return Err(format!("undefined variable {}", gofmt::quote(&idents[0])));
                 }
                 Arg::Variable { pos, idents }
             }
-            ItemType::Field => Arg::Field {
-                pos,
-                idents: vec![Arc::from(&token.val[1..])],
-            },
+            ItemType::Field => {
+                let mut idents = Vec::with_capacity(4);
+                idents.push(self.intern(&token.val[1..]));
+                Arg::Field { pos, idents }
+            }
             ItemType::Bool => Arg::Bool(pos, token.val == "true"),
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
                 Arg::Number(Box::new(parse_number(pos, token.val, token.typ)?))

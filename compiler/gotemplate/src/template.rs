@@ -132,8 +132,8 @@ impl Templates {
     /// The first half of [`Templates::parse`]: parses `text` with this set's delimiters and
     /// functions without adding it, so that many files can be parsed at once (on several threads)
     /// and then added with [`Templates::add_parsed`] in the order that decides which `define` wins.
-    pub fn parse_detached(&self, name: &str, text: &str) -> Result<Parsed, Error> {
-        let source: Arc<str> = Arc::from(text);
+    pub fn parse_detached(&self, name: &str, text: impl Into<Arc<str>>) -> Result<Parsed, Error> {
+        let source: Arc<str> = text.into();
         let trees = parse::parse(name, &source, &self.delims, &self.funcs)?;
         Ok(Parsed {
             name: name.to_string(),

@@ -60,8 +60,9 @@ pub struct Metadata {
 #[derive(Debug, Clone, Default)]
 pub struct Chart {
     pub metadata: Metadata,
-    /// `values.yaml`, decoded the way Helm does (numbers are float64).
-    pub values: Map<String, Value>,
+    /// `values.yaml`, decoded the way Helm does (numbers are float64); shared, because a chart
+    /// is cloned per render and while its dependencies are processed.
+    pub values: std::sync::Arc<Map<String, Value>>,
     pub schema: Option<Vec<u8>>,
     pub templates: Vec<File>,
     pub files: Vec<File>,
@@ -313,7 +314,7 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
     })
     .into_iter();
     if let Some(values) = done.next().transpose()?.and_then(|(v, _)| v) {
-        chart.values = values;
+        chart.values = values.into();
     }
     if let Some(req) = requirements {
         let doc = yamlvalues::parse_value(&req.data).map_err(|e| {

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::{Chart, HelmError, RenderOptions};
+use crate::{Chart, HelmError, RenderOptions, Rendered};
 
 /// `kiln helm` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -43,7 +43,14 @@ pub fn run(cmd: &Command) -> ExitCode {
     match cmd {
         Command::Template(args) => {
             crate::dispose::leave_to_process_exit();
-            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| template(args)))
+            let result =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    render(args).and_then(|rendered| {
+                        let written = write_stdout(&rendered);
+                        crate::dispose::dispose(rendered);
+                        written
+                    })
+                }))
                 .unwrap_or_else(|panic| {
                     let what = panic
                         .downcast_ref::<&str>()
@@ -51,10 +58,10 @@ pub fn run(cmd: &Command) -> ExitCode {
                         .or_else(|| panic.downcast_ref::<String>().cloned())
                         .unwrap_or_default();
                     Err(HelmError::internal(format!("internal error: {what}")).with_help(
-                        "this is a bug in kiln: please report it with the chart that triggers it",
-                    ))
+                    "this is a bug in kiln: please report it with the chart that triggers it",
+                ))
                 });
-            match result.and_then(|text| write_stdout(&text)) {
+            match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     let code = e.exit_code();
@@ -66,15 +73,24 @@ pub fn run(cmd: &Command) -> ExitCode {
     }
 }
 
-fn write_stdout(text: &str) -> Result<(), HelmError> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
+fn write_stdout(rendered: &Rendered) -> Result<(), HelmError> {
+    let stdout = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    rendered
+        .write_helm_output(&mut out)
         .and_then(|_| out.flush())
         .map_err(|e| HelmError::internal(format!("writing the output: {e}")))
 }
 
 /// Renders what `kiln helm template` prints, or the error it reports.
 pub fn template(args: &TemplateArgs) -> Result<String, HelmError> {
+    let rendered = render(args)?;
+    let text = rendered.to_helm_output();
+    crate::dispose::dispose(rendered);
+    Ok(text)
+}
+
+fn render(args: &TemplateArgs) -> Result<Rendered, HelmError> {
     let chart = Chart::load(&args.chart)?;
     let opts = RenderOptions {
         release: args.name.clone(),
@@ -86,7 +102,6 @@ pub fn template(args: &TemplateArgs) -> Result<String, HelmError> {
         include_crds: args.include_crds,
     };
     let rendered = crate::render::render_chart(&chart, &opts)?;
-    let text = rendered.to_helm_output();
-    crate::dispose::dispose((chart, rendered));
-    Ok(text)
+    crate::dispose::dispose(chart);
+    Ok(rendered)
 }

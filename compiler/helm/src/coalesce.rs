@@ -86,7 +86,7 @@ fn coalesce_globals(dest: &mut Table, src_global: Option<&Value>) {
 }
 
 fn coalesce_chart_values(chart: &Chart, v: &mut Table, merge: bool) {
-    for (key, val) in &chart.values {
+    for (key, val) in chart.values.iter() {
         match v.get_mut(key) {
             Some(Value::Null) if !merge => {
                 v.remove(key);
@@ -162,7 +162,7 @@ mod tests {
     fn chart(values: Value, deps: Vec<Chart>, name: &str) -> Chart {
         let mut c = Chart::default();
         c.metadata.name = name.into();
-        c.values = values.as_object().cloned().unwrap();
+        c.values = values.as_object().cloned().unwrap().into();
         c.dependencies = deps;
         c
     }

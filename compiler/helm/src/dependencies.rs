@@ -219,7 +219,7 @@ pub fn process_import_values(chart: &mut Chart) {
         }
         r.import_values = out;
     }
-    chart.values = coalesce::coalesce_tables_owned(cvals, b, true);
+    chart.values = coalesce::coalesce_tables_owned(cvals, b, true).into();
 }
 
 /// `pathToMap`: nests `data` under a dotted path (`.` is the root).

@@ -72,53 +72,83 @@ impl RenderState {
 /// The result of a render, in the order `helm template` prints it.
 #[derive(Debug, Default)]
 pub struct Rendered {
-    /// `crds/` files (path as printed, content) when CRDs were asked for.
-    pub crds: Vec<(String, String)>,
+    /// `crds/` files (path as printed, content) when CRDs were asked for; the content is the
+    /// file as it is in the chart (text when it is UTF-8, see [`crd_text`]).
+    pub crds: Vec<(String, Arc<[u8]>)>,
     pub manifests: Vec<Manifest>,
     pub hooks: Vec<Manifest>,
     /// The rendered `NOTES.txt` of the top chart (not part of the output).
     pub notes: Option<String>,
 }
 
+/// The text of a CRD file: as it is when it is UTF-8 (no copy), else with U+FFFD replacements.
+pub fn crd_text(data: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(data) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(data),
+    }
+}
+
 impl Rendered {
     /// The text `helm template` writes on stdout.
     pub fn to_helm_output(&self) -> String {
-        let size: usize = self
+        let mut out = Vec::new();
+        self.write_helm_output(&mut out)
+            .expect("writing to memory cannot fail");
+        String::from_utf8(out).expect("the output is made of strings")
+    }
+
+    /// Writes what `helm template` prints to `w`, piece by piece (a big chart prints megabytes of
+    /// CRDs that are never copied into one string).
+    pub fn write_helm_output(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let crds: Vec<(&str, std::borrow::Cow<'_, str>)> = self
             .crds
             .iter()
-            .map(|(p, c)| p.len() + c.len() + 16)
-            .sum::<usize>()
-            + self
-                .manifests
-                .iter()
-                .chain(&self.hooks)
-                .map(|m| m.path.len() + m.content.len() + 16)
-                .sum::<usize>();
-        let mut out = String::with_capacity(size + 1);
-        let push = |out: &mut String, path: &str, content: &str| {
-            out.push_str("---\n# Source: ");
-            out.push_str(path);
-            out.push('\n');
-            out.push_str(content);
-            out.push('\n');
-        };
-        for (path, content) in &self.crds {
-            push(&mut out, path, content);
-        }
-        for m in &self.manifests {
-            push(&mut out, &m.path, &m.content);
-        }
+            .map(|(p, c)| (p.as_str(), crd_text(c)))
+            .collect();
+        let pieces: Vec<(&str, &str)> = crds
+            .iter()
+            .map(|(p, c)| (*p, c.as_ref()))
+            .chain(
+                self.manifests
+                    .iter()
+                    .map(|m| (m.path.as_str(), m.content.as_str())),
+            )
+            .collect();
         // Helm trims the non-hook part as a whole (so an empty render prints a single newline).
-        let kept = out.trim_end().len();
-        out.truncate(kept);
-        let lead = out.len() - out.trim_start().len();
-        out.drain(..lead);
-        out.push('\n');
-        for h in &self.hooks {
-            push(&mut out, &h.path, &h.content);
+        // Every piece starts with `---`, so only the end of the last one can be trimmed.
+        if let Some(((last_path, last), rest)) = pieces.split_last() {
+            for (path, content) in rest {
+                write_piece(w, path, content)?;
+            }
+            let content = last.trim_end();
+            if content.is_empty() {
+                let header = format!("---\n# Source: {last_path}");
+                w.write_all(header.trim_end().as_bytes())?;
+            } else {
+                write_piece(w, last_path, content)?;
+                return self.write_hooks(w);
+            }
         }
-        out
+        w.write_all(b"\n")?;
+        self.write_hooks(w)
     }
+
+    fn write_hooks(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        for h in &self.hooks {
+            write_piece(w, &h.path, &h.content)?;
+        }
+        Ok(())
+    }
+}
+
+/// One `# Source:` block: `---`, the source line, the content and a newline.
+fn write_piece(w: &mut dyn std::io::Write, path: &str, content: &str) -> std::io::Result<()> {
+    w.write_all(b"---\n# Source: ")?;
+    w.write_all(path.as_bytes())?;
+    w.write_all(b"\n")?;
+    w.write_all(content.as_bytes())?;
+    w.write_all(b"\n")
 }
 
 struct Renderable {
@@ -230,7 +260,9 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     let mut set = Templates::new(crate::funcs::func_map());
     set.set_name("gotpl");
     set.set_missing_key(MissingKey::Zero);
-    let parsed = crate::parallel::map(&names, |name| set.parse_detached(name, &sources[*name]));
+    let parsed = crate::parallel::map(&names, |name| {
+        set.parse_detached(name, sources[*name].clone())
+    });
     for p in parsed {
         set.add_parsed(p.map_err(|e| template_error(&e, &sources))?);
     }
@@ -266,7 +298,7 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
         chart
             .crd_objects()
             .into_iter()
-            .map(|(p, f)| (p, String::from_utf8_lossy(&f.data).into_owned()))
+            .map(|(p, f)| (p, f.data.clone()))
             .collect()
     } else {
         Vec::new()
@@ -305,7 +337,11 @@ fn execute_one(
 ) -> Result<String, TplError> {
     let mut state = RenderState::new(release, &r.name);
     let out = set.execute_with_state(&r.name, &Value::Map(top), &mut state)?;
-    Ok(out.replace("<no value>", ""))
+    Ok(if out.contains("<no value>") {
+        out.replace("<no value>", "")
+    } else {
+        out
+    })
 }
 
 /// Executes the templates one after another like Helm: each chart's top-level scope is one map
@@ -342,10 +378,18 @@ fn execute_parallel(
         .collect();
     tops.iter().for_each(Map::mark_shared);
     let jobs: Vec<(&Renderable, Map)> = renderables.iter().zip(tops).collect();
+    let given_up = std::sync::atomic::AtomicBool::new(false);
     let results = crate::parallel::map(&jobs, |(r, top)| {
+        if given_up.load(std::sync::atomic::Ordering::Relaxed) {
+            return (Ok(String::new()), true);
+        }
         kiln_gotemplate::take_shared_write();
         let out = execute_one(set, release, r, top.clone());
-        (out, kiln_gotemplate::take_shared_write())
+        let wrote = kiln_gotemplate::take_shared_write();
+        if wrote {
+            given_up.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        (out, wrote)
     });
     crate::dispose::dispose(jobs);
     if results.iter().any(|(_, wrote)| *wrote) {
@@ -548,4 +592,170 @@ fn helm_message(e: &TplError) -> (String, Vec<String>) {
         out.push_str(&m);
     }
     (out, chain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(path: &str, content: &str) -> Manifest {
+        Manifest {
+            path: path.into(),
+            content: content.into(),
+            present: true,
+            kind: String::new(),
+            line: 1,
+        }
+    }
+
+    /// The output as Helm builds it: everything concatenated, the non-hook part trimmed whole.
+    fn helm_output(r: &Rendered) -> String {
+        let mut out = String::new();
+        let piece = |out: &mut String, path: &str, content: &str| {
+            out.push_str(&format!("---\n# Source: {path}\n{content}\n"));
+        };
+        for (p, c) in &r.crds {
+            piece(&mut out, p, &crd_text(c));
+        }
+        for m in &r.manifests {
+            piece(&mut out, &m.path, &m.content);
+        }
+        let mut out = out.trim().to_string();
+        out.push('\n');
+        for h in &r.hooks {
+            piece(&mut out, &h.path, &h.content);
+        }
+        out
+    }
+
+    #[test]
+    fn streamed_output_trims_like_helm() {
+        let crd = |p: &str, c: &str| (p.to_string(), Arc::<[u8]>::from(c.as_bytes()));
+        let cases = vec![
+            Rendered::default(),
+            Rendered {
+                hooks: vec![manifest("c/templates/t.yaml", "kind: Pod")],
+                ..Rendered::default()
+            },
+            Rendered {
+                crds: vec![
+                    crd("c/crds/a.yaml", "kind: A\n\n"),
+                    crd("c/crds/b.yaml", " \n\t"),
+                ],
+                ..Rendered::default()
+            },
+            Rendered {
+                crds: vec![crd("c/crds/a.yaml", "kind: A\n")],
+                manifests: vec![
+                    manifest("c/templates/x.yaml", "kind: X"),
+                    manifest("c/templates/y.yaml  ", ""),
+                ],
+                hooks: vec![manifest("c/templates/t.yaml", "kind: Pod")],
+                ..Rendered::default()
+            },
+            Rendered {
+                crds: vec![("c/crds/bad.yaml".into(), Arc::from(&b"kind: \xff\n"[..]))],
+                ..Rendered::default()
+            },
+        ];
+        for r in &cases {
+            assert_eq!(r.to_helm_output(), helm_output(r), "{r:?}");
+        }
+    }
+
+    fn chart_dir(templates: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("Chart.yaml"),
+            "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("values.yaml"), "shared: default\n").unwrap();
+        std::fs::create_dir(dir.path().join("templates")).unwrap();
+        for (name, text) in templates {
+            std::fs::write(dir.path().join("templates").join(name), text).unwrap();
+        }
+        dir
+    }
+
+    fn render_text(dir: &tempfile::TempDir) -> String {
+        let chart = Chart::load(dir.path()).unwrap();
+        render_chart(&chart, &RenderOptions::default())
+            .unwrap()
+            .to_helm_output()
+    }
+
+    #[test]
+    fn a_write_to_values_is_seen_by_the_templates_helm_runs_after_it() {
+        // Helm runs templates in reverse name order: z.yaml first.
+        let mut templates = vec![(
+            "z.yaml".to_string(),
+            "{{- $_ := set .Values \"shared\" \"from-z\" }}{{- $_ := set $ \"top\" \"from-z\" }}\nkind: Z"
+                .to_string(),
+        )];
+        for i in 0..20 {
+            templates.push((
+                format!("a{i:02}.yaml"),
+                "kind: A\nshared: {{ .Values.shared }}\ntop: {{ $.top }}".to_string(),
+            ));
+        }
+        let refs: Vec<(&str, &str)> = templates
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let out = render_text(&chart_dir(&refs));
+        assert_eq!(out.matches("shared: from-z").count(), 20, "{out}");
+        assert_eq!(out.matches("top: from-z").count(), 20, "{out}");
+    }
+
+    #[test]
+    fn parallel_execution_gives_up_on_shared_writes_only() {
+        let run = |templates: &[(&str, &str)]| {
+            let dir = chart_dir(templates);
+            let chart = Chart::load(dir.path()).unwrap();
+            let mut set = Templates::new(crate::funcs::func_map());
+            set.set_missing_key(MissingKey::Zero);
+            let values = Value::from_json_with(
+                &serde_json::json!({"shared": "default"}),
+                JsonNumbers::Preserve,
+            );
+            let mut renderables = Vec::new();
+            let mut sources = HashMap::new();
+            collect(
+                &chart,
+                None,
+                &values,
+                &Value::Nil,
+                &Value::Nil,
+                &mut renderables,
+                &mut sources,
+            );
+            for (name, text) in &sources {
+                set.parse(name, text).unwrap();
+            }
+            execute_parallel(&set, &renderables, "r").map(|r| r.unwrap())
+        };
+        let local = run(&[
+            (
+                "a.yaml",
+                "{{ $d := dict }}{{ $_ := set $d \"k\" .Values.shared }}{{ $d.k }}",
+            ),
+            ("b.yaml", "{{ .Values.shared }}"),
+        ]);
+        assert_eq!(
+            local,
+            Some(vec!["default".to_string(), "default".to_string()])
+        );
+        for writer in [
+            "{{ $_ := set .Values \"shared\" 1 }}",
+            "{{ $_ := unset $ \"Values\" }}",
+            "{{ $_ := mergeOverwrite .Values (dict \"shared\" 2) }}",
+        ] {
+            assert_eq!(
+                run(&[("a.yaml", writer), ("b.yaml", "x")]),
+                None,
+                "{writer}"
+            );
+        }
+    }
 }
