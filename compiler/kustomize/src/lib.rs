@@ -19,6 +19,7 @@ pub mod loader;
 pub mod origin;
 pub mod output;
 pub mod patch;
+pub mod pattern;
 pub mod resid;
 pub mod resource;
 pub mod selector;

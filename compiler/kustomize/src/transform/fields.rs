@@ -248,20 +248,58 @@ pub fn split_image(image: &str) -> (String, String, String) {
     }
 }
 
+/// Which images an `images:` entry rewrites: kustomize's regular expression
+/// `^NAME(@sha256)?(:[a-zA-Z0-9_.{}-]*)?$`, matched by hand when NAME is plain text.
+enum ImageMatcher {
+    Plain(String),
+    Regex(Regex),
+}
+
+impl ImageMatcher {
+    fn is_match(&self, image: &str) -> bool {
+        match self {
+            ImageMatcher::Plain(name) => {
+                let Some(end) = crate::pattern::plain_prefix(name, image) else {
+                    return false;
+                };
+                let rest = &image[end..];
+                let rest = rest.strip_prefix("@sha256").unwrap_or(rest);
+                match rest.strip_prefix(':') {
+                    None => rest.is_empty(),
+                    Some(tag) => tag
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.{}-".contains(c)),
+                }
+            }
+            ImageMatcher::Regex(re) => re.is_match(image),
+        }
+    }
+}
+
 pub struct ImageUpdater {
-    matcher: Regex,
+    matcher: ImageMatcher,
     image: Image,
 }
 
 impl ImageUpdater {
     pub fn new(image: &Image) -> Result<Self> {
         let name = image.name.clone().unwrap_or_default();
-        let matcher = Regex::new(&format!("^{name}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$"))
-            .map_err(|e| KustomizeError::build(format!("invalid image name '{name}': {e}")))?;
+        let matcher = if crate::pattern::is_plain(&name) {
+            ImageMatcher::Plain(name)
+        } else {
+            let re = Regex::new(&format!("^{name}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$"))
+                .map_err(|e| KustomizeError::build(format!("invalid image name '{name}': {e}")))?;
+            ImageMatcher::Regex(re)
+        };
         Ok(ImageUpdater {
             matcher,
             image: image.clone(),
         })
+    }
+
+    /// Whether the updater rewrites this image reference.
+    pub fn matches(&self, image: &str) -> bool {
+        self.matcher.is_match(image)
     }
 
     pub fn update(&self, v: &mut Value) {
@@ -389,6 +427,44 @@ pub fn specs_from_value(v: Option<&Value>) -> Result<Vec<FieldSpec>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Plain image names skip the regex engine; they must select what kustomize's regular
+    /// expression selects.
+    #[test]
+    fn image_names_match_like_kustomizes_regex() {
+        let images = [
+            "nginx",
+            "nginx:1.25",
+            "nginx@sha256:abc",
+            "nginx:1.2@sha256:abc",
+            "nginx:{{x}}",
+            "nginx:a/b",
+            "nginxy",
+            "xnginx",
+            "my.reg/app:v1",
+            "myxreg/app:v1",
+            "nginx:",
+            "nginx@sha256",
+            "nginx@sha512:abc",
+            "",
+        ];
+        for name in ["nginx", "my.reg/app", "", "ngin."] {
+            let up = ImageUpdater::new(&Image {
+                name: Some(name.into()),
+                ..Image::default()
+            })
+            .unwrap();
+            assert!(matches!(up.matcher, ImageMatcher::Plain(_)));
+            let re = Regex::new(&format!("^{name}(@sha256)?(:[a-zA-Z0-9_.{{}}-]*)?$")).unwrap();
+            for image in images {
+                assert_eq!(
+                    up.matches(image),
+                    re.is_match(image),
+                    "{name:?} on {image:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn split_image_forms() {
