@@ -148,7 +148,7 @@ fn read_dir_files(root: &Path) -> Result<Vec<File>, HelmError> {
     let mut found = Vec::new();
     walk(root, "", &rules, &mut found)?;
     // Reading is most of a big chart's load; the files are independent.
-    crate::parallel::map(&found, |(rel_path, path)| {
+    crate::parallel::map_when(found.len() >= 64, &found, |(rel_path, path)| {
         std::fs::read(path)
             .map(|data| File {
                 name: rel_path.clone(),
@@ -298,7 +298,12 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
     let jobs: Vec<Option<(String, Vec<File>)>> = std::iter::once(None)
         .chain(subcharts.into_iter().map(Some))
         .collect();
-    let mut done = crate::parallel::map(&jobs, |job| match job {
+    let size: usize = jobs
+        .iter()
+        .flatten()
+        .flat_map(|(_, files)| files.iter().map(|f| f.data.len()))
+        .sum();
+    let mut done = crate::parallel::map_when(size >= 256 << 10, &jobs, |job| match job {
         None => values_file
             .as_ref()
             .map(|f| {

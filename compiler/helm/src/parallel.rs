@@ -21,7 +21,22 @@ pub(crate) fn is_parallel(len: usize) -> bool {
 
 /// `items.iter().map(f).collect()`, computed on up to one thread per core.
 pub(crate) fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = threads().min(items.len());
+    map_when(true, items, f)
+}
+
+/// [`map`] when `worth_it`, else on this thread: starting threads (and their allocator arenas)
+/// costs more than a small chart's whole render, and on a loaded machine every join waits for
+/// a helper thread to be scheduled.
+pub(crate) fn map_when<T: Sync, R: Send>(
+    worth_it: bool,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let workers = if worth_it {
+        threads().min(items.len())
+    } else {
+        1
+    };
     if workers <= 1 {
         return items.iter().map(f).collect();
     }

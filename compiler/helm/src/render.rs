@@ -260,14 +260,15 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     let mut set = Templates::new(crate::funcs::func_map());
     set.set_name("gotpl");
     set.set_missing_key(MissingKey::Zero);
-    let parsed = crate::parallel::map(&names, |name| {
+    let source_size: usize = sources.values().map(|s| s.len()).sum();
+    let parsed = crate::parallel::map_when(source_size >= 128 << 10, &names, |name| {
         set.parse_detached(name, sources[*name].clone())
     });
     for p in parsed {
         set.add_parsed(p.map_err(|e| template_error(&e, &sources))?);
     }
 
-    let outputs = if crate::parallel::is_parallel(renderables.len()) {
+    let outputs = if renderables.len() >= 16 && crate::parallel::is_parallel(renderables.len()) {
         execute_parallel(&set, &renderables, &opts.release).unwrap_or_else(|| {
             // A template wrote to data the others share: run them in order, as Helm does, on
             // fresh data.
