@@ -1,7 +1,8 @@
 //! `kiln apply`: converge a cluster to a bundle through the applier library.
 //!
-//! The input is a bundle (directory or tar) or a project, whose target is built first exactly as
-//! `kiln build` would. The cluster is chosen like kubectl (`--kubeconfig`, `--context`,
+//! The input is a bundle (directory or tar), an OCI artifact (`oci://REGISTRY/REPO:TAG` or
+//! `@sha256:…`, pulled and verified into the bundle cache), or a project, whose target is built
+//! first exactly as `kiln build` would. The cluster is chosen like kubectl (`--kubeconfig`, `--context`,
 //! `KUBECONFIG`), and a project's `target … { cluster context="…" }` names the context when
 //! `--context` does not. `--dry-run` prints the plan with a field-level diff against the live
 //! objects, in `kiln diff`'s notation, and writes nothing.
@@ -32,12 +33,73 @@ pub struct ClusterArgs {
     pub request_timeout: Duration,
 }
 
+/// How `oci://` references reach their registry (credentials: `KILN_AUTH_<HOST>` or the Docker
+/// config, as for OCI sources).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RegistryArgs {
+    /// Speak plain HTTP to the reference's registry (a local registry); KILN_INSECURE_REGISTRIES
+    /// lists more.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Extra PEM root certificate trusted for the registry (repeatable); KILN_CA_CERTIFICATES too.
+    #[arg(long = "ca-file")]
+    pub ca_files: Vec<PathBuf>,
+}
+
+impl RegistryArgs {
+    /// A registry client for `reference`'s registry.
+    pub fn registry(&self, reference: &kiln_oci::BundleRef) -> Result<kiln_oci::Registry, Failure> {
+        let mut options = kiln_oci::RegistryOptions::from_env();
+        if self.insecure {
+            options.insecure.push(reference.registry.clone());
+        }
+        options.ca_files.extend(self.ca_files.iter().cloned());
+        kiln_oci::Registry::new(options).map_err(oci_failure)
+    }
+
+    /// Pulls and verifies `reference` into the bundle cache.
+    pub fn pull(
+        &self,
+        global: &Global,
+        reference: &kiln_oci::BundleRef,
+    ) -> Result<kiln_oci::Pulled, Failure> {
+        let puller =
+            kiln_oci::Puller::new(self.registry(reference)?, kiln_oci::Puller::default_cache())
+                .map_err(oci_failure)?;
+        let pulled = block_on(async { puller.pull(reference).await.map_err(oci_failure) })?;
+        Progress::new(global).status(
+            if pulled.cached { "Cached" } else { "Pulled" },
+            &format!("{} ({})", pulled.reference, pulled.bundle.digest()),
+        );
+        Ok(pulled)
+    }
+}
+
+/// A registry or artifact failure as a kiln failure (exit 2 for a bad reference or artifact).
+pub fn oci_failure(e: kiln_oci::OciError) -> Failure {
+    let code = e.exit_code();
+    Failure::Report(miette::Report::new(e), code)
+}
+
+/// The OCI reference `input` spells, if it is one.
+pub fn oci_reference(input: &Path) -> Result<Option<kiln_oci::BundleRef>, Failure> {
+    match input.to_str() {
+        Some(s) if kiln_oci::is_oci(s) => {
+            kiln_oci::BundleRef::parse(s).map(Some).map_err(oci_failure)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// What to apply and where the applier keeps applied bundles.
 #[derive(Debug, Clone, clap::Args)]
 pub struct InputArgs {
-    /// A bundle (directory or tar) or a project (directory holding kiln.kdl, or the file).
+    /// A bundle (directory or tar), an artifact (oci://REGISTRY/REPOSITORY:TAG or
+    /// @sha256:DIGEST) or a project (directory holding kiln.kdl, or the file).
     #[arg(default_value = ".")]
     pub input: PathBuf,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     /// The target: built from the project, or checked against the bundle's own.
     #[arg(long, short)]
     pub target: Option<String>,
@@ -210,7 +272,7 @@ pub fn store_dir(explicit: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// A bundle is a tar file or a directory holding `bundle.json`; anything else is a project.
-fn is_bundle(path: &Path) -> bool {
+pub fn is_bundle(path: &Path) -> bool {
     if path.is_dir() {
         path.join(kiln_bundle::layout::MANIFEST).is_file()
     } else {
@@ -218,10 +280,18 @@ fn is_bundle(path: &Path) -> bool {
     }
 }
 
-/// Opens the input bundle, or builds the project's target into `PROJECT/build/TARGET` first.
+/// Opens the input bundle (pulling an artifact first), or builds the project's target into
+/// `PROJECT/build/TARGET` first.
 pub fn resolve(global: &Global, input: &InputArgs) -> Result<Resolved, Failure> {
-    if is_bundle(&input.input) {
-        let bundle = super::open_bundle(&input.input)?;
+    let pulled = match oci_reference(&input.input)? {
+        Some(reference) => Some(input.registry.pull(global, &reference)?.bundle),
+        None => None,
+    };
+    if pulled.is_some() || is_bundle(&input.input) {
+        let bundle = match pulled {
+            Some(b) => b,
+            None => super::open_bundle(&input.input)?,
+        };
         let context = match &input.project {
             Some(p) => Some(target_context(&crate::project::load(p)?, &bundle)?),
             None => project_beside(&bundle),
@@ -229,6 +299,18 @@ pub fn resolve(global: &Global, input: &InputArgs) -> Result<Resolved, Failure> 
         .flatten();
         return Ok(Resolved { bundle, context });
     }
+    let (project, out) = build_target(global, input)?;
+    let bundle = super::open_bundle(&out)?;
+    let context = target_context(&project, &bundle)?;
+    Ok(Resolved { bundle, context })
+}
+
+/// Builds the project's target (`--target`, or its only one) into `PROJECT/build/TARGET`, as
+/// `kiln build` would, and returns the project and that directory.
+pub fn build_target(
+    global: &Global,
+    input: &InputArgs,
+) -> Result<(crate::model::Project, PathBuf), Failure> {
     let project = crate::project::load(&input.input)?;
     let target = match &input.target {
         Some(t) => t.clone(),
@@ -267,9 +349,7 @@ pub fn resolve(global: &Global, input: &InputArgs) -> Result<Resolved, Failure> 
         verbose: global.verbose,
     };
     super::build::run(&quiet, &build)?;
-    let bundle = super::open_bundle(&out)?;
-    let context = target_context(&project, &bundle)?;
-    Ok(Resolved { bundle, context })
+    Ok((project, out))
 }
 
 /// The context the project's target names (the target must exist in the project).
@@ -307,14 +387,7 @@ fn project_beside(bundle: &kiln_bundle::Bundle) -> Option<Option<String>> {
 
 /// An applier error as a kiln failure: bad input exits 2, cluster failures exit 1.
 pub fn applier_failure(e: ApplyError) -> Failure {
-    let code = match e {
-        ApplyError::Bundle { .. }
-        | ApplyError::TargetMismatch { .. }
-        | ApplyError::Tenant { .. }
-        | ApplyError::Config { .. }
-        | ApplyError::UnknownRevision { .. } => 2,
-        _ => 1,
-    };
+    let code = e.exit_code();
     Failure::Report(miette::Report::new(e), code)
 }
 

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod drift;
 pub mod graph;
 pub mod inspect;
+pub mod push;
 pub mod rollback;
 pub mod sources;
 pub mod verify;
