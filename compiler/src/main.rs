@@ -36,6 +36,8 @@ enum Command {
     Graph(kiln::cli::graph::Args),
     /// Recompute every digest of a bundle (exit 1 when anything was tampered with).
     Verify(kiln::cli::verify::Args),
+    /// Push a bundle (or a project's target, built first) to an OCI registry; prints oci://…@sha256:….
+    Push(kiln::cli::push::Args),
     /// Converge a cluster to a bundle (or to a project's target, built first).
     Apply(kiln::cli::apply::Args),
     /// List fields changed in the cluster since the last apply (exit 1 when anything drifted).
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => kiln::cli::inspect::run(&cli.global, args),
         Command::Graph(args) => kiln::cli::graph::run(&cli.global, args),
         Command::Verify(args) => kiln::cli::verify::run(&cli.global, args),
+        Command::Push(args) => kiln::cli::push::run(&cli.global, args),
         Command::Apply(args) => kiln::cli::apply::run(&cli.global, args),
         Command::Drift(args) => kiln::cli::drift::run(&cli.global, args),
         Command::Rollback(args) => kiln::cli::rollback::run(&cli.global, args),

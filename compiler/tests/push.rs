@@ -7,41 +7,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use clap::Parser;
 use kiln_apiserver_double::ApiServer;
 use kiln_oci::testing::{RegistryServer, bundle_parts, push_raw};
 use kiln_oci::{BundleRef, Puller, Registry, RegistryOptions, media};
-
-/// `kiln push`'s arguments as the command line gives them.
-#[derive(Parser)]
-struct PushCli {
-    #[command(flatten)]
-    args: kiln::cli::push::Args,
-}
-
-fn push_cmd(args: &[&str]) -> i32 {
-    let cli = PushCli::try_parse_from(std::iter::once("kiln-push").chain(args.iter().copied()))
-        .expect("push arguments parse");
-    let global = kiln::cli::Global {
-        quiet: true,
-        verbose: 0,
-    };
-    match kiln::cli::push::run(&global, &cli.args) {
-        Ok(code) => {
-            if code == std::process::ExitCode::SUCCESS {
-                0
-            } else {
-                1
-            }
-        }
-        Err(kiln::cli::Failure::Report(report, code)) => {
-            eprintln!("{report:?}");
-            i32::from(code)
-        }
-        Err(kiln::cli::Failure::Bundle(_, code)) => i32::from(code),
-        Err(kiln::cli::Failure::Kiln(e)) => i32::from(e.exit_code()),
-    }
-}
 
 struct Run {
     code: i32,
@@ -137,27 +105,38 @@ fn push_then_apply_and_diff_by_reference_and_refuse_bad_artifacts() {
     let tag = format!("oci://{host}/fleet/shop:staging");
 
     // Without --insecure the registry is spoken to over HTTPS, which it does not serve.
-    assert_eq!(push_cmd(&[bundle.to_str().unwrap(), &tag]), 1);
     assert_eq!(
-        push_cmd(&[
+        kiln(dir, &kubeconfig, &["push", bundle.to_str().unwrap(), &tag]).code,
+        1
+    );
+    let pushed = kiln(
+        dir,
+        &kubeconfig,
+        &[
+            "push",
             bundle.to_str().unwrap(),
             &tag,
             "--insecure",
             "--revision",
-            "main@sha1:abc"
-        ]),
-        0
+            "main@sha1:abc",
+        ],
     );
+    assert_eq!(pushed.code, 0, "{}", pushed.stderr);
     // A tag is required, and the input must be a bundle.
+    let untagged = format!("oci://{host}/fleet/shop");
     assert_eq!(
-        push_cmd(&[
-            bundle.to_str().unwrap(),
-            &format!("oci://{host}/fleet/shop"),
-            "--insecure"
-        ]),
+        kiln(
+            dir,
+            &kubeconfig,
+            &["push", bundle.to_str().unwrap(), &untagged, "--insecure"]
+        )
+        .code,
         2
     );
-    assert_eq!(push_cmd(&[&tag, &tag, "--insecure"]), 2);
+    assert_eq!(
+        kiln(dir, &kubeconfig, &["push", &tag, &tag, "--insecure"]).code,
+        2
+    );
 
     let registry = Registry::new(RegistryOptions {
         insecure: vec![host.clone()],
@@ -177,6 +156,11 @@ fn push_then_apply_and_diff_by_reference_and_refuse_bad_artifacts() {
         )
         .unwrap();
     let pinned = reference.pinned(&digest);
+    assert_eq!(
+        pushed.stdout.trim(),
+        pinned,
+        "push prints the pinned reference"
+    );
 
     let ok = kiln(dir, &kubeconfig, &["apply", &tag, "--insecure"]);
     assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
