@@ -1,9 +1,11 @@
-//! Registry credentials, found the way kiln-sources finds them for OCI sources, so one login
-//! serves `kiln build`, `kiln push` and the agent: `KILN_AUTH_<HOST>=user:password` (host
-//! upper-cased, every character other than a letter or digit turned into `_`, port included,
-//! e.g. `KILN_AUTH_REGISTRY_EXAMPLE_COM_5000`), then the Docker config
+//! Credentials for registries and HTTP(S) hosts, one implementation for every part of kiln, so
+//! one login serves `kiln build` (kiln-sources), `kiln push` and the agent. They come from the
+//! environment, never from a project: `KILN_AUTH_<HOST>=user:password` (host upper-cased, every
+//! character other than a letter or digit turned into `_`, port included, e.g.
+//! `KILN_AUTH_REGISTRY_EXAMPLE_COM_5000`), then for registries the Docker config
 //! (`$DOCKER_CONFIG/config.json` or `~/.docker/config.json`: `auths`, `credHelpers`,
-//! `credsStore`). Credentials are never logged or printed.
+//! `credsStore`), then the netrc file (`$NETRC` or `~/.netrc`). Credentials are never logged or
+//! printed.
 
 use base64::Engine as _;
 use std::path::PathBuf;
@@ -36,9 +38,11 @@ pub fn env_var_for(registry: &str) -> String {
     format!("KILN_AUTH_{host}")
 }
 
-/// Credentials for `registry`, or `None` for anonymous access.
+/// Credentials for `registry` (`host[:port]`), or `None` for anonymous access.
 pub fn for_registry(registry: &str) -> Option<Credentials> {
-    from_env(registry).or_else(|| from_docker_config(registry))
+    from_env(registry)
+        .or_else(|| from_docker_config(registry))
+        .or_else(|| from_netrc(registry.split(':').next().unwrap_or(registry)))
 }
 
 fn split(pair: &str) -> Option<Credentials> {
@@ -49,8 +53,72 @@ fn split(pair: &str) -> Option<Credentials> {
     })
 }
 
-fn from_env(registry: &str) -> Option<Credentials> {
-    split(&std::env::var(env_var_for(registry)).ok()?)
+/// Credentials from `KILN_AUTH_<HOST>` for `host` (`host[:port]`).
+pub fn from_env(host: &str) -> Option<Credentials> {
+    split(&std::env::var(env_var_for(host)).ok()?)
+}
+
+fn netrc_path() -> Option<PathBuf> {
+    std::env::var_os("NETRC")
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|h| h.join(".netrc")))
+}
+
+/// Looks `host` up in the netrc file (`machine`, then `default`).
+pub fn from_netrc(host: &str) -> Option<Credentials> {
+    let text = std::fs::read_to_string(netrc_path()?).ok()?;
+    parse_netrc(&text, host)
+}
+
+fn parse_netrc(text: &str, host: &str) -> Option<Credentials> {
+    let empty = || Credentials {
+        username: String::new(),
+        password: String::new(),
+    };
+    let mut tokens = text.split_whitespace();
+    let (mut found, mut default) = (None, None);
+    // The entry being read and whether it is the `default` one.
+    let mut current: Option<(bool, Credentials)> = None;
+    let flush = |entry: Option<(bool, Credentials)>,
+                 found: &mut Option<Credentials>,
+                 default: &mut Option<Credentials>| {
+        match entry {
+            Some((true, c)) => _ = default.get_or_insert(c),
+            Some((false, c)) => _ = found.get_or_insert(c),
+            None => {}
+        }
+    };
+    while let Some(token) = tokens.next() {
+        match token {
+            "machine" => {
+                flush(current.take(), &mut found, &mut default);
+                if tokens.next() == Some(host) {
+                    current = Some((false, empty()));
+                }
+            }
+            "default" => {
+                flush(current.take(), &mut found, &mut default);
+                current = Some((true, empty()));
+            }
+            "login" | "password" => {
+                let value = tokens.next().unwrap_or("").to_string();
+                if let Some((_, c)) = current.as_mut() {
+                    if token == "login" {
+                        c.username = value;
+                    } else {
+                        c.password = value;
+                    }
+                }
+            }
+            "account" => {
+                tokens.next();
+            }
+            "macdef" => break,
+            _ => {}
+        }
+    }
+    flush(current.take(), &mut found, &mut default);
+    found.or(default)
 }
 
 fn docker_config() -> Option<serde_json::Value> {
@@ -132,6 +200,14 @@ mod tests {
             env_var_for("registry.example.com:5000"),
             "KILN_AUTH_REGISTRY_EXAMPLE_COM_5000"
         );
+    }
+
+    #[test]
+    fn netrc_machine_then_default() {
+        let text = "machine a.example login alice password s1\ndefault login anon password s2\n";
+        assert_eq!(parse_netrc(text, "a.example").unwrap().username, "alice");
+        assert_eq!(parse_netrc(text, "b.example").unwrap().password, "s2");
+        assert!(parse_netrc("machine a login x password y", "b").is_none());
     }
 
     #[test]

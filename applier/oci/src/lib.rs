@@ -15,7 +15,7 @@
 // Diagnostics carry the bundle verification report; they are built on cold paths only.
 #![allow(clippy::result_large_err)]
 
-mod credentials;
+pub mod credentials;
 mod error;
 pub mod media;
 mod pull;
