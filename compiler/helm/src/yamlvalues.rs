@@ -161,10 +161,21 @@ fn go_float_key(f: f64) -> String {
 
 /// Decodes the first YAML document of `text` (go-yaml's `Unmarshal` ignores later ones) with Go
 /// (yaml.v2) scalar rules; numbers keep their int/float kind.
+///
+/// kiln-yaml's event decoder reads it; this crate's serde-saphyr decoder runs only when that one
+/// fails, to report the error as go-yaml words it. A text without a final line break gets one, so
+/// a block scalar ending it keeps its line feed as Helm's values reading does.
 pub fn decode(text: &str) -> Result<Value, YamlError> {
-    serde_saphyr::from_multiple_with_options::<GoValue>(text, options())
-        .map(|docs| docs.into_iter().next().map_or(Value::Null, |d| d.0))
-        .map_err(yaml_error)
+    let fast = if text.ends_with('\n') {
+        kiln_yaml::helm::from_str(text)
+    } else {
+        kiln_yaml::helm::from_str(&format!("{text}\n"))
+    };
+    fast.or_else(|_| {
+        serde_saphyr::from_multiple_with_options::<GoValue>(text, options())
+            .map(|docs| docs.into_iter().next().map_or(Value::Null, |d| d.0))
+            .map_err(yaml_error)
+    })
 }
 
 /// What Helm reads of a rendered document to sort it (`releaseutil.SimpleHead`).
@@ -181,6 +192,19 @@ pub struct Head {
 /// Checks `text` as [`decode`] does (same errors) but only builds the [`Head`] of its first
 /// document: rendered documents are printed as they are, so the rest is never needed.
 pub fn decode_head(text: &str) -> Result<Head, YamlError> {
+    // The scan answers for documents that are empty or name their kind; anything odder (a
+    // scalar, a list, a kind-less map) and every error go through the complete decoder.
+    match kiln_yaml::helm::scan_head(text) {
+        Ok(None) => return Ok(Head::default()),
+        Ok(Some(head)) if head.kind.is_some() => {
+            return Ok(Head {
+                present: true,
+                hook: head.annotation("helm.sh/hook").map(str::to_string),
+                kind: head.kind.unwrap_or_default(),
+            });
+        }
+        _ => {}
+    }
     serde_saphyr::from_multiple_with_options::<HeadDoc>(text, options())
         .map(|docs| docs.into_iter().next().map(|d| d.0).unwrap_or_default())
         .map_err(yaml_error)
