@@ -50,9 +50,9 @@ fn options() -> serde_saphyr::Options {
     o.legacy_octal_numbers = true;
     // go-yaml (non-strict, as sigs.k8s.io/yaml calls it) keeps the last of duplicate keys.
     o.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
-    // Charts carry large commented-out blocks and big CRDs: no comment buffering, no size budget.
+    // Charts carry large commented-out blocks and big CRDs: no comment buffering, no size limit.
     o.emit_comments = false;
-    o.budget = None;
+    o.budget = Some(kiln_yaml::helm::nesting_budget());
     o
 }
 

@@ -307,3 +307,25 @@ proptest! {
         render(&chart, &format!("{{{{ {expr} | toYaml }}}}"));
     }
 }
+
+/// Deeply nested YAML given to `fromYaml` ends in an error on a thread with a small stack, where
+/// an unbounded recursive decoder overflowed it (found by the property test above).
+#[test]
+fn deeply_nested_yaml_is_an_error_not_a_stack_overflow() {
+    let handle = std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(|| {
+            let (_dir, chart) = chart();
+            for text in ["a: [", "- ", "{a: "] {
+                let opts = RenderOptions {
+                    values: serde_json::json!({"text": "{{ fromYaml (repeat 64 .Values.piece) | toJson }}", "piece": text}),
+                    ..RenderOptions::default()
+                };
+                let rendered = kiln_helm::render_loaded(&chart, &opts).expect("renders");
+                let out = format!("{rendered:?}");
+                assert!(out.contains("Error"), "{text}: {out}");
+            }
+        })
+        .expect("spawn");
+    handle.join().expect("no stack overflow");
+}

@@ -33,12 +33,32 @@ pub(crate) fn complete(text: &str) -> Result<Value, Error> {
     options.legacy_octal_numbers = true;
     options.duplicate_keys = serde_saphyr::options::DuplicateKeyPolicy::LastWins;
     options.emit_comments = false;
-    options.budget = None;
+    options.budget = Some(nesting_budget());
     let docs = serde_saphyr::from_multiple_with_options::<GoValue>(text, options)
         .map_err(crate::to_error)?;
     let mut value = docs.into_iter().next().map_or(Value::Null, |d| d.0);
     crate::eof_block_scalar::trim_final_line_feed(text, &mut value);
     Ok(value)
+}
+
+/// No limit on size (charts carry megabytes of CRDs) but one on nesting: serde-saphyr recurses
+/// per level, and a text like `fromYaml (repeat 64 "a: [")` must end in an error, not exhaust
+/// the stack of the thread rendering the template.
+pub fn nesting_budget() -> serde_saphyr::Budget {
+    let mut b = serde_saphyr::Budget::default();
+    b.max_reader_input_bytes = None;
+    b.max_events = usize::MAX;
+    b.max_aliases = usize::MAX;
+    b.max_anchors = usize::MAX;
+    b.max_recorded_anchor_events = usize::MAX;
+    b.max_recorded_anchor_bytes = usize::MAX;
+    b.max_documents = usize::MAX;
+    b.max_nodes = usize::MAX;
+    b.max_total_scalar_bytes = usize::MAX;
+    b.max_merge_keys = usize::MAX;
+    b.enforce_alias_anchor_ratio = false;
+    b.max_depth = 40;
+    b
 }
 
 /// The head of a Kubernetes object: what Helm reads of a rendered manifest to sort it and find
