@@ -44,7 +44,7 @@ pub(crate) fn complete(text: &str) -> Result<Value, Error> {
 /// No limit on size (charts carry megabytes of CRDs) but one on nesting: serde-saphyr recurses
 /// per level, and a text like `fromYaml (repeat 64 "a: [")` must end in an error, not exhaust
 /// the stack of the thread rendering the template.
-pub fn nesting_budget() -> serde_saphyr::Budget {
+fn nesting_budget() -> serde_saphyr::Budget {
     let mut b = serde_saphyr::Budget::default();
     b.max_reader_input_bytes = None;
     b.max_events = usize::MAX;
