@@ -82,20 +82,14 @@ impl Settings {
     }
 
     /// Reads the environment: `KILN_INSECURE_REGISTRIES` (comma separated `host[:port]`) and
-    /// `KILN_CA_CERTIFICATES` (paths separated like `PATH`), on top of the defaults.
+    /// `KILN_CA_CERTIFICATES` (paths separated like `PATH`), on top of the defaults — read as
+    /// kiln-oci reads them for `kiln push` and the agent.
     pub fn from_env() -> Self {
-        let mut s = Settings::default();
-        if let Ok(v) = std::env::var("KILN_INSECURE_REGISTRIES") {
-            s.insecure_registries = v
-                .split(',')
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .map(String::from)
-                .collect();
+        let registry = kiln_oci::RegistryOptions::from_env();
+        Settings {
+            insecure_registries: registry.insecure,
+            ca_certificates: registry.ca_files,
+            ..Settings::default()
         }
-        if let Some(v) = std::env::var_os("KILN_CA_CERTIFICATES") {
-            s.ca_certificates = std::env::split_paths(&v).collect();
-        }
-        s
     }
 }
