@@ -52,4 +52,6 @@ pub use func::{
     ArgType, CallContext, FuncBody, FuncError, FuncMap, FuncResult, Function, Signature,
 };
 pub use template::{MissingKey, Parsed, Templates};
-pub use value::{JsonNumbers, Map, Object, Value, take_shared_write};
+pub use value::{
+    JsonNumbers, Map, Object, SharedWrite, Value, mark_all_shared, refusing_shared_writes,
+};

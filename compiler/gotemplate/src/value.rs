@@ -41,22 +41,61 @@ pub struct Map(Arc<MapCell>);
 #[derive(Default)]
 struct MapCell {
     entries: RwLock<BTreeMap<String, Value>>,
-    /// Set by [`Map::mark_shared`]: writes to this map are recorded for [`take_shared_write`].
+    /// Set by [`Map::mark_shared`]: [`refusing_shared_writes`] stops writes to this map.
     shared: AtomicBool,
 }
 
 thread_local! {
-    static SHARED_WRITE: Cell<bool> = const { Cell::new(false) };
+    static REFUSE_SHARED_WRITES: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Whether this thread wrote to a map marked with [`Map::mark_shared`] since the last call.
+/// [`Map::mark_shared`] for `maps`, going through maps already marked too: writes may have put
+/// unmarked maps inside them since.
+pub fn mark_all_shared<'a>(maps: impl IntoIterator<Item = &'a Map>) {
+    fn visit(m: &Map, seen: &mut std::collections::HashSet<usize>) {
+        if !seen.insert(Arc::as_ptr(&m.0) as usize) {
+            return;
+        }
+        m.0.shared.store(true, Ordering::Relaxed);
+        for v in m.read().values() {
+            visit_value(v, seen);
+        }
+    }
+    fn visit_value(v: &Value, seen: &mut std::collections::HashSet<usize>) {
+        match v {
+            Value::Map(m) => visit(m, seen),
+            Value::List(l) => l.iter().for_each(|v| visit_value(v, seen)),
+            _ => {}
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    maps.into_iter().for_each(|m| visit(m, &mut seen));
+}
+
+/// The unwinding payload that stops a template at its first write to shared data.
+struct SharedWriteStop;
+
+/// A template tried to change data it shares with the templates running beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedWrite;
+
+/// Runs `f` (a template execution) so that its first write to a map marked with
+/// [`Map::mark_shared`] stops it before anything changes; `Err(SharedWrite)` then.
 ///
-/// Templates run concurrently only while none of them writes to the data they share (Helm runs
-/// them one after another, so such a write is seen by the templates that follow): a caller
-/// executing templates in parallel checks this after each one and falls back to running them in
-/// order when it is set.
-pub fn take_shared_write() -> bool {
-    SHARED_WRITE.with(|c| c.replace(false))
+/// Templates run concurrently only while none of them changes the data they share: Helm runs
+/// them one after another, so such a change is seen by the templates that follow. A caller
+/// running templates in parallel keeps the results of those before the first one stopped (they
+/// saw the data as it was), runs that one alone with writes allowed, and goes on from there.
+/// Writing a value a map already holds changes nothing and is allowed.
+pub fn refusing_shared_writes<R>(f: impl FnOnce() -> R) -> Result<R, SharedWrite> {
+    let before = REFUSE_SHARED_WRITES.with(|c| c.replace(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    REFUSE_SHARED_WRITES.with(|c| c.set(before));
+    match r {
+        Ok(v) => Ok(v),
+        Err(payload) if payload.is::<SharedWriteStop>() => Err(SharedWrite),
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
 }
 
 impl Map {
@@ -71,14 +110,16 @@ impl Map {
 
     /// Mutates the entries in place; every clone of this map sees the change.
     pub fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Value>> {
-        if self.0.shared.load(Ordering::Relaxed) {
-            SHARED_WRITE.with(|c| c.set(true));
+        if self.0.shared.load(Ordering::Relaxed) && REFUSE_SHARED_WRITES.with(Cell::get) {
+            // Not a panic: the hook stays silent and `refusing_shared_writes` catches it.
+            std::panic::resume_unwind(Box::new(SharedWriteStop));
         }
         self.0.entries.write().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Marks this map and every map reachable from it (through maps and lists) as shared, so
-    /// that writes to them are reported by [`take_shared_write`].
+    /// that [`refusing_shared_writes`] stops a write to them. Maps already marked are passed
+    /// over with what they hold, which may have changed since: see [`mark_all_shared`].
     pub fn mark_shared(&self) {
         if self.0.shared.swap(true, Ordering::Relaxed) {
             return;
@@ -97,7 +138,13 @@ impl Map {
     }
 
     pub fn insert(&self, key: impl Into<String>, value: Value) -> Option<Value> {
-        self.write().insert(key.into(), value)
+        let key = key.into();
+        if self.0.shared.load(Ordering::Relaxed) {
+            if let Some(old) = self.read().get(&key).filter(|old| old.is_same(&value)) {
+                return Some(old.clone());
+            }
+        }
+        self.write().insert(key, value)
     }
 
     pub fn remove(&self, key: &str) -> Option<Value> {
@@ -245,6 +292,21 @@ impl Value {
             Value::Map(m) => m.mark_shared(),
             Value::List(l) => l.iter().for_each(Value::mark_shared),
             _ => {}
+        }
+    }
+
+    /// Whether storing `other` where `self` is changes nothing a template can observe: equal
+    /// scalars, the same map or object, lists of such values.
+    pub fn is_same(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Map(a), Value::Map(b)) => a.ptr_eq(b),
+            (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b),
+            (Value::List(a), Value::List(b)) => {
+                Arc::ptr_eq(a, b)
+                    || (a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.is_same(y)))
+            }
+            (Value::Float(a), Value::Float(b)) => a.to_bits() == b.to_bits(),
+            (a, b) => a == b,
         }
     }
 
@@ -536,5 +598,56 @@ impl PartialEq for Value {
             (Value::Object(a), Value::Object(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_writes_change_nothing_and_same_values_are_no_writes() {
+        let m = Map::new();
+        m.insert("a", Value::from("x"));
+        m.insert("n", Value::Map(Map::new()));
+        m.mark_shared();
+        assert_eq!(
+            refusing_shared_writes(|| m.insert("a", Value::from("y"))),
+            Err(SharedWrite)
+        );
+        assert_eq!(m.get("a"), Some(Value::from("x")));
+        assert!(refusing_shared_writes(|| m.insert("a", Value::from("x"))).is_ok());
+        assert_eq!(
+            refusing_shared_writes(|| m.insert("b", Value::Nil)),
+            Err(SharedWrite),
+            "a new key is a change, even to nil"
+        );
+        assert_eq!(
+            refusing_shared_writes(|| m.insert("a", Value::Int(1))).map(|_| ()),
+            Err(SharedWrite)
+        );
+        let nested = m.get("n").unwrap();
+        assert_eq!(
+            refusing_shared_writes(|| nested.as_map().unwrap().remove("k")),
+            Err(SharedWrite),
+            "maps inside a shared map are shared"
+        );
+        // Outside a refusing run writes go through; a map put in since needs the full marking.
+        let fresh = Map::new();
+        m.insert("f", Value::Map(fresh.clone()));
+        m.mark_shared();
+        assert!(refusing_shared_writes(|| fresh.insert("k", Value::Int(1))).is_ok());
+        mark_all_shared([&m]);
+        assert_eq!(
+            refusing_shared_writes(|| fresh.insert("k", Value::Int(2))),
+            Err(SharedWrite)
+        );
+        assert_eq!(fresh.get("k"), Some(Value::Int(1)));
+    }
+
+    #[test]
+    fn other_panics_pass_through_a_refusing_run() {
+        let r = std::panic::catch_unwind(|| refusing_shared_writes(|| panic!("boom")));
+        assert!(r.is_err());
     }
 }

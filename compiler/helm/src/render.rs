@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kiln_gotemplate::{Error as TplError, JsonNumbers, Map, MissingKey, Templates, Value};
 use rand::SeedableRng;
@@ -269,14 +270,7 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     }
 
     let outputs = if renderables.len() >= 16 && crate::parallel::is_parallel(renderables.len()) {
-        execute_parallel(&set, &renderables, &opts.release).unwrap_or_else(|| {
-            // A template wrote to data the others share: run them in order, as Helm does, on
-            // fresh data.
-            let (fresh, _) = scopes();
-            let outputs = execute_in_order(&set, &fresh, &opts.release);
-            crate::dispose::dispose(fresh);
-            outputs
-        })
+        execute_parallel(&set, &renderables, &opts.release)
     } else {
         execute_in_order(&set, &renderables, &opts.release)
     }
@@ -361,43 +355,64 @@ fn execute_in_order(
         .collect()
 }
 
-/// Executes the templates on all cores, each with its own copy of its chart's top-level scope;
-/// `None` when a template wrote to data the templates share (values, `$`), whose effect on the
-/// templates after it only running them in order reproduces.
+/// Executes the templates on all cores with Helm's results: each runs on its own copy of its
+/// chart's top-level scope, and a template that would change data the templates share (values,
+/// `$`) is stopped before it does. The results before the first stopped template stand (nothing
+/// before it in Helm's order writes); that one runs alone with writes allowed, and the rest go
+/// on in parallel over the changed data. Charts that compute a value once and cache it in `$` or
+/// `.Values` cost one extra round: rewriting a cached value with the same value is no change.
 fn execute_parallel(
     set: &Templates,
     renderables: &[Renderable],
     release: &str,
-) -> Option<Result<Vec<String>, TplError>> {
-    let tops: Vec<Map> = renderables
-        .iter()
-        .map(|r| {
-            let top = r.vals.shallow_copy();
-            top.insert("Template", template_value(r));
-            top
-        })
-        .collect();
-    tops.iter().for_each(Map::mark_shared);
-    let jobs: Vec<(&Renderable, Map)> = renderables.iter().zip(tops).collect();
-    let given_up = std::sync::atomic::AtomicBool::new(false);
-    let results = crate::parallel::map(&jobs, |(r, top)| {
-        if given_up.load(std::sync::atomic::Ordering::Relaxed) {
-            return (Ok(String::new()), true);
+) -> Result<Vec<String>, TplError> {
+    let mut outputs = Vec::with_capacity(renderables.len());
+    while outputs.len() < renderables.len() {
+        let start = outputs.len();
+        if start == 0 {
+            renderables.iter().for_each(|r| r.vals.mark_shared());
+        } else {
+            kiln_gotemplate::mark_all_shared(renderables[start..].iter().map(|r| &r.vals));
         }
-        kiln_gotemplate::take_shared_write();
-        let out = execute_one(set, release, r, top.clone());
-        let wrote = kiln_gotemplate::take_shared_write();
-        if wrote {
-            given_up.store(true, std::sync::atomic::Ordering::Relaxed);
+        let jobs: Vec<(usize, &Renderable, Map)> = renderables[start..]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let top = r.vals.shallow_copy();
+                top.insert("Template", template_value(r));
+                top.mark_shared();
+                (start + i, r, top)
+            })
+            .collect();
+        let first_stopped = AtomicUsize::new(usize::MAX);
+        let results = crate::parallel::map(&jobs, |(i, r, top)| {
+            if *i > first_stopped.load(Ordering::Relaxed) {
+                return None;
+            }
+            let out = kiln_gotemplate::refusing_shared_writes(|| {
+                execute_one(set, release, r, top.clone())
+            });
+            if out.is_err() {
+                first_stopped.fetch_min(*i, Ordering::Relaxed);
+            }
+            out.ok()
+        });
+        crate::dispose::dispose(jobs);
+        let stopped = first_stopped.into_inner();
+        let mut results = results.into_iter();
+        for out in results.by_ref() {
+            match out {
+                Some(out) if outputs.len() < stopped => outputs.push(out?),
+                _ => break,
+            }
         }
-        (out, wrote)
-    });
-    crate::dispose::dispose(jobs);
-    if results.iter().any(|(_, wrote)| *wrote) {
         crate::dispose::dispose(results);
-        return None;
+        if let Some(r) = renderables.get(outputs.len()) {
+            r.vals.insert("Template", template_value(r));
+            outputs.push(execute_one(set, release, r, r.vals.clone())?);
+        }
     }
-    Some(results.into_iter().map(|(out, _)| out).collect())
+    Ok(outputs)
 }
 
 /// Helm's `recAllTpls`: every template with the values scope of its chart.
@@ -710,14 +725,14 @@ mod tests {
     }
 
     #[test]
-    fn parallel_execution_gives_up_on_shared_writes_only() {
-        let run = |templates: &[(&str, &str)]| {
+    fn parallel_execution_gives_the_results_of_helms_order_whatever_templates_write() {
+        let run = |templates: &[(&str, &str)], parallel: bool| {
             let dir = chart_dir(templates);
             let chart = Chart::load(dir.path()).unwrap();
             let mut set = Templates::new(crate::funcs::func_map());
             set.set_missing_key(MissingKey::Zero);
             let values = Value::from_json_with(
-                &serde_json::json!({"shared": "default"}),
+                &serde_json::json!({"shared": "default", "nested": {"k": "v"}}),
                 JsonNumbers::Preserve,
             );
             let mut renderables = Vec::new();
@@ -731,32 +746,59 @@ mod tests {
                 &mut renderables,
                 &mut sources,
             );
+            renderables.sort_by(|a, b| b.name.cmp(&a.name));
             for (name, text) in &sources {
                 set.parse(name, text).unwrap();
             }
-            execute_parallel(&set, &renderables, "r").map(|r| r.unwrap())
+            if parallel {
+                execute_parallel(&set, &renderables, "r")
+            } else {
+                execute_in_order(&set, &renderables, "r")
+            }
+            .map_err(|e| e.to_string())
         };
-        let local = run(&[
-            (
-                "a.yaml",
-                "{{ $d := dict }}{{ $_ := set $d \"k\" .Values.shared }}{{ $d.k }}",
-            ),
-            ("b.yaml", "{{ .Values.shared }}"),
-        ]);
-        assert_eq!(
-            local,
-            Some(vec!["default".to_string(), "default".to_string()])
-        );
-        for writer in [
-            "{{ $_ := set .Values \"shared\" 1 }}",
+        let reader = "{{ .Values.shared }} {{ .Values.nested }} {{ $.cached }}";
+        let writers = [
+            "{{ $d := dict }}{{ $_ := set $d \"k\" .Values.shared }}{{ $d.k }}",
+            "{{ $_ := set .Values \"shared\" (add1 (len .Template.Name)) }}",
             "{{ $_ := unset $ \"Values\" }}",
             "{{ $_ := mergeOverwrite .Values (dict \"shared\" 2) }}",
-        ] {
-            assert_eq!(
-                run(&[("a.yaml", writer), ("b.yaml", "x")]),
-                None,
-                "{writer}"
-            );
+            "{{ $_ := set .Values \"nested\" (dict \"k\" .Template.Name) }}",
+            "{{ $_ := set .Values.nested \"k\" (.Template.Name | trunc 3) }}",
+            "{{ $_ := set $ \"cached\" (.Values.shared | upper) }}{{ $.cached }}",
+        ];
+        for (i, w) in writers.iter().enumerate() {
+            for (j, w2) in writers.iter().enumerate() {
+                let mut templates: Vec<(String, String)> = (0..12)
+                    .map(|n| (format!("r{n:02}.yaml"), reader.to_string()))
+                    .collect();
+                templates[3].1 = format!("{w}{reader}");
+                templates[8].1 = format!("{w2}{reader}");
+                templates[10].1 = format!("{w}{w2}{reader}");
+                let refs: Vec<(&str, &str)> = templates
+                    .iter()
+                    .map(|(n, t)| (n.as_str(), t.as_str()))
+                    .collect();
+                assert_eq!(run(&refs, true), run(&refs, false), "writers {i} and {j}");
+            }
         }
+    }
+
+    #[test]
+    fn the_first_failing_template_in_helms_order_is_the_error() {
+        let mut templates: Vec<(String, String)> = (0..20)
+            .map(|n| (format!("t{n:02}.yaml"), "ok".to_string()))
+            .collect();
+        templates[15].1 = "{{ fail \"fifteen\" }}".to_string();
+        templates[11].1 = "{{ $_ := set .Values \"x\" 1 }}".to_string();
+        templates[4].1 = "{{ fail \"four\" }}".to_string();
+        let refs: Vec<(&str, &str)> = templates
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let dir = chart_dir(&refs);
+        let chart = Chart::load(dir.path()).unwrap();
+        let err = render_chart(&chart, &RenderOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("fifteen"), "{err}");
     }
 }
