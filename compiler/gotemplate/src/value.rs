@@ -139,10 +139,10 @@ impl Map {
 
     pub fn insert(&self, key: impl Into<String>, value: Value) -> Option<Value> {
         let key = key.into();
-        if self.0.shared.load(Ordering::Relaxed) {
-            if let Some(old) = self.read().get(&key).filter(|old| old.is_same(&value)) {
-                return Some(old.clone());
-            }
+        if self.0.shared.load(Ordering::Relaxed)
+            && let Some(old) = self.read().get(&key).filter(|old| old.is_same(&value))
+        {
+            return Some(old.clone());
         }
         self.write().insert(key, value)
     }
