@@ -207,10 +207,30 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     dependencies::process_enabled(&mut chart, &vals, "");
     dependencies::process_import_values(&mut chart);
     chart.set_full_paths(None);
-    let values = coalesce::coalesce_values(&chart, &vals);
-    schema::validate(&chart, &values)?;
-    let values = J::Object(values);
+    let values = J::Object(coalesce::coalesce_values(&chart, &vals));
+    // Helm validates before rendering; the check runs beside the render instead, and its verdict
+    // comes first.
+    let rendered = std::thread::scope(|s| {
+        let check = schema::any(&chart).then(|| s.spawn(|| schema::validate(&chart, &values)));
+        let rendered = render_templates(&chart, &values, opts, kube);
+        if let Some(check) = check {
+            check
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        }
+        rendered
+    });
+    crate::dispose::dispose((chart, values, vals));
+    rendered
+}
 
+/// Executes the templates of `chart` (dependencies processed) with the coalesced `values`.
+fn render_templates(
+    chart: &Chart,
+    values: &J,
+    opts: &RenderOptions,
+    kube: KubeVersion,
+) -> Result<Rendered, HelmError> {
     let release = {
         let m = Map::new();
         m.insert("Name", Value::from(opts.release.as_str()));
@@ -225,33 +245,27 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
         kube: Arc::new(kube),
         apis: Arc::new(crate::objects::default_api_versions()),
     });
-    let scopes = || {
-        let values = crate::funcs::conv::values_with_int64(Value::from_json_with(
-            &values,
-            JsonNumbers::Preserve,
-        ));
-        let mut renderables = Vec::new();
-        let mut sources: HashMap<String, Arc<str>> = HashMap::new();
-        collect(
-            &chart,
-            None,
-            &values,
-            &release,
-            &caps,
-            &mut renderables,
-            &mut sources,
-        );
-        renderables.sort_by(|a, b| {
-            let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
-            cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
-        });
-        renderables.retain(|r| {
-            let base = r.name.rsplit('/').next().unwrap_or(&r.name);
-            !base.starts_with('_')
-        });
-        (renderables, sources)
-    };
-    let (renderables, sources) = scopes();
+    let values =
+        crate::funcs::conv::values_with_int64(Value::from_json_with(values, JsonNumbers::Preserve));
+    let mut renderables = Vec::new();
+    let mut sources: HashMap<String, Arc<str>> = HashMap::new();
+    collect(
+        chart,
+        None,
+        &values,
+        &release,
+        &caps,
+        &mut renderables,
+        &mut sources,
+    );
+    renderables.sort_by(|a, b| {
+        let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
+        cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
+    });
+    renderables.retain(|r| {
+        let base = r.name.rsplit('/').next().unwrap_or(&r.name);
+        !base.starts_with('_')
+    });
 
     let mut names: Vec<&String> = sources.keys().collect();
     names.sort_by(|a, b| {
@@ -298,16 +312,7 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     } else {
         Vec::new()
     };
-    crate::dispose::dispose((
-        set,
-        sources,
-        renderables,
-        chart,
-        values,
-        vals,
-        release,
-        caps,
-    ));
+    crate::dispose::dispose((set, sources, renderables, release, caps));
     Ok(Rendered {
         crds,
         manifests: sorted.manifests,
@@ -800,5 +805,30 @@ mod tests {
         let chart = Chart::load(dir.path()).unwrap();
         let err = render_chart(&chart, &RenderOptions::default()).unwrap_err();
         assert!(err.to_string().contains("fifteen"), "{err}");
+    }
+
+    #[test]
+    fn a_schema_violation_is_reported_before_template_errors() {
+        let mut templates: Vec<(String, String)> = (0..20)
+            .map(|n| (format!("t{n:02}.yaml"), "kind: T".to_string()))
+            .collect();
+        templates[7].1 = "{{ fail \"template failure\" }}".to_string();
+        let refs: Vec<(&str, &str)> = templates
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let dir = chart_dir(&refs);
+        std::fs::write(
+            dir.path().join("values.schema.json"),
+            r#"{"type": "object", "properties": {"shared": {"type": "integer"}}}"#,
+        )
+        .unwrap();
+        let chart = Chart::load(dir.path()).unwrap();
+        let err = render_chart(&chart, &RenderOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("schema"), "{err}");
+        std::fs::write(dir.path().join("values.schema.json"), "{}").unwrap();
+        let chart = Chart::load(dir.path()).unwrap();
+        let err = render_chart(&chart, &RenderOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("template failure"), "{err}");
     }
 }

@@ -6,11 +6,7 @@ use serde_json::{Map, Value};
 use crate::chart::Chart;
 use crate::error::HelmError;
 
-fn validate_one(
-    chart: &Chart,
-    values: &Map<String, Value>,
-    out: &mut String,
-) -> Result<(), HelmError> {
+fn validate_one(chart: &Chart, values: &Value, out: &mut String) -> Result<(), HelmError> {
     if let Some(schema) = &chart.schema {
         let schema: Value = serde_json::from_slice(schema).map_err(|e| {
             HelmError::load(
@@ -24,10 +20,9 @@ fn validate_one(
                 format!("invalid JSON schema: {e}"),
             )
         })?;
-        let instance = Value::Object(values.clone());
         let mut errors: Vec<(String, String)> = Vec::new();
         let mut missing: Vec<(String, Vec<String>)> = Vec::new();
-        for e in validator.iter_errors(&instance) {
+        for e in validator.iter_errors(values) {
             let at = e.instance_path().to_string();
             // Missing properties at one place are one error, as santhosh-tekuri reports them.
             if let jsonschema::error::ValidationErrorKind::Required { property } = e.kind() {
@@ -67,12 +62,13 @@ fn validate_one(
             out.push_str(&format!("{}:\n{}\n", chart.name(), errors.join("\n")));
         }
     }
+    let empty = Value::Object(Map::new());
     for sub in &chart.dependencies {
         let sv = match values.get(sub.name()) {
-            Some(Value::Object(m)) => m.clone(),
-            _ => Map::new(),
+            Some(v @ Value::Object(_)) => v,
+            _ => &empty,
         };
-        validate_one(sub, &sv, out)?;
+        validate_one(sub, sv, out)?;
     }
     Ok(())
 }
@@ -185,7 +181,13 @@ fn describe(e: &jsonschema::ValidationError<'_>) -> String {
 }
 
 /// Validates coalesced values against every schema in the chart tree.
-pub fn validate(chart: &Chart, values: &Map<String, Value>) -> Result<(), HelmError> {
+/// Whether `chart` or one of its subcharts has a schema to validate against.
+pub fn any(chart: &Chart) -> bool {
+    chart.schema.is_some() || chart.dependencies.iter().any(any)
+}
+
+/// Validates the coalesced `values` (an object) against the schemas of `chart` and its subcharts.
+pub fn validate(chart: &Chart, values: &Value) -> Result<(), HelmError> {
     let mut out = String::new();
     validate_one(chart, values, &mut out)?;
     if out.is_empty() {
