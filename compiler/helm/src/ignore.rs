@@ -13,9 +13,45 @@ pub struct Rules {
 
 #[derive(Debug, Clone)]
 struct Pattern {
-    raw: String,
+    glob: Glob,
+    /// Whether the pattern has a `/`, and so matches the whole relative path.
+    is_path: bool,
     negate: bool,
     must_dir: bool,
+}
+
+/// A pattern compiled once: most `.helmignore` lines are plain names or `*.ext`, tried against
+/// every file of the chart.
+#[derive(Debug, Clone)]
+enum Glob {
+    Literal(String),
+    /// `*` followed by plain text.
+    Suffix(String),
+    Chars(Vec<char>),
+}
+
+impl Glob {
+    fn new(pattern: &str) -> Glob {
+        let plain = |s: &str| !s.contains(['*', '?', '[', '\\']);
+        if plain(pattern) {
+            return Glob::Literal(pattern.to_string());
+        }
+        match pattern.strip_prefix('*') {
+            Some(rest) if plain(rest) => Glob::Suffix(rest.to_string()),
+            _ => Glob::Chars(pattern.chars().collect()),
+        }
+    }
+
+    fn matches(&self, name: &str) -> bool {
+        match self {
+            Glob::Literal(l) => l == name,
+            Glob::Suffix(tail) => name
+                .strip_suffix(tail.as_str())
+                .is_some_and(|head| !head.contains('/')),
+            Glob::Chars(p) if name.is_ascii() => match_from(p, 0, name.as_bytes(), 0),
+            Glob::Chars(p) => match_from(p, 0, &name.chars().collect::<Vec<_>>(), 0),
+        }
+    }
 }
 
 impl Rules {
@@ -56,7 +92,8 @@ impl Rules {
         }
         let p = p.strip_prefix('/').unwrap_or(p);
         self.patterns.push(Pattern {
-            raw: p.to_string(),
+            glob: Glob::new(p),
+            is_path: p.contains('/'),
             negate,
             must_dir,
         });
@@ -70,11 +107,10 @@ impl Rules {
         }
         for p in &self.patterns {
             let matched = || {
-                if p.raw.contains('/') {
-                    glob_match(&p.raw, path)
+                if p.is_path {
+                    p.glob.matches(path)
                 } else {
-                    let base = path.rsplit('/').next().unwrap_or(path);
-                    glob_match(&p.raw, base)
+                    p.glob.matches(path.rsplit('/').next().unwrap_or(path))
                 }
             };
             if p.negate {
@@ -96,12 +132,27 @@ impl Rules {
 
 /// Go's `filepath.Match`: `*` (not across `/`), `?`, `[...]` classes with ranges and `^`/`!`, `\` escapes.
 pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    match_from(&p, 0, &n, 0)
+    Glob::new(pattern).matches(name)
 }
 
-fn match_from(p: &[char], mut pi: usize, n: &[char], mut ni: usize) -> bool {
+/// The name's characters: bytes when it is ASCII, else `char`s.
+trait NameChar: Copy {
+    fn char(self) -> char;
+}
+
+impl NameChar for u8 {
+    fn char(self) -> char {
+        self as char
+    }
+}
+
+impl NameChar for char {
+    fn char(self) -> char {
+        self
+    }
+}
+
+fn match_from<C: NameChar>(p: &[char], mut pi: usize, n: &[C], mut ni: usize) -> bool {
     while pi < p.len() {
         match p[pi] {
             '*' => {
@@ -110,24 +161,24 @@ fn match_from(p: &[char], mut pi: usize, n: &[char], mut ni: usize) -> bool {
                     if match_from(p, pi + 1, n, k) {
                         return true;
                     }
-                    if k >= n.len() || n[k] == '/' {
+                    if k >= n.len() || n[k].char() == '/' {
                         return false;
                     }
                     k += 1;
                 }
             }
             '?' => {
-                if ni >= n.len() || n[ni] == '/' {
+                if ni >= n.len() || n[ni].char() == '/' {
                     return false;
                 }
                 pi += 1;
                 ni += 1;
             }
             '[' => {
-                if ni >= n.len() || n[ni] == '/' {
+                if ni >= n.len() || n[ni].char() == '/' {
                     return false;
                 }
-                let c = n[ni];
+                let c = n[ni].char();
                 let mut i = pi + 1;
                 let mut negated = false;
                 if i < p.len() && (p[i] == '^' || p[i] == '!') {
@@ -167,14 +218,14 @@ fn match_from(p: &[char], mut pi: usize, n: &[char], mut ni: usize) -> bool {
                 ni += 1;
             }
             '\\' if pi + 1 < p.len() => {
-                if ni >= n.len() || n[ni] != p[pi + 1] {
+                if ni >= n.len() || n[ni].char() != p[pi + 1] {
                     return false;
                 }
                 pi += 2;
                 ni += 1;
             }
             c => {
-                if ni >= n.len() || n[ni] != c {
+                if ni >= n.len() || n[ni].char() != c {
                     return false;
                 }
                 pi += 1;
@@ -217,6 +268,29 @@ mod tests {
     #[test]
     fn double_star_is_rejected() {
         assert!(Rules::parse("a/**/b\n").is_err());
+    }
+
+    #[test]
+    fn compiled_shortcuts_match_as_the_glob_does() {
+        for (pattern, name) in [
+            ("*.bak", "a.bak"),
+            ("*.bak", "x/a.bak"),
+            ("*.bak", ".bak"),
+            ("*~", "values.yaml~"),
+            (".DS_Store", ".DS_Store"),
+            (".DS_Store", "x.DS_Store"),
+            ("ci/*.yaml", "ci/a/b.yaml"),
+            ("*.yäml", "ä.yäml"),
+            ("[ä]", "ä"),
+        ] {
+            let chars: Vec<char> = pattern.chars().collect();
+            let name_chars: Vec<char> = name.chars().collect();
+            assert_eq!(
+                glob_match(pattern, name),
+                match_from(&chars, 0, &name_chars, 0),
+                "{pattern} {name}"
+            );
+        }
     }
 
     #[test]
