@@ -130,11 +130,6 @@ impl Rules {
     }
 }
 
-/// Go's `filepath.Match`: `*` (not across `/`), `?`, `[...]` classes with ranges and `^`/`!`, `\` escapes.
-pub fn glob_match(pattern: &str, name: &str) -> bool {
-    Glob::new(pattern).matches(name)
-}
-
 /// The name's characters: bytes when it is ASCII, else `char`s.
 trait NameChar: Copy {
     fn char(self) -> char;
@@ -239,6 +234,11 @@ fn match_from<C: NameChar>(p: &[char], mut pi: usize, n: &[C], mut ni: usize) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Go's `filepath.Match`: `*` (not across `/`), `?`, `[...]` classes with ranges and `^`/`!`, `\` escapes.
+    fn glob_match(pattern: &str, name: &str) -> bool {
+        Glob::new(pattern).matches(name)
+    }
 
     #[test]
     fn base_name_and_path_patterns() {

@@ -91,7 +91,7 @@ pub fn render_loaded(
     let rendered = render::render_chart(chart, opts)?;
     let mut out = Vec::new();
     for (path, content) in &rendered.crds {
-        for (doc, line) in sortmanifests::split_manifests(&render::crd_text(content)) {
+        for (doc, line) in sortmanifests::split_manifests(&render::file_text(content)) {
             let object = yamlvalues::decode(&doc).map_err(|e| {
                 HelmError::msg(format!("YAML parse error on {path}: {}", e.message))
             })?;

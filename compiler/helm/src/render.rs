@@ -74,7 +74,7 @@ impl RenderState {
 #[derive(Debug, Default)]
 pub struct Rendered {
     /// `crds/` files (path as printed, content) when CRDs were asked for; the content is the
-    /// file as it is in the chart (text when it is UTF-8, see [`crd_text`]).
+    /// file as it is in the chart (text when it is UTF-8, see [`file_text`]).
     pub crds: Vec<(String, Arc<[u8]>)>,
     pub manifests: Vec<Manifest>,
     pub hooks: Vec<Manifest>,
@@ -82,8 +82,9 @@ pub struct Rendered {
     pub notes: Option<String>,
 }
 
-/// The text of a CRD file: as it is when it is UTF-8 (no copy), else with U+FFFD replacements.
-pub fn crd_text(data: &[u8]) -> std::borrow::Cow<'_, str> {
+/// The text of a chart file: as it is when it is UTF-8 (no copy), else with U+FFFD replacements.
+pub fn file_text(data: &[u8]) -> std::borrow::Cow<'_, str> {
+    // `from_utf8` validates valid text several times faster than `from_utf8_lossy` does.
     match std::str::from_utf8(data) {
         Ok(s) => std::borrow::Cow::Borrowed(s),
         Err(_) => String::from_utf8_lossy(data),
@@ -105,7 +106,7 @@ impl Rendered {
         let crds: Vec<(&str, std::borrow::Cow<'_, str>)> = self
             .crds
             .iter()
-            .map(|(p, c)| (p.as_str(), crd_text(c)))
+            .map(|(p, c)| (p.as_str(), file_text(c)))
             .collect();
         let pieces: Vec<(&str, &str)> = crds
             .iter()
@@ -470,10 +471,7 @@ fn collect(
             }
         }
         let name = format!("{}/{}", chart.full_path, t.name);
-        sources.insert(
-            name.clone(),
-            Arc::from(String::from_utf8_lossy(&t.data).as_ref()),
-        );
+        sources.insert(name.clone(), Arc::from(file_text(&t.data).as_ref()));
         out.push(Renderable {
             name,
             vals: next.clone(),
@@ -636,7 +634,7 @@ mod tests {
             out.push_str(&format!("---\n# Source: {path}\n{content}\n"));
         };
         for (p, c) in &r.crds {
-            piece(&mut out, p, &crd_text(c));
+            piece(&mut out, p, &file_text(c));
         }
         for m in &r.manifests {
             piece(&mut out, &m.path, &m.content);

@@ -163,7 +163,7 @@ fn go_yaml_message(raw: &str) -> String {
 
 /// Decodes one YAML document into a value with float64 numbers.
 pub fn parse_value(data: &[u8]) -> Result<Value, YamlError> {
-    let text = String::from_utf8_lossy(data);
+    let text = crate::render::file_text(data);
     if text.trim().is_empty() {
         return Ok(Value::Null);
     }
