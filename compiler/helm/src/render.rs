@@ -259,20 +259,15 @@ fn render_templates(
         &mut renderables,
         &mut sources,
     );
-    renderables.sort_by(|a, b| {
-        let (ca, cb) = (a.name.matches('/').count(), b.name.matches('/').count());
-        cb.cmp(&ca).then_with(|| b.name.cmp(&a.name))
-    });
+    renderables
+        .sort_by_cached_key(|r| std::cmp::Reverse((r.name.matches('/').count(), r.name.clone())));
     renderables.retain(|r| {
         let base = r.name.rsplit('/').next().unwrap_or(&r.name);
         !base.starts_with('_')
     });
 
     let mut names: Vec<&String> = sources.keys().collect();
-    names.sort_by(|a, b| {
-        let (ca, cb) = (a.matches('/').count(), b.matches('/').count());
-        cb.cmp(&ca).then_with(|| b.cmp(a))
-    });
+    names.sort_by_cached_key(|n| std::cmp::Reverse((n.matches('/').count(), *n)));
     let mut set = Templates::new(crate::funcs::func_map());
     set.set_name("gotpl");
     set.set_missing_key(MissingKey::Zero);
