@@ -148,7 +148,7 @@ fn read_dir_files(root: &Path) -> Result<Vec<File>, HelmError> {
     let mut found = Vec::new();
     walk(root, "", &rules, &mut found)?;
     // Reading is most of a big chart's load; the files are independent.
-    crate::parallel::map_when(found.len() >= 64, &found, |(rel_path, path)| {
+    crate::parallel::map_when(found.len() >= 32, &found, |(rel_path, path)| {
         std::fs::read(path)
             .map(|data| File {
                 name: rel_path.clone(),
@@ -303,20 +303,23 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
         .flatten()
         .flat_map(|(_, files)| files.iter().map(|f| f.data.len()))
         .sum();
-    let mut done = crate::parallel::map_when(size >= 256 << 10, &jobs, |job| match job {
-        None => values_file
-            .as_ref()
-            .map(|f| {
-                yamlvalues::parse_map(&f.data).map_err(|e| {
-                    e.into_helm_values(&origin.join("values.yaml"), "cannot load values.yaml")
+    let mut done = crate::parallel::map_when(
+        size >= crate::parallel::WORTH_A_THREAD,
+        &jobs,
+        |job| match job {
+            None => values_file
+                .as_ref()
+                .map(|f| {
+                    yamlvalues::parse_map(&f.data).map_err(|e| {
+                        e.into_helm_values(&origin.join("values.yaml"), "cannot load values.yaml")
+                    })
                 })
-            })
-            .transpose()
-            .map(|v| (v, None)),
-        Some((cname, files)) => {
-            load_subchart(cname, files, origin, &chart.metadata.name).map(|sub| (None, Some(sub)))
-        }
-    })
+                .transpose()
+                .map(|v| (v, None)),
+            Some((cname, files)) => load_subchart(cname, files, origin, &chart.metadata.name)
+                .map(|sub| (None, Some(sub))),
+        },
+    )
     .into_iter();
     if let Some(values) = done.next().transpose()?.and_then(|(v, _)| v) {
         chart.values = values.into();

@@ -272,14 +272,16 @@ fn render_templates(
     set.set_name("gotpl");
     set.set_missing_key(MissingKey::Zero);
     let source_size: usize = sources.values().map(|s| s.len()).sum();
-    let parsed = crate::parallel::map_when(source_size >= 128 << 10, &names, |name| {
-        set.parse_detached(name, sources[*name].clone())
-    });
+    let parsed = crate::parallel::map_when(
+        source_size >= crate::parallel::WORTH_A_THREAD,
+        &names,
+        |name| set.parse_detached(name, sources[*name].clone()),
+    );
     for p in parsed {
         set.add_parsed(p.map_err(|e| template_error(&e, &sources))?);
     }
 
-    let outputs = if renderables.len() >= 16 && crate::parallel::is_parallel(renderables.len()) {
+    let outputs = if renderables.len() >= 8 && crate::parallel::is_parallel(renderables.len()) {
         execute_parallel(&set, &renderables, &opts.release)
     } else {
         execute_in_order(&set, &renderables, &opts.release)

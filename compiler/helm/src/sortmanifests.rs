@@ -173,9 +173,12 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<Sorted, HelmError> {
             docs.push((path, doc, line));
         }
     }
-    let heads = crate::parallel::map_when(docs.len() >= 32, &docs, |(_, doc, _)| {
-        yamlvalues::decode_head(doc)
-    });
+    let size: usize = docs.iter().map(|(_, doc, _)| doc.len()).sum();
+    let heads = crate::parallel::map_when(
+        size >= crate::parallel::WORTH_A_THREAD,
+        &docs,
+        |(_, doc, _)| yamlvalues::decode_head(doc),
+    );
     let mut sorted = Sorted::default();
     for ((path, doc, line), head) in docs.into_iter().zip(heads) {
         let head: Head = match head {
