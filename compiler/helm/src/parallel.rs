@@ -44,32 +44,79 @@ pub(crate) fn map_when<T: Sync, R: Send>(
     if workers <= 1 {
         return items.iter().map(f).collect();
     }
-    let next = AtomicUsize::new(0);
-    let work = || {
+    let queue = Queue::new(items, f);
+    std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..workers).map(|_| s.spawn(|| queue.work())).collect();
+        let mine = queue.work();
+        queue.results(mine, helpers)
+    })
+}
+
+/// Items that threads take one at a time: a helper can start on them while the caller is busy
+/// with something else, and the caller joins in when it is free.
+pub(crate) struct Queue<'a, T, F> {
+    items: &'a [T],
+    next: AtomicUsize,
+    f: F,
+}
+
+impl<'a, T: Sync, R: Send, F: Fn(&T) -> R + Sync> Queue<'a, T, F> {
+    pub(crate) fn new(items: &'a [T], f: F) -> Self {
+        Queue {
+            items,
+            next: AtomicUsize::new(0),
+            f,
+        }
+    }
+
+    /// Takes items until none are left: what this thread did, with the items' indices.
+    pub(crate) fn work(&self) -> Vec<(usize, R)> {
         let mut done = Vec::new();
         loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(item) = items.get(i) else {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = self.items.get(i) else {
                 return done;
             };
-            done.push((i, f(item)));
+            done.push((i, (self.f)(item)));
         }
-    };
-    let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None).take(items.len()).collect();
-    std::thread::scope(|s| {
-        let helpers: Vec<_> = (1..workers).map(|_| s.spawn(work)).collect();
-        let mut all = work();
-        for h in helpers {
-            match h.join() {
-                Ok(done) => all.extend(done),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        for (i, r) in all {
+    }
+
+    /// Leaves the items nobody has taken yet undone.
+    pub(crate) fn stop(&self) {
+        self.next.store(self.items.len(), Ordering::Relaxed);
+    }
+
+    /// The results in input order, from the caller's share and its helpers'; `None` for items
+    /// left undone.
+    pub(crate) fn partial_results(
+        &self,
+        mine: Vec<(usize, R)>,
+        helpers: Vec<std::thread::ScopedJoinHandle<'_, Vec<(usize, R)>>>,
+    ) -> Vec<Option<R>> {
+        let mut slots: Vec<Option<R>> = std::iter::repeat_with(|| None)
+            .take(self.items.len())
+            .collect();
+        let theirs = helpers.into_iter().map(|h| {
+            h.join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        for (i, r) in std::iter::once(mine).chain(theirs).flatten() {
             slots[i] = Some(r);
         }
-    });
-    slots.into_iter().flatten().collect()
+        slots
+    }
+
+    /// [`Queue::partial_results`] when every item was done.
+    pub(crate) fn results(
+        &self,
+        mine: Vec<(usize, R)>,
+        helpers: Vec<std::thread::ScopedJoinHandle<'_, Vec<(usize, R)>>>,
+    ) -> Vec<R> {
+        self.partial_results(mine, helpers)
+            .into_iter()
+            .flatten()
+            .collect()
+    }
 }
 
 #[cfg(test)]

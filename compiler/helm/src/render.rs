@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use kiln_gotemplate::{Error as TplError, JsonNumbers, Map, MissingKey, Templates, Value};
+use kiln_gotemplate::{Error as TplError, JsonNumbers, Map, MissingKey, Parsed, Templates, Value};
 use rand::SeedableRng;
 use serde_json::Value as J;
 
@@ -203,26 +203,102 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
             .with_chart(chart.name()));
         }
     }
+    // Templates are parsed from the start, beside the work on values, under the names they have
+    // unless a dependency is renamed by an alias; the others are parsed once names are known.
+    let mut early = Vec::new();
+    template_sources(chart, &mut early);
+    let parser = template_set();
+    let size: usize = early.iter().map(|t| t.text.len()).sum();
+    let queue = crate::parallel::Queue::new(&early, |t: &Source| {
+        parser.parse_detached(&t.name, t.text.clone())
+    });
+    std::thread::scope(|s| {
+        let helper = (size >= crate::parallel::WORTH_A_THREAD && crate::parallel::is_parallel(2))
+            .then(|| s.spawn(|| queue.work()));
+        let prepared = match prepare(chart, opts) {
+            Ok(p) => Arc::new(p),
+            Err(e) => {
+                queue.stop();
+                return Err(e);
+            }
+        };
+        // Helm validates before rendering; the check runs beside the render instead, and its
+        // verdict comes first.
+        let check = schema::any(&prepared.chart).then(|| {
+            let p = prepared.clone();
+            s.spawn(move || schema::validate(&p.chart, &p.values))
+        });
+        let mine = queue.work();
+        let parsed: HashMap<String, (Source, Result<Parsed, TplError>)> = early
+            .iter()
+            .zip(queue.partial_results(mine, helper.into_iter().collect()))
+            .filter_map(|(t, p)| Some((t.name.clone(), (t.clone(), p?))))
+            .collect();
+        let rendered = render_templates(&prepared.chart, &prepared.values, opts, kube, parsed);
+        if let Some(check) = check {
+            check
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        }
+        crate::dispose::dispose(prepared);
+        rendered
+    })
+}
+
+/// A template file's name as Helm knows it and its text.
+#[derive(Clone)]
+struct Source {
+    name: String,
+    /// The file's bytes, which identify it across copies of the chart.
+    data: Arc<[u8]>,
+    text: Arc<str>,
+}
+
+/// The templates `collect` finds in `chart` and its dependencies, as they are named now.
+fn template_sources(chart: &Chart, out: &mut Vec<Source>) {
+    for d in &chart.dependencies {
+        template_sources(d, out);
+    }
+    for t in &chart.templates {
+        if chart.is_library() && !is_partial(&t.name) {
+            continue;
+        }
+        out.push(Source {
+            name: format!("{}/{}", chart.full_path, t.name),
+            data: t.data.clone(),
+            text: Arc::from(file_text(&t.data).as_ref()),
+        });
+    }
+}
+
+/// Whether a template file is a partial (`_helpers.tpl`): parsed for its definitions, not rendered.
+fn is_partial(name: &str) -> bool {
+    name.rsplit('/').next().unwrap_or(name).starts_with('_')
+}
+
+/// An empty template set configured as Helm configures its engine.
+fn template_set() -> Templates {
+    let mut set = Templates::new(crate::funcs::func_map());
+    set.set_name("gotpl");
+    set.set_missing_key(MissingKey::Zero);
+    set
+}
+
+/// The chart with its dependencies processed, and its values coalesced.
+struct Prepared {
+    chart: Chart,
+    values: J,
+}
+
+fn prepare(chart: &Chart, opts: &RenderOptions) -> Result<Prepared, HelmError> {
     let vals = user_values(opts)?;
     let mut chart = chart.clone();
     dependencies::process_enabled(&mut chart, &vals, "");
     dependencies::process_import_values(&mut chart);
     chart.set_full_paths(None);
     let values = J::Object(coalesce::coalesce_values(&chart, &vals));
-    // Helm validates before rendering; the check runs beside the render instead, and its verdict
-    // comes first.
-    let rendered = std::thread::scope(|s| {
-        let check = schema::any(&chart).then(|| s.spawn(|| schema::validate(&chart, &values)));
-        let rendered = render_templates(&chart, &values, opts, kube);
-        if let Some(check) = check {
-            check
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        }
-        rendered
-    });
-    crate::dispose::dispose((chart, values, vals));
-    rendered
+    crate::dispose::dispose(vals);
+    Ok(Prepared { chart, values })
 }
 
 /// Executes the templates of `chart` (dependencies processed) with the coalesced `values`.
@@ -231,6 +307,7 @@ fn render_templates(
     values: &J,
     opts: &RenderOptions,
     kube: KubeVersion,
+    mut early: HashMap<String, (Source, Result<Parsed, TplError>)>,
 ) -> Result<Rendered, HelmError> {
     let release = {
         let m = Map::new();
@@ -249,7 +326,7 @@ fn render_templates(
     let values =
         crate::funcs::conv::values_with_int64(Value::from_json_with(values, JsonNumbers::Preserve));
     let mut renderables = Vec::new();
-    let mut sources: HashMap<String, Arc<str>> = HashMap::new();
+    let mut files = HashMap::new();
     collect(
         chart,
         None,
@@ -257,27 +334,48 @@ fn render_templates(
         &release,
         &caps,
         &mut renderables,
-        &mut sources,
+        &mut files,
     );
+    // Early parses stand for the templates whose name and file they were made for.
+    let mut sources: HashMap<String, Arc<str>> = HashMap::with_capacity(files.len());
+    let mut parsed: HashMap<String, Result<Parsed, TplError>> = HashMap::new();
+    for (name, data) in files {
+        let text = match early.remove(&name) {
+            Some((t, p)) if Arc::ptr_eq(&t.data, &data) => {
+                parsed.insert(name.clone(), p);
+                t.text
+            }
+            _ => Arc::from(file_text(&data).as_ref()),
+        };
+        sources.insert(name, text);
+    }
+    crate::dispose::dispose(early);
     renderables
         .sort_by_cached_key(|r| std::cmp::Reverse((r.name.matches('/').count(), r.name.clone())));
-    renderables.retain(|r| {
-        let base = r.name.rsplit('/').next().unwrap_or(&r.name);
-        !base.starts_with('_')
-    });
+    renderables.retain(|r| !is_partial(&r.name));
 
     let mut names: Vec<&String> = sources.keys().collect();
     names.sort_by_cached_key(|n| std::cmp::Reverse((n.matches('/').count(), *n)));
-    let mut set = Templates::new(crate::funcs::func_map());
-    set.set_name("gotpl");
-    set.set_missing_key(MissingKey::Zero);
-    let source_size: usize = sources.values().map(|s| s.len()).sum();
-    let parsed = crate::parallel::map_when(
-        source_size >= crate::parallel::WORTH_A_THREAD,
-        &names,
-        |name| set.parse_detached(name, sources[*name].clone()),
+    let mut set = template_set();
+    let late: Vec<&String> = names
+        .iter()
+        .filter(|n| !parsed.contains_key(n.as_str()))
+        .copied()
+        .collect();
+    let late_size: usize = late.iter().map(|n| sources[*n].len()).sum();
+    let late = crate::parallel::map_when(
+        late_size >= crate::parallel::WORTH_A_THREAD,
+        &late,
+        |name| {
+            (
+                (*name).clone(),
+                set.parse_detached(name, sources[*name].clone()),
+            )
+        },
     );
-    for p in parsed {
+    parsed.extend(late);
+    for name in &names {
+        let p = parsed.remove(*name).expect("every template is parsed");
         set.add_parsed(p.map_err(|e| template_error(&e, &sources))?);
     }
 
@@ -426,7 +524,7 @@ fn collect(
     release: &Value,
     caps: &Value,
     out: &mut Vec<Renderable>,
-    sources: &mut HashMap<String, Arc<str>>,
+    sources: &mut HashMap<String, Arc<[u8]>>,
 ) -> Map {
     let is_root = parent.is_none();
     let values = match parent {
@@ -461,14 +559,11 @@ fn collect(
         subcharts.insert(d.name(), Value::Map(sub));
     }
     for t in &chart.templates {
-        if chart.is_library() {
-            let base = t.name.rsplit('/').next().unwrap_or(&t.name);
-            if !base.starts_with('_') {
-                continue;
-            }
+        if chart.is_library() && !is_partial(&t.name) {
+            continue;
         }
         let name = format!("{}/{}", chart.full_path, t.name);
-        sources.insert(name.clone(), Arc::from(file_text(&t.data).as_ref()));
+        sources.insert(name.clone(), t.data.clone());
         out.push(Renderable {
             name,
             vals: next.clone(),
@@ -748,7 +843,7 @@ mod tests {
             );
             renderables.sort_by(|a, b| b.name.cmp(&a.name));
             for (name, text) in &sources {
-                set.parse(name, text).unwrap();
+                set.parse(name, &file_text(text)).unwrap();
             }
             if parallel {
                 execute_parallel(&set, &renderables, "r")
@@ -825,5 +920,76 @@ mod tests {
         let chart = Chart::load(dir.path()).unwrap();
         let err = render_chart(&chart, &RenderOptions::default()).unwrap_err();
         assert!(err.to_string().contains("template failure"), "{err}");
+    }
+
+    /// A chart `c` whose dependency `sub` (aliased as `alias`, enabled by `sub.enabled`) has
+    /// the template `sub_template`, beside 40 templates of its own.
+    fn chart_with_dependency(alias: Option<&str>, sub_template: &str) -> tempfile::TempDir {
+        let templates: Vec<(String, String)> = (0..40)
+            .map(|n| {
+                (
+                    format!("t{n:02}.yaml"),
+                    format!("kind: T{n}\nname: {{{{ .Chart.Name }}}}"),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = templates
+            .iter()
+            .map(|(n, t)| (n.as_str(), t.as_str()))
+            .collect();
+        let dir = chart_dir(&refs);
+        let alias = alias
+            .map(|a| format!("\n    alias: {a}"))
+            .unwrap_or_default();
+        std::fs::write(
+            dir.path().join("Chart.yaml"),
+            format!(
+                "apiVersion: v2\nname: c\nversion: 1.0.0\ndependencies:\n  - name: sub\n    version: 1.0.0\n    condition: sub.enabled{alias}\n"
+            ),
+        )
+        .unwrap();
+        let sub = dir.path().join("charts/sub");
+        std::fs::create_dir_all(sub.join("templates")).unwrap();
+        std::fs::write(
+            sub.join("Chart.yaml"),
+            "apiVersion: v2\nname: sub\nversion: 1.0.0\n",
+        )
+        .unwrap();
+        std::fs::write(sub.join("templates/x.yaml"), sub_template).unwrap();
+        dir
+    }
+
+    fn render_with(dir: &tempfile::TempDir, set: &[&str]) -> Result<String, String> {
+        let chart = Chart::load(dir.path()).unwrap();
+        let opts = RenderOptions {
+            set: set.iter().map(|s| s.to_string()).collect(),
+            ..RenderOptions::default()
+        };
+        render_chart(&chart, &opts)
+            .map(|r| r.to_helm_output())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn templates_of_disabled_dependencies_are_not_parsed_for_errors() {
+        let dir = chart_with_dependency(None, "kind: {{ .Chart.Name ");
+        let out = render_with(&dir, &["sub.enabled=false"]).unwrap();
+        assert_eq!(out.matches("name: c").count(), 40, "{out}");
+        let err = render_with(&dir, &["sub.enabled=true"]).unwrap_err();
+        assert!(err.contains("c/charts/sub/templates/x.yaml"), "{err}");
+    }
+
+    #[test]
+    fn aliased_dependencies_render_and_fail_under_their_alias() {
+        let dir = chart_with_dependency(Some("renamed"), "kind: S\nname: {{ .Chart.Name }}");
+        let out = render_with(&dir, &["renamed.enabled=true"]).unwrap();
+        assert!(
+            out.contains("# Source: c/charts/renamed/templates/x.yaml\nkind: S\nname: renamed"),
+            "{out}"
+        );
+        let dir = chart_with_dependency(Some("renamed"), "kind: {{ .Chart.Name ");
+        let err = render_with(&dir, &["renamed.enabled=true"]).unwrap_err();
+        assert!(err.contains("c/charts/renamed/templates/x.yaml"), "{err}");
+        assert!(!err.contains("c/charts/sub/"), "{err}");
     }
 }
