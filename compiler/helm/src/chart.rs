@@ -86,20 +86,14 @@ impl Chart {
 
     /// Loads a chart from a directory or a `.tgz` archive.
     pub fn load(path: &Path) -> Result<Chart, HelmError> {
-        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                HelmError::load(path, format!("path {:?} not found", path.display()))
-            }
-            _ => HelmError::load(path, format!("path {:?}: {e}", path.display())),
-        })?;
-        let mut chart = if meta.is_dir() {
-            let files = read_dir_files(path)?;
-            load_files(files, path)?
-        } else {
-            let data = std::fs::read(path).map_err(|e| {
-                HelmError::load(path, format!("cannot read {}: {e}", path.display()))
-            })?;
-            load_archive(&data, path)?
+        Chart::from_files(ChartFiles::read(path)?)
+    }
+
+    /// Builds the chart from its files: metadata, values, templates and subcharts.
+    pub fn from_files(files: ChartFiles) -> Result<Chart, HelmError> {
+        let mut chart = match files.content {
+            Content::Dir(list) => load_files(list, &files.origin)?,
+            Content::Archive(data) => load_archive(&data, &files.origin)?,
         };
         chart.set_full_paths(None);
         Ok(chart)
@@ -133,6 +127,49 @@ impl Chart {
             out.extend(d.crd_objects());
         }
         out
+    }
+}
+
+/// A chart's files, read but not yet understood: what [`Chart::load`] reads before it decodes,
+/// so that a caller can start on the templates meanwhile.
+pub struct ChartFiles {
+    origin: PathBuf,
+    content: Content,
+}
+
+enum Content {
+    Dir(Vec<File>),
+    Archive(Vec<u8>),
+}
+
+impl ChartFiles {
+    /// Reads a chart directory (honouring `.helmignore`) or a `.tgz` archive.
+    pub fn read(path: &Path) -> Result<ChartFiles, HelmError> {
+        let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => {
+                HelmError::load(path, format!("path {:?} not found", path.display()))
+            }
+            _ => HelmError::load(path, format!("path {:?}: {e}", path.display())),
+        })?;
+        let content = if meta.is_dir() {
+            Content::Dir(read_dir_files(path)?)
+        } else {
+            Content::Archive(std::fs::read(path).map_err(|e| {
+                HelmError::load(path, format!("cannot read {}: {e}", path.display()))
+            })?)
+        };
+        Ok(ChartFiles {
+            origin: path.to_path_buf(),
+            content,
+        })
+    }
+
+    /// The files of a chart directory, by path relative to it; none for an archive.
+    pub fn files(&self) -> &[File] {
+        match &self.content {
+            Content::Dir(files) => files,
+            Content::Archive(_) => &[],
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::{Chart, HelmError, RenderOptions, Rendered};
+use crate::{HelmError, RenderOptions, Rendered};
 
 /// `kiln helm` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -91,7 +91,6 @@ pub fn template(args: &TemplateArgs) -> Result<String, HelmError> {
 }
 
 fn render(args: &TemplateArgs) -> Result<Rendered, HelmError> {
-    let chart = Chart::load(&args.chart)?;
     let opts = RenderOptions {
         release: args.name.clone(),
         namespace: args.namespace.clone(),
@@ -101,7 +100,5 @@ fn render(args: &TemplateArgs) -> Result<Rendered, HelmError> {
         values: serde_json::Value::Object(serde_json::Map::new()),
         include_crds: args.include_crds,
     };
-    let rendered = crate::render::render_chart(&chart, &opts)?;
-    crate::dispose::dispose(chart);
-    Ok(rendered)
+    crate::render::render_path(&args.chart, &opts)
 }

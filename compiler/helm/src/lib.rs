@@ -79,8 +79,7 @@ pub struct RenderedObject {
 
 /// Loads a chart (directory or `.tgz`) and renders it.
 pub fn render(chart: &Path, opts: &RenderOptions) -> Result<Vec<RenderedObject>, HelmError> {
-    let chart = Chart::load(chart)?;
-    render_loaded(&chart, opts)
+    objects(render::render_path(chart, opts)?)
 }
 
 /// Renders an already loaded chart into objects, in `helm template` order.
@@ -88,7 +87,11 @@ pub fn render_loaded(
     chart: &Chart,
     opts: &RenderOptions,
 ) -> Result<Vec<RenderedObject>, HelmError> {
-    let rendered = render::render_chart(chart, opts)?;
+    objects(render::render_chart(chart, opts)?)
+}
+
+/// The objects of a render, in `helm template` order.
+fn objects(rendered: Rendered) -> Result<Vec<RenderedObject>, HelmError> {
     let mut out = Vec::new();
     for (path, content) in &rendered.crds {
         for (doc, line) in sortmanifests::split_manifests(&render::file_text(content)) {

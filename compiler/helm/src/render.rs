@@ -2,8 +2,9 @@
 //! coalescing, schema validation, the template set (parsed in Helm's order so parent `define`s win),
 //! execution of every non-partial template, `<no value>` removal, then manifest sorting.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -11,7 +12,7 @@ use kiln_gotemplate::{Error as TplError, JsonNumbers, Map, MissingKey, Parsed, T
 use rand::SeedableRng;
 use serde_json::Value as J;
 
-use crate::chart::Chart;
+use crate::chart::{Chart, ChartFiles};
 use crate::coalesce;
 use crate::dependencies;
 use crate::error::HelmError;
@@ -182,8 +183,23 @@ fn user_values(opts: &RenderOptions) -> Result<serde_json::Map<String, J>, HelmE
     Ok(base)
 }
 
+/// Loads the chart at `path` and renders it with `opts`, like `helm template`. Its templates
+/// are parsed on a helper thread while the rest of the chart (values above all) is decoded.
+pub fn render_path(path: &Path, opts: &RenderOptions) -> Result<Rendered, HelmError> {
+    let files = ChartFiles::read(path)?;
+    let early = likely_sources(&files);
+    render_with_early_parse(early, || Chart::from_files(files).map(Cow::Owned), opts)
+}
+
 /// Renders `chart` with `opts`, like `helm template`.
 pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, HelmError> {
+    let mut early = Vec::new();
+    template_sources(chart, &mut early);
+    render_with_early_parse(early, || Ok(Cow::Borrowed(chart)), opts)
+}
+
+/// Helm's checks of a loaded chart before rendering; the Kubernetes version to render for.
+fn check(chart: &Chart, opts: &RenderOptions) -> Result<KubeVersion, HelmError> {
     if chart.is_library() {
         return Err(HelmError::msg("library charts are not installable").with_chart(chart.name()));
     }
@@ -203,10 +219,18 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
             .with_chart(chart.name()));
         }
     }
-    // Templates are parsed from the start, beside the work on values, under the names they have
-    // unless a dependency is renamed by an alias; the others are parsed once names are known.
-    let mut early = Vec::new();
-    template_sources(chart, &mut early);
+    Ok(kube)
+}
+
+/// Renders the chart `load` gives, with the templates `early` parsed from the start on a helper
+/// thread, beside loading, values and dependencies. Early parses stand for the templates whose
+/// final name and file they were made for (nearly all: not those of a dependency renamed by an
+/// alias); the others are parsed once names are known.
+fn render_with_early_parse<'c>(
+    early: Vec<Source>,
+    load: impl FnOnce() -> Result<Cow<'c, Chart>, HelmError>,
+    opts: &RenderOptions,
+) -> Result<Rendered, HelmError> {
     let parser = template_set();
     let size: usize = early.iter().map(|t| t.text.len()).sum();
     let queue = crate::parallel::Queue::new(&early, |t: &Source| {
@@ -215,7 +239,13 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
     std::thread::scope(|s| {
         let helper = (size >= crate::parallel::WORTH_A_THREAD && crate::parallel::is_parallel(2))
             .then(|| s.spawn(|| queue.work()));
-        let prepared = match prepare(chart, opts) {
+        let prepared = load().and_then(|chart| {
+            let kube = check(&chart, opts)?;
+            let prepared = prepare(&chart, opts, kube);
+            crate::dispose::dispose(chart);
+            prepared
+        });
+        let prepared = match prepared {
             Ok(p) => Arc::new(p),
             Err(e) => {
                 queue.stop();
@@ -234,7 +264,7 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
             .zip(queue.partial_results(mine, helper.into_iter().collect()))
             .filter_map(|(t, p)| Some((t.name.clone(), (t.clone(), p?))))
             .collect();
-        let rendered = render_templates(&prepared.chart, &prepared.values, opts, kube, parsed);
+        let rendered = render_templates(&prepared, opts, parsed);
         if let Some(check) = check {
             check
                 .join()
@@ -243,6 +273,42 @@ pub fn render_chart(chart: &Chart, opts: &RenderOptions) -> Result<Rendered, Hel
         crate::dispose::dispose(prepared);
         rendered
     })
+}
+
+/// The templates of a chart directory under the names they will most likely have: subcharts
+/// named as their directories, the chart as its `Chart.yaml` says. A wrong guess costs a parse.
+fn likely_sources(files: &ChartFiles) -> Vec<Source> {
+    let files = files.files();
+    let Some(root) = files
+        .iter()
+        .find(|f| f.name == "Chart.yaml")
+        .and_then(|f| std::str::from_utf8(&f.data).ok())
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("name:"))
+                .map(|n| n.trim().trim_matches(['"', '\'']).to_string())
+        })
+    else {
+        return Vec::new();
+    };
+    files
+        .iter()
+        .filter_map(|f| {
+            let mut name = root.clone();
+            let mut rest = f.name.as_str();
+            while let Some(sub) = rest.strip_prefix("charts/") {
+                let (dir, inner) = sub.split_once('/')?;
+                name.push_str("/charts/");
+                name.push_str(dir);
+                rest = inner;
+            }
+            rest.starts_with("templates/").then(|| Source {
+                name: format!("{name}/{rest}"),
+                data: f.data.clone(),
+                text: Arc::from(file_text(&f.data).as_ref()),
+            })
+        })
+        .collect()
 }
 
 /// A template file's name as Helm knows it and its text.
@@ -288,9 +354,10 @@ fn template_set() -> Templates {
 struct Prepared {
     chart: Chart,
     values: J,
+    kube: KubeVersion,
 }
 
-fn prepare(chart: &Chart, opts: &RenderOptions) -> Result<Prepared, HelmError> {
+fn prepare(chart: &Chart, opts: &RenderOptions, kube: KubeVersion) -> Result<Prepared, HelmError> {
     let vals = user_values(opts)?;
     let mut chart = chart.clone();
     dependencies::process_enabled(&mut chart, &vals, "");
@@ -298,17 +365,20 @@ fn prepare(chart: &Chart, opts: &RenderOptions) -> Result<Prepared, HelmError> {
     chart.set_full_paths(None);
     let values = J::Object(coalesce::coalesce_values(&chart, &vals));
     crate::dispose::dispose(vals);
-    Ok(Prepared { chart, values })
+    Ok(Prepared {
+        chart,
+        values,
+        kube,
+    })
 }
 
 /// Executes the templates of `chart` (dependencies processed) with the coalesced `values`.
 fn render_templates(
-    chart: &Chart,
-    values: &J,
+    prepared: &Prepared,
     opts: &RenderOptions,
-    kube: KubeVersion,
     mut early: HashMap<String, (Source, Result<Parsed, TplError>)>,
 ) -> Result<Rendered, HelmError> {
+    let (chart, values) = (&prepared.chart, &prepared.values);
     let release = {
         let m = Map::new();
         m.insert("Name", Value::from(opts.release.as_str()));
@@ -320,7 +390,7 @@ fn render_templates(
         Value::Map(m)
     };
     let caps = Value::object(Capabilities {
-        kube: Arc::new(kube),
+        kube: Arc::new(prepared.kube.clone()),
         apis: Arc::new(crate::objects::default_api_versions()),
     });
     let values =
@@ -959,15 +1029,42 @@ mod tests {
         dir
     }
 
+    /// Renders through both entry points (a path, whose templates are parsed under guessed
+    /// names, and a loaded chart), which must agree.
     fn render_with(dir: &tempfile::TempDir, set: &[&str]) -> Result<String, String> {
-        let chart = Chart::load(dir.path()).unwrap();
         let opts = RenderOptions {
             set: set.iter().map(|s| s.to_string()).collect(),
             ..RenderOptions::default()
         };
-        render_chart(&chart, &opts)
+        let from_path = render_path(dir.path(), &opts)
             .map(|r| r.to_helm_output())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        let chart = Chart::load(dir.path()).unwrap();
+        let loaded = render_chart(&chart, &opts)
+            .map(|r| r.to_helm_output())
+            .map_err(|e| e.to_string());
+        assert_eq!(from_path, loaded);
+        from_path
+    }
+
+    #[test]
+    fn a_chart_named_unlike_its_directory_renders_under_its_name() {
+        let dir = chart_with_dependency(None, "kind: S\nname: {{ .Chart.Name }}");
+        std::fs::write(
+            dir.path().join("charts/sub/Chart.yaml"),
+            "apiVersion: v2\nname: other\nversion: 1.0.0\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("Chart.yaml"),
+            "apiVersion: v2\nversion: 1.0.0\nname: 'c'\ndependencies:\n  - name: other\n    version: 1.0.0\n",
+        )
+        .unwrap();
+        let out = render_with(&dir, &[]).unwrap();
+        assert!(
+            out.contains("# Source: c/charts/other/templates/x.yaml"),
+            "{out}"
+        );
     }
 
     #[test]
