@@ -33,7 +33,6 @@ impl Tree {
 }
 
 /// Literal text of a template: a range of its file's source, shared rather than copied.
-#[derive(Debug)]
 pub(crate) struct Text {
     source: Arc<str>,
     start: usize,
@@ -57,6 +56,12 @@ impl Text {
                 end: text.len(),
             },
         }
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Text({}..{}, {:?})", self.start, self.end, &**self)
     }
 }
 

@@ -242,7 +242,6 @@ impl<'a> Parser<'a> {
                 Parsed::Node(n) => root.push(n),
                 Parsed::End => return Err("unexpected {{end}}".into()),
                 Parsed::Else => return Err("unexpected {{else}}".into()),
-                Parsed::Nothing => {}
             }
         }
         Ok(root)
@@ -282,7 +281,6 @@ impl<'a> Parser<'a> {
                 Parsed::Node(n) => list.push(n),
                 Parsed::End => return Ok((list, End::End)),
                 Parsed::Else => return Ok((list, End::Else)),
-                Parsed::Nothing => {}
             }
         }
         Err("unexpected EOF".into())
@@ -298,7 +296,6 @@ impl<'a> Parser<'a> {
                 self.action_line = 0;
                 r
             }
-            ItemType::Comment => Ok(Parsed::Nothing),
             _ => Err(self.unexpected(&token, "input")),
         }
     }
@@ -672,7 +669,6 @@ enum Parsed {
     Node(Node),
     End,
     Else,
-    Nothing,
 }
 
 /// Go's `newNumber`: every valid reading of a numeric literal.
@@ -737,3 +733,6 @@ fn parse_number(pos: usize, text: &str, typ: ItemType) -> PResult<Number> {
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod corpus_trees;
