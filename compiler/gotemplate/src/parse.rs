@@ -1,18 +1,17 @@
 //! The parser: Go's `text/template/parse` recursive descent over the lexer's tokens, with the
 //! same three-token lookahead so that errors name the same token and line as Go.
 
-use std::collections::HashSet;
+mod names;
+
 use std::sync::Arc;
 
-use crate::ast::{
-    Action, Arg, Branch, Command, Func, Node, Number, Pipe, TemplateCall, Text, Tree,
-};
-use crate::builtins::Builtin;
+use crate::ast::{Action, Arg, Branch, Command, Node, Number, Pipe, TemplateCall, Text, Tree};
 use crate::error::{Error, Location, ParseError};
 use crate::func::FuncMap;
 use crate::gofmt;
 use crate::lex::{Item, ItemType, Lexer};
 use crate::strconv;
+use names::Names;
 
 const MAX_STACK_DEPTH: usize = 10000;
 const MAX_PIPELINE_CMDS: usize = 100000;
@@ -29,6 +28,7 @@ pub(crate) fn parse(
     funcs: &FuncMap,
 ) -> Result<Vec<Tree>, Error> {
     let parse_name: Arc<str> = Arc::from(name);
+    let dollar: Arc<str> = Arc::from("$");
     let mut p = Parser {
         lex: Lexer::new(
             text,
@@ -39,15 +39,15 @@ pub(crate) fn parse(
         ),
         token: [eof_item(), eof_item(), eof_item()],
         peek_count: 0,
-        vars: vec!["$".into()],
+        vars: vec![dollar.clone()],
         action_line: 0,
         range_depth: 0,
         stack_depth: 0,
-        funcs,
         parse_name: parse_name.clone(),
         text: text.clone(),
         trees: Vec::new(),
-        names: HashSet::new(),
+        names: Names::new(funcs),
+        dollar,
         nest: 0,
         max_nest: 0,
     };
@@ -97,12 +97,12 @@ struct Parser<'a> {
     action_line: usize,
     range_depth: usize,
     stack_depth: usize,
-    funcs: &'a FuncMap,
     parse_name: Arc<str>,
     text: Arc<str>,
     trees: Vec<Tree>,
-    /// Names seen so far (fields, variables, functions), each allocated once per file.
-    names: HashSet<Arc<str>>,
+    names: Names<'a>,
+    /// The variable `$`, in scope everywhere.
+    dollar: Arc<str>,
     /// Current and deepest nesting of control structures and parentheses.
     nest: usize,
     max_nest: usize,
@@ -118,16 +118,6 @@ enum End {
 }
 
 impl<'a> Parser<'a> {
-    /// The shared allocation of `name` within this file.
-    fn intern(&mut self, name: &str) -> Arc<str> {
-        if let Some(n) = self.names.get(name) {
-            return n.clone();
-        }
-        let n: Arc<str> = Arc::from(name);
-        self.names.insert(n.clone());
-        n
-    }
-
     fn next(&mut self) -> Item<'a> {
         if self.peek_count > 0 {
             self.peek_count -= 1;
@@ -248,7 +238,7 @@ impl<'a> Parser<'a> {
     }
 
     fn with_fresh_scope<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
-        let vars = std::mem::replace(&mut self.vars, vec!["$".into()]);
+        let vars = std::mem::replace(&mut self.vars, vec![self.dollar.clone()]);
         let depth = std::mem::replace(&mut self.range_depth, 0);
         let r = f(self);
         self.vars = vars;
@@ -374,12 +364,12 @@ impl<'a> Parser<'a> {
             if next.typ == ItemType::Assign || next.typ == ItemType::Declare {
                 pipe.is_assign = next.typ == ItemType::Assign;
                 self.next_non_space();
-                let name = self.intern(v.val);
+                let name = self.names.name(v.val);
                 pipe.decl.push((v.pos, name.clone()));
                 self.vars.push(name);
             } else if next.typ == ItemType::Char && next.val == "," {
                 self.next_non_space();
-                let name = self.intern(v.val);
+                let name = self.names.name(v.val);
                 pipe.decl.push((v.pos, name.clone()));
                 self.vars.push(name);
                 if context == "range" && pipe.decl.len() < 2 {
@@ -562,27 +552,24 @@ impl<'a> Parser<'a> {
     }
 
     fn operand(&mut self) -> PResult<Option<Arg>> {
-        let Some(node) = self.term()? else {
+        let Some(mut node) = self.term()? else {
             return Ok(None);
         };
         if self.peek().typ != ItemType::Field {
             return Ok(Some(node));
         }
         let pos = self.peek().pos;
-        let mut fields = Vec::new();
-        while self.peek().typ == ItemType::Field {
-            let t = self.next();
-            fields.push(self.intern(&t.val[1..]));
+        if let Arg::Field { idents, .. } | Arg::Variable { idents, .. } = &mut node {
+            let mut idents = std::mem::take(idents);
+            self.fields(&mut idents);
+            return Ok(Some(match node {
+                Arg::Field { .. } => Arg::Field { pos, idents },
+                _ => Arg::Variable { pos, idents },
+            }));
         }
+        let mut fields = Vec::new();
+        self.fields(&mut fields);
         Ok(Some(match node {
-            Arg::Field { mut idents, .. } => {
-                idents.extend(fields);
-                Arg::Field { pos, idents }
-            }
-            Arg::Variable { mut idents, .. } => {
-                idents.extend(fields);
-                Arg::Variable { pos, idents }
-            }
             Arg::Bool(..) | Arg::String { .. } | Arg::Number(_) | Arg::Nil(_) | Arg::Dot(_) => {
                 return Err(format!(
                     "unexpected . after term {}",
@@ -597,45 +584,43 @@ impl<'a> Parser<'a> {
         }))
     }
 
+    /// The names of the field tokens that follow, appended to `to`.
+    fn fields(&mut self, to: &mut Vec<Arc<str>>) {
+        while self.peek().typ == ItemType::Field {
+            let t = self.next();
+            to.push(self.names.name(&t.val[1..]));
+        }
+    }
+
     fn term(&mut self) -> PResult<Option<Arg>> {
         let token = self.next_non_space();
         let pos = token.pos;
         Ok(Some(match token.typ {
             ItemType::Identifier => {
-                let name: &str = token.val;
-                let func = match self.funcs.get(name) {
-                    Some(f) => Func::User(f.clone()),
-                    None => match Builtin::from_name(name) {
-                        Some(b) => Func::Builtin(b),
-                        None => {
-                            return Err(format!("function {} not defined", gofmt::quote(name)));
-                        }
-                    },
-                };
-                Arg::Ident {
-                    pos,
-                    name: self.intern(name),
-                    func,
-                }
+                let (name, func) = self.names.function(token.val)?;
+                Arg::Ident { pos, name, func }
             }
             ItemType::Dot => Arg::Dot(pos),
             ItemType::Nil => Arg::Nil(pos),
             ItemType::Variable => {
-                let name: &str = token.val;
-                let idents: Vec<Arc<str>> = name.split('.').map(|n| self.intern(n)).collect();
-                if !self.vars.iter().any(|v| **v == *idents[0]) {
-                    return Err(format!("undefined variable {}", gofmt::quote(&idents[0])));
+                // A variable token never holds a `.`: it ends the token.
+                let name = token.val;
+                if !self.vars.iter().any(|v| **v == *name) {
+                    return Err(format!("undefined variable {}", gofmt::quote(name)));
                 }
+                let mut idents = Vec::with_capacity(4);
+                idents.push(self.names.name(name));
                 Arg::Variable { pos, idents }
             }
             ItemType::Field => {
                 let mut idents = Vec::with_capacity(4);
-                idents.push(self.intern(&token.val[1..]));
+                idents.push(self.names.name(&token.val[1..]));
                 Arg::Field { pos, idents }
             }
             ItemType::Bool => Arg::Bool(pos, token.val == "true"),
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
-                Arg::Number(Box::new(parse_number(pos, token.val, token.typ)?))
+                let shared = self.names.name(token.val);
+                Arg::Number(Box::new(parse_number(pos, token.val, shared, token.typ)?))
             }
             ItemType::LeftParen => {
                 if self.stack_depth >= MAX_STACK_DEPTH {
@@ -650,12 +635,8 @@ impl<'a> Parser<'a> {
                 Arg::Pipe(Box::new(r?))
             }
             ItemType::String | ItemType::RawString => {
-                let value = strconv::unquote(token.val).map_err(|e| e.to_string())?;
-                Arg::String {
-                    pos,
-                    quoted: Arc::from(token.val),
-                    value: Arc::from(value),
-                }
+                let (quoted, value) = self.names.string(token.val)?;
+                Arg::String { pos, quoted, value }
             }
             _ => {
                 self.backup();
@@ -672,10 +653,11 @@ enum Parsed {
 }
 
 /// Go's `newNumber`: every valid reading of a numeric literal.
-fn parse_number(pos: usize, text: &str, typ: ItemType) -> PResult<Number> {
+/// `shared` is `text`, allocated.
+fn parse_number(pos: usize, text: &str, shared: Arc<str>, typ: ItemType) -> PResult<Number> {
     let mut n = Number {
         pos,
-        text: Arc::from(text),
+        text: shared,
         is_int: false,
         is_uint: false,
         is_float: false,
