@@ -5,6 +5,8 @@
 use std::fmt::{self, Write};
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::builtins::Builtin;
 use crate::func::Function;
 use crate::gofmt;
@@ -114,14 +116,21 @@ pub(crate) struct Pipe {
     pub is_assign: bool,
     /// Declared or assigned variables (each with its position).
     pub decl: Vec<(usize, Arc<str>)>,
-    pub cmds: Vec<Command>,
+    pub cmds: Commands,
 }
+
+/// The commands of a pipeline: most have one, kept inline to spare an allocation.
+pub(crate) type Commands = SmallVec<[Command; 1]>;
 
 #[derive(Debug)]
 pub(crate) struct Command {
     pub pos: usize,
-    pub args: Vec<Arg>,
+    pub args: Args,
 }
+
+/// The arguments of a command (the function or value first): most have at most three, kept
+/// inline to spare an allocation.
+pub(crate) type Args = SmallVec<[Arg; 3]>;
 
 #[derive(Debug)]
 pub(crate) enum Arg {

@@ -287,17 +287,26 @@ impl<'a> Lexer<'a> {
         self.error.as_deref().unwrap_or_default()
     }
 
+    /// Whether `rest` starts with the right delimiter (its first byte is checked inline: most
+    /// positions do not hold it).
+    fn is_right_delim(&self, rest: &[u8]) -> bool {
+        match (rest.first(), self.right.first()) {
+            (Some(a), Some(b)) if a != b => false,
+            _ => rest.starts_with(self.right),
+        }
+    }
+
     /// Whether the right delimiter starts here, and whether a trim marker precedes it.
     fn at_right_delim(&self) -> (bool, bool) {
         let rest = &self.bytes()[self.pos..];
         if rest.len() >= 2
             && is_space(rest[0])
             && rest[1] == b'-'
-            && rest[2..].starts_with(self.right)
+            && self.is_right_delim(&rest[2..])
         {
             return (true, true);
         }
-        (rest.starts_with(self.right), false)
+        (self.is_right_delim(rest), false)
     }
 
     fn at_terminator(&self) -> bool {
@@ -306,7 +315,7 @@ impl<'a> Lexer<'a> {
             None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'.' | b',' | b'|' | b':' | b')' | b'(') => {
                 true
             }
-            _ => rest.starts_with(self.right),
+            _ => self.is_right_delim(rest),
         }
     }
 
@@ -515,7 +524,7 @@ impl<'a> Lexer<'a> {
         let rest = &self.bytes()[self.pos - 1..];
         if rest.len() >= TRIM_MARKER_LEN
             && rest[1] == b'-'
-            && rest[TRIM_MARKER_LEN..].starts_with(self.right)
+            && self.is_right_delim(&rest[TRIM_MARKER_LEN..])
         {
             self.pos -= 1;
             if rest[0] == b'\n' {

@@ -5,7 +5,9 @@ mod names;
 
 use std::sync::Arc;
 
-use crate::ast::{Action, Arg, Branch, Command, Node, Number, Pipe, TemplateCall, Text, Tree};
+use crate::ast::{
+    Action, Arg, Args, Branch, Command, Commands, Node, Number, Pipe, TemplateCall, Text, Tree,
+};
 use crate::error::{Error, Location, ParseError};
 use crate::func::FuncMap;
 use crate::gofmt;
@@ -351,7 +353,7 @@ impl<'a> Parser<'a> {
             pos: token.pos,
             is_assign: false,
             decl: Vec::new(),
-            cmds: Vec::new(),
+            cmds: Commands::new(),
         };
         'decls: loop {
             let v = self.peek_non_space();
@@ -530,7 +532,7 @@ impl<'a> Parser<'a> {
 
     fn command(&mut self) -> PResult<Command> {
         let pos = self.peek_non_space().pos;
-        let mut args = Vec::new();
+        let mut args = Args::new();
         loop {
             self.peek_non_space();
             if let Some(op) = self.operand()? {

@@ -28,9 +28,9 @@ impl<'a> Names<'a> {
     pub(crate) fn new(funcs: &'a FuncMap) -> Self {
         Names {
             funcs,
-            names: HashMap::with_capacity_and_hasher(64, FixedState::default()),
-            idents: HashMap::with_capacity_and_hasher(32, FixedState::default()),
-            strings: HashMap::with_capacity_and_hasher(32, FixedState::default()),
+            names: HashMap::default(),
+            idents: HashMap::default(),
+            strings: HashMap::default(),
         }
     }
 
