@@ -132,12 +132,37 @@ pub(crate) struct Lexer<'a> {
     comment_end: memchr::memmem::Finder<'static>,
 }
 
+/// Byte classes, looked up in [`CLASS`]: the lexer's inner loops test one table entry per byte.
+const ALNUM: u8 = 1;
+const SPACE: u8 = 2;
+/// Ends a field, variable or identifier (with the right delimiter and the end of input).
+const TERMINATOR: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c == b'_' || c.is_ascii_alphanumeric() {
+            t[b] = ALNUM;
+        }
+        if matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+            t[b] = SPACE | TERMINATOR;
+        }
+        if matches!(c, b'.' | b',' | b'|' | b':' | b')' | b'(') {
+            t[b] = TERMINATOR;
+        }
+        b += 1;
+    }
+    t
+};
+
 fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+    CLASS[b as usize] & SPACE != 0
 }
 
 fn is_ascii_alnum(b: u8) -> bool {
-    b == b'_' || b.is_ascii_alphanumeric()
+    CLASS[b as usize] & ALNUM != 0
 }
 
 /// Go's `isAlphaNumeric`: `_`, a Unicode letter or a decimal digit.
@@ -164,6 +189,11 @@ fn is_nd(c: char) -> bool {
 }
 
 fn count_newlines(b: &[u8]) -> usize {
+    // Most slices counted are a delimiter or a few spaces long: too short to pay for a
+    // vectorised search.
+    if b.len() < 32 {
+        return b.iter().filter(|&&c| c == b'\n').count();
+    }
     memchr::memchr_iter(b'\n', b).count()
 }
 
@@ -312,10 +342,8 @@ impl<'a> Lexer<'a> {
     fn at_terminator(&self) -> bool {
         let rest = &self.bytes()[self.pos..];
         match rest.first() {
-            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'.' | b',' | b'|' | b':' | b')' | b'(') => {
-                true
-            }
-            _ => self.is_right_delim(rest),
+            None => true,
+            Some(&b) => CLASS[b as usize] & TERMINATOR != 0 || self.is_right_delim(rest),
         }
     }
 
@@ -539,12 +567,14 @@ impl<'a> Lexer<'a> {
 
     /// Skips letters, digits and `_`; the character that ends the run (`None` at the end).
     fn skip_alnum(&mut self) -> Option<char> {
+        let bytes = self.bytes();
         loop {
-            let b = self.byte(self.pos)?;
-            if is_ascii_alnum(b) {
-                self.pos += 1;
-                continue;
-            }
+            let run = bytes[self.pos..]
+                .iter()
+                .take_while(|&&b| is_ascii_alnum(b))
+                .count();
+            self.pos += run;
+            let b = *bytes.get(self.pos)?;
             if b.is_ascii() {
                 return Some(b as char);
             }
