@@ -137,7 +137,7 @@ pub(crate) enum Arg {
     /// `.A.B.C`
     Field {
         pos: usize,
-        idents: Vec<Arc<str>>,
+        idents: Idents,
     },
     /// `(pipe).A.B` or `func.A` style chains on a term that is not a field or variable.
     Chain {
@@ -154,7 +154,7 @@ pub(crate) enum Arg {
     /// `$x.A.B`; `idents[0]` is the variable name including `$`.
     Variable {
         pos: usize,
-        idents: Vec<Arc<str>>,
+        idents: Idents,
     },
     Dot(usize),
     Nil(usize),
@@ -168,6 +168,9 @@ pub(crate) enum Arg {
     },
     Pipe(Box<Pipe>),
 }
+
+/// The names of a field or variable chain, shared by every use of the same chain in a file.
+pub(crate) type Idents = Arc<[Arc<str>]>;
 
 /// A function a command can call.
 #[derive(Debug, Clone)]

@@ -459,16 +459,19 @@ impl<'a> Lexer<'a> {
     }
 
     fn lex_inside_action(&mut self) -> Item<'a> {
-        let (delim, _) = self.at_right_delim();
-        if delim {
+        let Some(b) = self.byte(self.pos) else {
+            return self.errorf("unclosed action".into());
+        };
+        // Only a delimiter's first byte or a trim marker's space can start the right delimiter.
+        if (Some(&b) == self.right.first()
+            || (is_space(b) && self.byte(self.pos + 1) == Some(b'-')))
+            && self.at_right_delim().0
+        {
             if self.paren_depth == 0 {
                 return self.lex_right_delim();
             }
             return self.errorf("unclosed left paren".into());
         }
-        let Some(b) = self.byte(self.pos) else {
-            return self.errorf("unclosed action".into());
-        };
         if !b.is_ascii() {
             let c = self.char_here().unwrap_or_default();
             if is_alnum(c) {

@@ -47,6 +47,7 @@ pub(crate) fn parse(
         stack_depth: 0,
         parse_name: parse_name.clone(),
         text: text.clone(),
+        src: text,
         trees: Vec::new(),
         names: Names::new(funcs),
         dollar,
@@ -101,6 +102,8 @@ struct Parser<'a> {
     stack_depth: usize,
     parse_name: Arc<str>,
     text: Arc<str>,
+    /// The same text, borrowed for the lexer's lifetime.
+    src: &'a str,
     trees: Vec<Tree>,
     names: Names<'a>,
     /// The variable `$`, in scope everywhere.
@@ -554,23 +557,19 @@ impl<'a> Parser<'a> {
     }
 
     fn operand(&mut self) -> PResult<Option<Arg>> {
-        let Some(mut node) = self.term()? else {
+        // Fields after a field or variable are already part of it (see `chain`).
+        let Some(node) = self.term()? else {
             return Ok(None);
         };
         if self.peek().typ != ItemType::Field {
             return Ok(Some(node));
         }
         let pos = self.peek().pos;
-        if let Arg::Field { idents, .. } | Arg::Variable { idents, .. } = &mut node {
-            let mut idents = std::mem::take(idents);
-            self.fields(&mut idents);
-            return Ok(Some(match node {
-                Arg::Field { .. } => Arg::Field { pos, idents },
-                _ => Arg::Variable { pos, idents },
-            }));
-        }
         let mut fields = Vec::new();
-        self.fields(&mut fields);
+        while self.peek().typ == ItemType::Field {
+            let t = self.next();
+            fields.push(self.names.name(&t.val[1..]));
+        }
         Ok(Some(match node {
             Arg::Bool(..) | Arg::String { .. } | Arg::Number(_) | Arg::Nil(_) | Arg::Dot(_) => {
                 return Err(format!(
@@ -586,11 +585,26 @@ impl<'a> Parser<'a> {
         }))
     }
 
-    /// The names of the field tokens that follow, appended to `to`.
-    fn fields(&mut self, to: &mut Vec<Arc<str>>) {
-        while self.peek().typ == ItemType::Field {
-            let t = self.next();
-            to.push(self.names.name(&t.val[1..]));
+    /// A field or variable token and the field tokens right after it, as one node (Go's
+    /// parser builds a chain and folds it back into the field or variable).
+    fn chain(&mut self, first: Item<'a>) -> Arg {
+        let mut pos = first.pos;
+        let mut end = first.pos + first.val.len();
+        if self.peek().typ == ItemType::Field {
+            // Go positions the whole at its second part.
+            pos = self.peek().pos;
+            while self.peek().typ == ItemType::Field {
+                let t = self.next();
+                end = t.pos + t.val.len();
+            }
+        }
+        let variable = first.typ == ItemType::Variable;
+        let src = self.src;
+        let idents = self.names.chain(&src[first.pos..end], variable);
+        if variable {
+            Arg::Variable { pos, idents }
+        } else {
+            Arg::Field { pos, idents }
         }
     }
 
@@ -610,15 +624,9 @@ impl<'a> Parser<'a> {
                 if !self.vars.iter().any(|v| **v == *name) {
                     return Err(format!("undefined variable {}", gofmt::quote(name)));
                 }
-                let mut idents = Vec::with_capacity(4);
-                idents.push(self.names.name(name));
-                Arg::Variable { pos, idents }
+                self.chain(token)
             }
-            ItemType::Field => {
-                let mut idents = Vec::with_capacity(4);
-                idents.push(self.names.name(&token.val[1..]));
-                Arg::Field { pos, idents }
-            }
+            ItemType::Field => self.chain(token),
             ItemType::Bool => Arg::Bool(pos, token.val == "true"),
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
                 let shared = self.names.name(token.val);

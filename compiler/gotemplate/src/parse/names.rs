@@ -1,5 +1,5 @@
 //! Per-file sharing of the names and constants a parse tree holds: each distinct field or variable
-//! name, string literal and number text of a file is allocated (and a string unquoted, a function
+//! name and chain, string literal and number text of a file is allocated (and a string unquoted, a function
 //! looked up) once, however often the file repeats it. Charts repeat the same few names and
 //! `include "x.fullname"` strings hundreds of times, so this saves most of the parser's small
 //! allocations. Keys borrow the file's text; the hash is foldhash's fast, fixed-seed one (the keys
@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use foldhash::fast::FixedState;
 
-use crate::ast::Func;
+use crate::ast::{Func, Idents};
 use crate::builtins::Builtin;
 use crate::func::FuncMap;
 use crate::gofmt;
@@ -22,6 +22,7 @@ pub(crate) struct Names<'a> {
     names: HashMap<&'a str, Arc<str>, FixedState>,
     idents: HashMap<&'a str, (Arc<str>, Func), FixedState>,
     strings: HashMap<&'a str, (Arc<str>, Arc<str>), FixedState>,
+    chains: HashMap<&'a str, Idents, FixedState>,
 }
 
 impl<'a> Names<'a> {
@@ -31,6 +32,7 @@ impl<'a> Names<'a> {
             names: HashMap::default(),
             idents: HashMap::default(),
             strings: HashMap::default(),
+            chains: HashMap::default(),
         }
     }
 
@@ -40,6 +42,17 @@ impl<'a> Names<'a> {
             .entry(name)
             .or_insert_with(|| name.into())
             .clone()
+    }
+
+    /// The names of a field chain (`.a.b`, from its text) or variable chain (`$x.a`).
+    pub(crate) fn chain(&mut self, text: &'a str, variable: bool) -> Idents {
+        if let Some(idents) = self.chains.get(text) {
+            return idents.clone();
+        }
+        let names = if variable { text } else { &text[1..] };
+        let idents: Idents = names.split('.').map(|n| self.name(n)).collect();
+        self.chains.insert(text, idents.clone());
+        idents
     }
 
     /// A function name and the function it calls: a registered one, else a builtin.
