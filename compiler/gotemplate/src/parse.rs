@@ -728,3 +728,51 @@ fn parse_number(pos: usize, text: &str, shared: Arc<str>, typ: ItemType) -> PRes
 
 #[cfg(test)]
 mod corpus_trees;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::ast::{Arg, Node};
+    use crate::func::FuncMap;
+
+    /// The first argument of each action of `text`'s body.
+    fn first_args(text: &str) -> Vec<Arg> {
+        let text: Arc<str> = text.into();
+        let mut trees =
+            super::parse("t", &text, &("{{".into(), "}}".into()), &FuncMap::new()).expect("parses");
+        std::mem::take(&mut trees[0].root)
+            .into_iter()
+            .filter_map(|n| match n {
+                Node::Action(a) => {
+                    let mut pipe = a.pipe;
+                    Some(pipe.cmds.remove(0).args.remove(0))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chains_are_positioned_like_go_and_shared_within_a_file() {
+        let args =
+            first_args("{{ .a }}{{ .a.b.c }}{{ $x := 1 }}{{ $x.y }}{{ .a.b.c }}{{ (.).a.b }}");
+        let [single, chain, _, var, again, paren] = &args[..] else {
+            panic!("{args:?}")
+        };
+        // Go places a chained field or variable at its second part.
+        assert!(matches!(single, Arg::Field { pos: 3, idents } if **idents == [Arc::from("a")]));
+        let Arg::Field { pos: 13, idents } = chain else {
+            panic!("{chain:?}")
+        };
+        assert_eq!(**idents, [Arc::from("a"), "b".into(), "c".into()]);
+        assert!(
+            matches!(var, Arg::Variable { pos: 38, idents } if **idents == [Arc::from("$x"), "y".into()])
+        );
+        let Arg::Field { idents: shared, .. } = again else {
+            panic!("{again:?}")
+        };
+        assert!(Arc::ptr_eq(idents, shared));
+        assert!(matches!(paren, Arg::Chain { pos: 61, fields, .. } if fields.len() == 2));
+    }
+}
