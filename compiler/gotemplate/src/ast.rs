@@ -5,6 +5,8 @@
 use std::fmt::{self, Write};
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use crate::builtins::Builtin;
 use crate::func::Function;
 use crate::gofmt;
@@ -33,7 +35,6 @@ impl Tree {
 }
 
 /// Literal text of a template: a range of its file's source, shared rather than copied.
-#[derive(Debug)]
 pub(crate) struct Text {
     source: Arc<str>,
     start: usize,
@@ -57,6 +58,12 @@ impl Text {
                 end: text.len(),
             },
         }
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Text({}..{}, {:?})", self.start, self.end, &**self)
     }
 }
 
@@ -109,21 +116,28 @@ pub(crate) struct Pipe {
     pub is_assign: bool,
     /// Declared or assigned variables (each with its position).
     pub decl: Vec<(usize, Arc<str>)>,
-    pub cmds: Vec<Command>,
+    pub cmds: Commands,
 }
+
+/// The commands of a pipeline: most have one, kept inline to spare an allocation.
+pub(crate) type Commands = SmallVec<[Command; 1]>;
 
 #[derive(Debug)]
 pub(crate) struct Command {
     pub pos: usize,
-    pub args: Vec<Arg>,
+    pub args: Args,
 }
+
+/// The arguments of a command (the function or value first): most have at most three, kept
+/// inline to spare an allocation.
+pub(crate) type Args = SmallVec<[Arg; 3]>;
 
 #[derive(Debug)]
 pub(crate) enum Arg {
     /// `.A.B.C`
     Field {
         pos: usize,
-        idents: Vec<Arc<str>>,
+        idents: Idents,
     },
     /// `(pipe).A.B` or `func.A` style chains on a term that is not a field or variable.
     Chain {
@@ -140,7 +154,7 @@ pub(crate) enum Arg {
     /// `$x.A.B`; `idents[0]` is the variable name including `$`.
     Variable {
         pos: usize,
-        idents: Vec<Arc<str>>,
+        idents: Idents,
     },
     Dot(usize),
     Nil(usize),
@@ -154,6 +168,9 @@ pub(crate) enum Arg {
     },
     Pipe(Box<Pipe>),
 }
+
+/// The names of a field or variable chain, shared by every use of the same chain in a file.
+pub(crate) type Idents = Arc<[Arc<str>]>;
 
 /// A function a command can call.
 #[derive(Debug, Clone)]

@@ -1,6 +1,9 @@
 //! The lexer: turns template text into Go's token stream, including the `{{-`/`-}}` trim markers
-//! and comments, with Go's error messages. It follows `text/template/parse/lex.go` state by state
-//! so that token boundaries, positions and lines (which show up in error messages) match.
+//! and comments, with Go's error messages. Token boundaries, positions and lines (which show up in
+//! error messages) are those of Go's `text/template/parse/lex.go`; it scans bytes rather than
+//! stepping a state machine one character at a time, since every byte Go's states look at is
+//! ASCII and UTF-8 never puts an ASCII byte inside a multi-byte character. Tests check it token
+//! for token against `reference`, a literal transliteration of Go's lexer.
 
 use crate::gofmt;
 
@@ -10,7 +13,6 @@ pub(crate) enum ItemType {
     Bool,
     Char,
     CharConstant,
-    Comment,
     Complex,
     Assign,
     Declare,
@@ -107,35 +109,16 @@ impl std::fmt::Display for Item<'_> {
     }
 }
 
-const SPACE_CHARS: &[char] = &[' ', '\t', '\r', '\n'];
-const LEFT_COMMENT: &str = "/*";
-const RIGHT_COMMENT: &str = "*/";
+const LEFT_COMMENT: &[u8] = b"/*";
+const RIGHT_COMMENT: &[u8] = b"*/";
 const TRIM_MARKER_LEN: usize = 2;
-
-#[derive(Clone, Copy)]
-enum State {
-    Text,
-    LeftDelim,
-    Comment,
-    RightDelim,
-    InsideAction,
-    Space,
-    Identifier,
-    Field,
-    Variable,
-    Char,
-    Number,
-    Quote,
-    RawQuote,
-}
 
 pub(crate) struct Lexer<'a> {
     input: &'a str,
-    left: &'a str,
-    right: &'a str,
+    left_len: usize,
+    right: &'a [u8],
     pos: usize,
     start: usize,
-    at_eof: bool,
     paren_depth: i32,
     line: usize,
     start_line: usize,
@@ -144,30 +127,57 @@ pub(crate) struct Lexer<'a> {
     continue_ok: bool,
     done: bool,
     error: Option<String>,
-    /// Vectorised search for the left delimiter.
+    /// Vectorised searches for the left delimiter and the end of a comment.
     left_finder: memchr::memmem::Finder<'a>,
+    comment_end: memchr::memmem::Finder<'static>,
 }
 
-fn is_space(r: Option<char>) -> bool {
-    matches!(r, Some(' ' | '\t' | '\r' | '\n'))
+/// Byte classes, looked up in [`CLASS`]: the lexer's inner loops test one table entry per byte.
+const ALNUM: u8 = 1;
+const SPACE: u8 = 2;
+/// Ends a field, variable or identifier (with the right delimiter and the end of input).
+const TERMINATOR: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c == b'_' || c.is_ascii_alphanumeric() {
+            t[b] = ALNUM;
+        }
+        if matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+            t[b] = SPACE | TERMINATOR;
+        }
+        if matches!(c, b'.' | b',' | b'|' | b':' | b')' | b'(') {
+            t[b] = TERMINATOR;
+        }
+        b += 1;
+    }
+    t
+};
+
+fn is_space(b: u8) -> bool {
+    CLASS[b as usize] & SPACE != 0
 }
 
-fn is_alnum(r: Option<char>) -> bool {
-    match r {
-        Some(c) if c.is_ascii() => c == '_' || c.is_ascii_alphanumeric(),
-        Some(c) => c.is_alphabetic() || is_unicode_digit(c),
-        None => false,
+fn is_ascii_alnum(b: u8) -> bool {
+    CLASS[b as usize] & ALNUM != 0
+}
+
+/// Go's `isAlphaNumeric`: `_`, a Unicode letter or a decimal digit.
+fn is_alnum(c: char) -> bool {
+    if c.is_ascii() {
+        is_ascii_alnum(c as u8)
+    } else {
+        c.is_alphabetic() || is_nd(c)
     }
 }
 
-/// Go's `unicode.IsDigit` (category Nd).
-fn is_unicode_digit(c: char) -> bool {
-    c.is_ascii_digit() || (!c.is_ascii() && is_nd(c))
-}
-
+/// Whether `c` (not ASCII) is a decimal digit (Unicode category Nd, Go's `unicode.IsDigit`).
 fn is_nd(c: char) -> bool {
-    // Decimal digits outside ASCII: every Nd block is a run of ten starting at a code point whose
-    // value is 0. `char::is_numeric` also covers No/Nl (e.g. '²', 'Ⅻ'), which Go rejects.
+    // Every Nd block is a run of ten starting at a code point whose value is 0.
+    // `char::is_numeric` also covers No/Nl (e.g. '²', 'Ⅻ'), which Go rejects.
     const ND_STARTS: &[u32] = &[
         0x660, 0x6F0, 0x7C0, 0x966, 0x9E6, 0xA66, 0xAE6, 0xB66, 0xBE6, 0xC66, 0xCE6, 0xD66, 0xDE6,
         0xE50, 0xED0, 0xF20, 0x1040, 0x1090, 0x17E0, 0x1810, 0x1946, 0x19D0, 0x1A80, 0x1A90,
@@ -178,22 +188,38 @@ fn is_nd(c: char) -> bool {
     ND_STARTS.iter().any(|&s| u >= s && u < s + 10)
 }
 
-fn count_newlines(s: &str) -> usize {
-    memchr::memchr_iter(b'\n', s.as_bytes()).count()
+fn count_newlines(b: &[u8]) -> usize {
+    // Most slices counted are a delimiter or a few spaces long: too short to pay for a
+    // vectorised search.
+    if b.len() < 32 {
+        return b.iter().filter(|&&c| c == b'\n').count();
+    }
+    memchr::memchr_iter(b'\n', b).count()
 }
 
-fn is_printable_ascii(c: char) -> bool {
-    (' '..='~').contains(&c)
+fn has_left_trim_marker(b: &[u8]) -> bool {
+    b.len() >= 2 && b[0] == b'-' && is_space(b[1])
 }
 
-fn has_left_trim_marker(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 2 && b[0] == b'-' && is_space(Some(b[1] as char))
+/// The digits a numeric literal may use after its base prefix.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Digits {
+    Decimal,
+    Hex,
+    Octal,
+    Binary,
 }
 
-fn has_right_trim_marker(s: &str) -> bool {
-    let b = s.as_bytes();
-    b.len() >= 2 && is_space(Some(b[0] as char)) && b[1] == b'-'
+impl Digits {
+    fn accepts(self, b: u8) -> bool {
+        b == b'_'
+            || match self {
+                Digits::Decimal => b.is_ascii_digit(),
+                Digits::Hex => b.is_ascii_hexdigit(),
+                Digits::Octal => (b'0'..=b'7').contains(&b),
+                Digits::Binary => b == b'0' || b == b'1',
+            }
+    }
 }
 
 impl<'a> Lexer<'a> {
@@ -206,11 +232,10 @@ impl<'a> Lexer<'a> {
     ) -> Self {
         Lexer {
             input,
-            left,
-            right,
+            left_len: left.len(),
+            right: right.as_bytes(),
             pos: 0,
             start: 0,
-            at_eof: false,
             paren_depth: 0,
             line: 1,
             start_line: 1,
@@ -220,66 +245,38 @@ impl<'a> Lexer<'a> {
             done: false,
             error: None,
             left_finder: memchr::memmem::Finder::new(left.as_bytes()),
+            comment_end: memchr::memmem::Finder::new(RIGHT_COMMENT),
         }
     }
 
-    fn next(&mut self) -> Option<char> {
-        if let Some(&b) = self.input.as_bytes().get(self.pos)
-            && b.is_ascii()
-        {
-            self.pos += 1;
-            if b == b'\n' {
-                self.line += 1;
-            }
-            return Some(b as char);
-        }
-        match self.input[self.pos..].chars().next() {
-            None => {
-                self.at_eof = true;
-                None
-            }
-            Some(c) => {
-                self.pos += c.len_utf8();
-                if c == '\n' {
-                    self.line += 1;
-                }
-                Some(c)
-            }
-        }
+    fn bytes(&self) -> &'a [u8] {
+        self.input.as_bytes()
     }
 
-    fn peek(&mut self) -> Option<char> {
-        match self.input.as_bytes().get(self.pos) {
-            Some(&b) if b.is_ascii() => Some(b as char),
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.bytes().get(at).copied()
+    }
+
+    /// The character at the current position.
+    fn char_here(&self) -> Option<char> {
+        match self.byte(self.pos) {
+            Some(b) if b.is_ascii() => Some(b as char),
             _ => self.input[self.pos..].chars().next(),
         }
     }
 
-    /// Skips ASCII letters, digits and `_` (the common case of `is_alnum`).
-    fn skip_ascii_alnum(&mut self) {
-        let bytes = self.input.as_bytes();
-        while let Some(&b) = bytes.get(self.pos) {
-            if b == b'_' || b.is_ascii_alphanumeric() {
-                self.pos += 1;
-            } else {
-                break;
-            }
-        }
-    }
-
-    fn backup(&mut self) {
-        if !self.at_eof
-            && self.pos > 0
-            && let Some(c) = self.input[..self.pos].chars().next_back()
-        {
-            self.pos -= c.len_utf8();
+    /// Consumes the character at the current position, if any (Go's `next` when the rune it
+    /// returns no longer matters).
+    fn skip_char(&mut self) {
+        if let Some(c) = self.char_here() {
+            self.pos += c.len_utf8();
             if c == '\n' {
-                self.line -= 1;
+                self.line += 1;
             }
         }
     }
 
-    fn this_item(&mut self, typ: ItemType) -> Item<'a> {
+    fn emit(&mut self, typ: ItemType) -> Item<'a> {
         let i = Item {
             typ,
             pos: self.start,
@@ -292,24 +289,15 @@ impl<'a> Lexer<'a> {
     }
 
     fn ignore(&mut self) {
-        self.line += count_newlines(&self.input[self.start..self.pos]);
+        self.line += count_newlines(&self.bytes()[self.start..self.pos]);
         self.start = self.pos;
         self.start_line = self.line;
     }
 
-    fn accept(&mut self, valid: &str) -> bool {
-        match self.next() {
-            Some(c) if valid.contains(c) => true,
-            _ => {
-                self.backup();
-                false
-            }
+    fn skip_spaces(&mut self) {
+        while self.byte(self.pos).is_some_and(is_space) {
+            self.pos += 1;
         }
-    }
-
-    fn accept_run(&mut self, valid: &str) {
-        while matches!(self.next(), Some(c) if valid.contains(c)) {}
-        self.backup();
     }
 
     fn errorf(&mut self, msg: String) -> Item<'a> {
@@ -329,26 +317,33 @@ impl<'a> Lexer<'a> {
         self.error.as_deref().unwrap_or_default()
     }
 
+    /// Whether `rest` starts with the right delimiter (its first byte is checked inline: most
+    /// positions do not hold it).
+    fn is_right_delim(&self, rest: &[u8]) -> bool {
+        match (rest.first(), self.right.first()) {
+            (Some(a), Some(b)) if a != b => false,
+            _ => rest.starts_with(self.right),
+        }
+    }
+
+    /// Whether the right delimiter starts here, and whether a trim marker precedes it.
     fn at_right_delim(&self) -> (bool, bool) {
-        let rest = &self.input.as_bytes()[self.pos..];
-        let right = self.right.as_bytes();
+        let rest = &self.bytes()[self.pos..];
         if rest.len() >= 2
-            && matches!(rest[0], b' ' | b'\t' | b'\r' | b'\n')
+            && is_space(rest[0])
             && rest[1] == b'-'
-            && rest[2..].starts_with(right)
+            && self.is_right_delim(&rest[2..])
         {
             return (true, true);
         }
-        (rest.starts_with(right), false)
+        (self.is_right_delim(rest), false)
     }
 
-    fn at_terminator(&mut self) -> bool {
-        let rest = &self.input.as_bytes()[self.pos..];
+    fn at_terminator(&self) -> bool {
+        let rest = &self.bytes()[self.pos..];
         match rest.first() {
-            None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'.' | b',' | b'|' | b':' | b')' | b'(') => {
-                true
-            }
-            _ => rest.starts_with(self.right.as_bytes()),
+            None => true,
+            Some(&b) => CLASS[b as usize] & TERMINATOR != 0 || self.is_right_delim(rest),
         }
     }
 
@@ -362,233 +357,256 @@ impl<'a> Lexer<'a> {
                 line: self.start_line,
             };
         }
-        let mut state = if self.inside_action {
-            State::InsideAction
+        let item = if self.inside_action {
+            self.lex_inside_action()
         } else {
-            State::Text
+            self.lex_text()
         };
-        loop {
-            let step = match state {
-                State::Text => self.lex_text(),
-                State::LeftDelim => self.lex_left_delim(),
-                State::Comment => self.lex_comment(),
-                State::RightDelim => self.lex_right_delim(),
-                State::InsideAction => self.lex_inside_action(),
-                State::Space => self.lex_space(),
-                State::Identifier => self.lex_identifier(),
-                State::Field => self.lex_field_or_variable(ItemType::Field),
-                State::Variable => self.lex_variable(),
-                State::Char => self.lex_char(),
-                State::Number => self.lex_number(),
-                State::Quote => self.lex_quote(),
-                State::RawQuote => self.lex_raw_quote(),
-            };
-            match step {
-                Ok(item) => {
-                    if item.typ == ItemType::Eof {
-                        self.done = true;
-                    }
-                    return item;
-                }
-                Err(next) => state = next,
-            }
+        if item.typ == ItemType::Eof {
+            self.done = true;
         }
+        item
     }
 
-    fn lex_text(&mut self) -> Result<Item<'a>, State> {
-        if let Some(x) = self.left_finder.find(&self.input.as_bytes()[self.pos..]) {
+    /// Text up to the next action, or the action's left delimiter; comments are skipped.
+    fn lex_text(&mut self) -> Item<'a> {
+        loop {
+            let Some(x) = self.left_finder.find(&self.bytes()[self.pos..]) else {
+                self.pos = self.input.len();
+                if self.pos > self.start {
+                    self.line += count_newlines(&self.bytes()[self.start..self.pos]);
+                    return self.emit(ItemType::Text);
+                }
+                return self.emit(ItemType::Eof);
+            };
             if x > 0 {
                 self.pos += x;
                 let mut trim = 0;
-                let delim_end = self.pos + self.left.len();
-                if has_left_trim_marker(&self.input[delim_end..]) {
-                    let s = &self.input[self.start..self.pos];
-                    trim = s.len() - s.trim_end_matches(SPACE_CHARS).len();
+                if has_left_trim_marker(&self.bytes()[self.pos + self.left_len..]) {
+                    let text = &self.bytes()[self.start..self.pos];
+                    trim = text.iter().rev().take_while(|&&b| is_space(b)).count();
                 }
                 self.pos -= trim;
-                self.line += count_newlines(&self.input[self.start..self.pos]);
-                let i = self.this_item(ItemType::Text);
+                self.line += count_newlines(&self.bytes()[self.start..self.pos]);
+                let i = self.emit(ItemType::Text);
                 self.pos += trim;
                 self.ignore();
                 if !i.val.is_empty() {
-                    return Ok(i);
+                    return i;
                 }
             }
-            return Err(State::LeftDelim);
+            if let Some(i) = self.lex_left_delim() {
+                return i;
+            }
         }
-        self.pos = self.input.len();
-        if self.pos > self.start {
-            self.line += count_newlines(&self.input[self.start..self.pos]);
-            return Ok(self.this_item(ItemType::Text));
-        }
-        Ok(self.this_item(ItemType::Eof))
     }
 
-    fn lex_left_delim(&mut self) -> Result<Item<'a>, State> {
-        self.pos += self.left.len();
-        let trim = has_left_trim_marker(&self.input[self.pos..]);
+    /// The left delimiter, or `None` after skipping a comment (or failing to: then `done`).
+    fn lex_left_delim(&mut self) -> Option<Item<'a>> {
+        self.pos += self.left_len;
+        let trim = has_left_trim_marker(&self.bytes()[self.pos..]);
         let after = if trim { TRIM_MARKER_LEN } else { 0 };
-        if self.input[self.pos + after..].starts_with(LEFT_COMMENT) {
+        if self.bytes()[self.pos + after..].starts_with(LEFT_COMMENT) {
             self.pos += after;
             self.ignore();
-            return Err(State::Comment);
+            return self.lex_comment();
         }
-        let i = self.this_item(ItemType::LeftDelim);
+        let i = self.emit(ItemType::LeftDelim);
         self.inside_action = true;
         self.pos += after;
         self.ignore();
         self.paren_depth = 0;
-        Ok(i)
+        Some(i)
     }
 
-    fn lex_comment(&mut self) -> Result<Item<'a>, State> {
+    /// Skips a comment and its delimiters; an error token if it is malformed.
+    fn lex_comment(&mut self) -> Option<Item<'a>> {
         self.pos += LEFT_COMMENT.len();
-        let Some(x) = self.input[self.pos..].find(RIGHT_COMMENT) else {
-            return Ok(self.errorf("unclosed comment".into()));
+        let Some(x) = self.comment_end.find(&self.bytes()[self.pos..]) else {
+            return Some(self.errorf("unclosed comment".into()));
         };
         self.pos += x + RIGHT_COMMENT.len();
         let (delim, trim) = self.at_right_delim();
         if !delim {
-            return Ok(self.errorf("comment ends before closing delimiter".into()));
+            return Some(self.errorf("comment ends before closing delimiter".into()));
         }
-        self.line += count_newlines(&self.input[self.start..self.pos]);
-        let _comment = self.this_item(ItemType::Comment);
+        self.ignore();
         if trim {
             self.pos += TRIM_MARKER_LEN;
         }
         self.pos += self.right.len();
         if trim {
-            let s = &self.input[self.pos..];
-            self.pos += s.len() - s.trim_start_matches(SPACE_CHARS).len();
+            self.skip_spaces();
         }
         self.ignore();
-        Err(State::Text)
+        None
     }
 
-    fn lex_right_delim(&mut self) -> Result<Item<'a>, State> {
+    fn lex_right_delim(&mut self) -> Item<'a> {
         let (_, trim) = self.at_right_delim();
         if trim {
             self.pos += TRIM_MARKER_LEN;
             self.ignore();
         }
         self.pos += self.right.len();
-        let i = self.this_item(ItemType::RightDelim);
+        let i = self.emit(ItemType::RightDelim);
         if trim {
-            let s = &self.input[self.pos..];
-            self.pos += s.len() - s.trim_start_matches(SPACE_CHARS).len();
+            self.skip_spaces();
             self.ignore();
         }
         self.inside_action = false;
-        Ok(i)
+        i
     }
 
-    fn lex_inside_action(&mut self) -> Result<Item<'a>, State> {
-        let (delim, _) = self.at_right_delim();
-        if delim {
+    fn lex_inside_action(&mut self) -> Item<'a> {
+        let Some(b) = self.byte(self.pos) else {
+            return self.errorf("unclosed action".into());
+        };
+        // Only a delimiter's first byte or a trim marker's space can start the right delimiter.
+        if (Some(&b) == self.right.first()
+            || (is_space(b) && self.byte(self.pos + 1) == Some(b'-')))
+            && self.at_right_delim().0
+        {
             if self.paren_depth == 0 {
-                return Err(State::RightDelim);
+                return self.lex_right_delim();
             }
-            return Ok(self.errorf("unclosed left paren".into()));
+            return self.errorf("unclosed left paren".into());
         }
-        let r = self.next();
-        match r {
-            None => Ok(self.errorf("unclosed action".into())),
-            Some(c) if is_space(Some(c)) => {
-                self.backup();
-                Err(State::Space)
+        if !b.is_ascii() {
+            let c = self.char_here().unwrap_or_default();
+            if is_alnum(c) {
+                return self.lex_identifier();
             }
-            Some('=') => Ok(self.this_item(ItemType::Assign)),
-            Some(':') => {
-                if self.next() != Some('=') {
-                    return Ok(self.errorf("expected :=".into()));
-                }
-                Ok(self.this_item(ItemType::Declare))
-            }
-            Some('|') => Ok(self.this_item(ItemType::Pipe)),
-            Some('"') => Err(State::Quote),
-            Some('`') => Err(State::RawQuote),
-            Some('$') => Err(State::Variable),
-            Some('\'') => Err(State::Char),
-            Some('.') => {
-                if let Some(&b) = self.input.as_bytes().get(self.pos)
-                    && !b.is_ascii_digit()
-                {
-                    return Err(State::Field);
-                }
-                self.backup();
-                Err(State::Number)
-            }
-            Some('+' | '-' | '0'..='9') => {
-                self.backup();
-                Err(State::Number)
-            }
-            Some(c) if is_alnum(Some(c)) => {
-                self.backup();
-                Err(State::Identifier)
-            }
-            Some('(') => {
-                self.paren_depth += 1;
-                Ok(self.this_item(ItemType::LeftParen))
-            }
-            Some(')') => {
-                self.paren_depth -= 1;
-                if self.paren_depth < 0 {
-                    return Ok(self.errorf("unexpected right paren".into()));
-                }
-                Ok(self.this_item(ItemType::RightParen))
-            }
-            Some(c) if is_printable_ascii(c) => Ok(self.this_item(ItemType::Char)),
-            Some(c) => Ok(self.errorf(format!(
+            self.pos += c.len_utf8();
+            return self.errorf(format!(
                 "unrecognized character in action: {}",
                 gofmt::format_unicode_sharp(c)
-            ))),
+            ));
         }
-    }
-
-    fn lex_space(&mut self) -> Result<Item<'a>, State> {
-        let mut n = 0;
-        while is_space(self.peek()) {
-            self.next();
-            n += 1;
-        }
-        let rest = &self.input[self.pos - 1..];
-        if has_right_trim_marker(rest) && rest[TRIM_MARKER_LEN..].starts_with(self.right) {
-            self.backup();
-            if n == 1 {
-                return Err(State::RightDelim);
+        self.pos += 1;
+        match b {
+            b' ' | b'\t' | b'\r' | b'\n' => {
+                self.pos -= 1;
+                self.lex_space()
             }
-        }
-        Ok(self.this_item(ItemType::Space))
-    }
-
-    fn lex_identifier(&mut self) -> Result<Item<'a>, State> {
-        self.skip_ascii_alnum();
-        loop {
-            let r = self.next();
-            if is_alnum(r) {
-                continue;
-            }
-            self.backup();
-            if !self.at_terminator() {
-                return Ok(self.bad_character(r));
-            }
-            let word = &self.input[self.start..self.pos];
-            if let Some(k) = keyword(word) {
-                if (k == ItemType::Break && !self.break_ok)
-                    || (k == ItemType::Continue && !self.continue_ok)
-                {
-                    return Ok(self.this_item(ItemType::Identifier));
+            b'=' => self.emit(ItemType::Assign),
+            b':' => {
+                if self.byte(self.pos) != Some(b'=') {
+                    self.skip_char();
+                    return self.errorf("expected :=".into());
                 }
-                return Ok(self.this_item(k));
+                self.pos += 1;
+                self.emit(ItemType::Declare)
             }
-            if word.starts_with('.') {
-                return Ok(self.this_item(ItemType::Field));
+            b'|' => self.emit(ItemType::Pipe),
+            b'"' => self.lex_quote(b'"', ItemType::String, "unterminated quoted string"),
+            b'\'' => self.lex_quote(
+                b'\'',
+                ItemType::CharConstant,
+                "unterminated character constant",
+            ),
+            b'`' => self.lex_raw_quote(),
+            b'$' => self.lex_field_or_variable(ItemType::Variable),
+            b'.' => {
+                if self.byte(self.pos).is_some_and(|b| !b.is_ascii_digit()) {
+                    return self.lex_field_or_variable(ItemType::Field);
+                }
+                self.pos -= 1;
+                self.lex_number()
             }
-            if word == "true" || word == "false" {
-                return Ok(self.this_item(ItemType::Bool));
+            b'+' | b'-' | b'0'..=b'9' => {
+                self.pos -= 1;
+                self.lex_number()
             }
-            return Ok(self.this_item(ItemType::Identifier));
+            b'(' => {
+                self.paren_depth += 1;
+                self.emit(ItemType::LeftParen)
+            }
+            b')' => {
+                self.paren_depth -= 1;
+                if self.paren_depth < 0 {
+                    return self.errorf("unexpected right paren".into());
+                }
+                self.emit(ItemType::RightParen)
+            }
+            _ if is_ascii_alnum(b) => {
+                self.pos -= 1;
+                self.lex_identifier()
+            }
+            b' '..=b'~' => self.emit(ItemType::Char),
+            _ => self.errorf(format!(
+                "unrecognized character in action: {}",
+                gofmt::format_unicode_sharp(b as char)
+            )),
         }
+    }
+
+    /// A run of spaces; a single space before a trim-marked right delimiter belongs to it.
+    fn lex_space(&mut self) -> Item<'a> {
+        let from = self.pos;
+        while let Some(b) = self.byte(self.pos).filter(|&b| is_space(b)) {
+            self.pos += 1;
+            if b == b'\n' {
+                self.line += 1;
+            }
+        }
+        let spaces = self.pos - from;
+        // The last space may be the one of a trim marker: ` -}}`.
+        let rest = &self.bytes()[self.pos - 1..];
+        if rest.len() >= TRIM_MARKER_LEN
+            && rest[1] == b'-'
+            && self.is_right_delim(&rest[TRIM_MARKER_LEN..])
+        {
+            self.pos -= 1;
+            if rest[0] == b'\n' {
+                self.line -= 1;
+            }
+            if spaces == 1 {
+                return self.lex_right_delim();
+            }
+        }
+        self.emit(ItemType::Space)
+    }
+
+    /// Skips letters, digits and `_`; the character that ends the run (`None` at the end).
+    fn skip_alnum(&mut self) -> Option<char> {
+        let bytes = self.bytes();
+        loop {
+            let run = bytes[self.pos..]
+                .iter()
+                .take_while(|&&b| is_ascii_alnum(b))
+                .count();
+            self.pos += run;
+            let b = *bytes.get(self.pos)?;
+            if b.is_ascii() {
+                return Some(b as char);
+            }
+            let c = self.char_here()?;
+            if !is_alnum(c) {
+                return Some(c);
+            }
+            self.pos += c.len_utf8();
+        }
+    }
+
+    fn lex_identifier(&mut self) -> Item<'a> {
+        let r = self.skip_alnum();
+        if !self.at_terminator() {
+            return self.bad_character(r);
+        }
+        let word = &self.input[self.start..self.pos];
+        if let Some(k) = keyword(word) {
+            if (k == ItemType::Break && !self.break_ok)
+                || (k == ItemType::Continue && !self.continue_ok)
+            {
+                return self.emit(ItemType::Identifier);
+            }
+            return self.emit(k);
+        }
+        if word == "true" || word == "false" {
+            return self.emit(ItemType::Bool);
+        }
+        self.emit(ItemType::Identifier)
     }
 
     fn bad_character(&mut self, r: Option<char>) -> Item<'a> {
@@ -599,136 +617,229 @@ impl<'a> Lexer<'a> {
         self.errorf(format!("bad character {shown}"))
     }
 
-    fn lex_variable(&mut self) -> Result<Item<'a>, State> {
+    /// A field (`.x`) or variable (`$x`), the leading character already consumed; a bare `.` is
+    /// the dot and a bare `$` the variable `$`.
+    fn lex_field_or_variable(&mut self, typ: ItemType) -> Item<'a> {
         if self.at_terminator() {
-            return Ok(self.this_item(ItemType::Variable));
-        }
-        self.lex_field_or_variable(ItemType::Variable)
-    }
-
-    fn lex_field_or_variable(&mut self, typ: ItemType) -> Result<Item<'a>, State> {
-        if self.at_terminator() {
-            return Ok(self.this_item(if typ == ItemType::Variable {
+            return self.emit(if typ == ItemType::Variable {
                 ItemType::Variable
             } else {
                 ItemType::Dot
-            }));
+            });
         }
-        let mut r;
-        self.skip_ascii_alnum();
-        loop {
-            r = self.next();
-            if !is_alnum(r) {
-                self.backup();
-                break;
-            }
-        }
+        let r = self.skip_alnum();
         if !self.at_terminator() {
-            return Ok(self.bad_character(r));
+            return self.bad_character(r);
         }
-        Ok(self.this_item(typ))
+        self.emit(typ)
     }
 
-    fn lex_char(&mut self) -> Result<Item<'a>, State> {
+    /// A quoted string or character constant, the opening quote already consumed.
+    fn lex_quote(&mut self, quote: u8, typ: ItemType, unterminated: &str) -> Item<'a> {
         loop {
-            match self.next() {
-                Some('\\') => {
-                    let r = self.next();
-                    if r.is_some() && r != Some('\n') {
-                        continue;
+            let rest = &self.bytes()[self.pos..];
+            let Some(x) = memchr::memchr3(quote, b'\\', b'\n', rest) else {
+                self.pos = self.input.len();
+                return self.errorf(unterminated.into());
+            };
+            self.pos += x + 1;
+            match rest[x] {
+                b'\\' => match self.byte(self.pos) {
+                    Some(b'\n') => {
+                        self.pos += 1;
+                        self.line += 1;
+                        return self.errorf(unterminated.into());
                     }
-                    return Ok(self.errorf("unterminated character constant".into()));
+                    Some(_) => self.pos += 1,
+                    None => return self.errorf(unterminated.into()),
+                },
+                b'\n' => {
+                    self.line += 1;
+                    return self.errorf(unterminated.into());
                 }
-                None | Some('\n') => {
-                    return Ok(self.errorf("unterminated character constant".into()));
-                }
-                Some('\'') => break,
-                _ => {}
+                _ => return self.emit(typ),
             }
         }
-        Ok(self.this_item(ItemType::CharConstant))
     }
 
-    fn lex_number(&mut self) -> Result<Item<'a>, State> {
+    fn lex_raw_quote(&mut self) -> Item<'a> {
+        let rest = &self.bytes()[self.pos..];
+        let Some(x) = memchr::memchr(b'`', rest) else {
+            self.line += count_newlines(rest);
+            self.pos = self.input.len();
+            return self.errorf("unterminated raw quoted string".into());
+        };
+        self.line += count_newlines(&rest[..x]);
+        self.pos += x + 1;
+        self.emit(ItemType::RawString)
+    }
+
+    fn lex_number(&mut self) -> Item<'a> {
         if !self.scan_number() {
-            let text = self.input[self.start..self.pos].to_string();
-            return Ok(self.errorf(format!("bad number syntax: {}", gofmt::quote(&text))));
+            return self.bad_number();
         }
-        if matches!(self.peek(), Some('+' | '-')) {
+        if matches!(self.byte(self.pos), Some(b'+' | b'-')) {
             if !self.scan_number() || !self.input[..self.pos].ends_with('i') {
-                let text = self.input[self.start..self.pos].to_string();
-                return Ok(self.errorf(format!("bad number syntax: {}", gofmt::quote(&text))));
+                return self.bad_number();
             }
-            return Ok(self.this_item(ItemType::Complex));
+            return self.emit(ItemType::Complex);
         }
-        Ok(self.this_item(ItemType::Number))
+        self.emit(ItemType::Number)
     }
 
+    fn bad_number(&mut self) -> Item<'a> {
+        let text = &self.input[self.start..self.pos];
+        let msg = format!("bad number syntax: {}", gofmt::quote(text));
+        self.errorf(msg)
+    }
+
+    fn accept(&mut self, valid: &[u8]) -> bool {
+        match self.byte(self.pos) {
+            Some(b) if valid.contains(&b) => {
+                self.pos += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn accept_run(&mut self, digits: Digits) {
+        while self.byte(self.pos).is_some_and(|b| digits.accepts(b)) {
+            self.pos += 1;
+        }
+    }
+
+    /// Go's `scanNumber`: consumes a numeric literal; false if a letter or digit follows it.
     fn scan_number(&mut self) -> bool {
-        self.accept("+-");
-        let mut digits = "0123456789_";
-        if self.accept("0") {
-            if self.accept("xX") {
-                digits = "0123456789abcdefABCDEF_";
-            } else if self.accept("oO") {
-                digits = "01234567_";
-            } else if self.accept("bB") {
-                digits = "01_";
+        self.accept(b"+-");
+        let mut digits = Digits::Decimal;
+        if self.accept(b"0") {
+            if self.accept(b"xX") {
+                digits = Digits::Hex;
+            } else if self.accept(b"oO") {
+                digits = Digits::Octal;
+            } else if self.accept(b"bB") {
+                digits = Digits::Binary;
             }
         }
         self.accept_run(digits);
-        if self.accept(".") {
+        if self.accept(b".") {
             self.accept_run(digits);
         }
-        if digits.len() == 11 && self.accept("eE") {
-            self.accept("+-");
-            self.accept_run("0123456789_");
+        if digits == Digits::Decimal && self.accept(b"eE") {
+            self.accept(b"+-");
+            self.accept_run(Digits::Decimal);
         }
-        if digits.len() == 23 && self.accept("pP") {
-            self.accept("+-");
-            self.accept_run("0123456789_");
+        if digits == Digits::Hex && self.accept(b"pP") {
+            self.accept(b"+-");
+            self.accept_run(Digits::Decimal);
         }
-        self.accept("i");
-        if is_alnum(self.peek()) {
-            self.next();
+        self.accept(b"i");
+        if self.char_here().is_some_and(is_alnum) {
+            self.skip_char();
             return false;
         }
         true
     }
-
-    fn lex_quote(&mut self) -> Result<Item<'a>, State> {
-        loop {
-            match self.next() {
-                Some('\\') => {
-                    let r = self.next();
-                    if r.is_some() && r != Some('\n') {
-                        continue;
-                    }
-                    return Ok(self.errorf("unterminated quoted string".into()));
-                }
-                None | Some('\n') => return Ok(self.errorf("unterminated quoted string".into())),
-                Some('"') => break,
-                _ => {}
-            }
-        }
-        Ok(self.this_item(ItemType::String))
-    }
-
-    fn lex_raw_quote(&mut self) -> Result<Item<'a>, State> {
-        loop {
-            match self.next() {
-                None => return Ok(self.errorf("unterminated raw quoted string".into())),
-                Some('`') => break,
-                _ => {}
-            }
-        }
-        Ok(self.this_item(ItemType::RawString))
-    }
 }
 
 #[cfg(test)]
+mod reference;
+
+#[cfg(test)]
 mod tests {
+    use super::reference::ReferenceLexer;
     use super::*;
+    use proptest::prelude::*;
+
+    /// Every token up to and including the first EOF or error, and the one after it, as
+    /// (type, offset, text, line), with the error message in place of an error's text.
+    fn stream(
+        mut next: impl FnMut() -> (Item<'static>, String),
+    ) -> Vec<(ItemType, usize, String, usize)> {
+        let mut v = Vec::new();
+        loop {
+            let (i, message) = next();
+            let val = if i.typ == ItemType::Error {
+                message
+            } else {
+                i.val.to_string()
+            };
+            v.push((i.typ, i.pos, val, i.line));
+            if matches!(i.typ, ItemType::Eof | ItemType::Error) {
+                let (after, _) = next();
+                v.push((after.typ, after.pos, after.val.to_string(), after.line));
+                return v;
+            }
+        }
+    }
+
+    fn assert_same_tokens(input: &str, left: &str, right: &str, break_ok: bool, continue_ok: bool) {
+        let input: &'static str = Box::leak(input.into());
+        let (left, right): (&'static str, &'static str) =
+            (Box::leak(left.into()), Box::leak(right.into()));
+        let mut fast = Lexer::new(input, left, right, break_ok, continue_ok);
+        let mut reference = ReferenceLexer::new(input, left, right, break_ok, continue_ok);
+        let got = stream(|| {
+            let i = fast.next_item();
+            (i, fast.error_message().to_string())
+        });
+        let want = stream(|| {
+            let i = reference.next_item();
+            (i, reference.error_message().to_string())
+        });
+        assert_eq!(got, want, "input {input:?}");
+    }
+
+    /// Pieces whose combinations reach every state and error of the lexer.
+    const PIECES: &[&str] = &[
+        "{{", "}}", "{{- ", " -}}", "{{-", "-}}", "[[", "]]", " ", "  ", "\n", "\t", "\r", "\x0c",
+        "/*", "*/", ".", "$", "a", "Z", "_", "é", "٣", "²", "€", "\u{7f}", "\x01", "0", "1", "9",
+        "0x", "0o", "0b", "e", "p", "i", "+", "-", "\"", "'", "`", "\\", "(", ")", ":", "=", "|",
+        ",", "#", "}", "{", "end", "if", "break", "continue", "true", "nil", "define", ".x", "$y",
+        "1.5", "1e3", "0x1p-2", "2i", "1+2i", "\"s\"", "'c'", "`r\nr`",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn tokens_match_go_transliteration(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..24),
+            delims in proptest::sample::select(&[("{{", "}}"), ("[[", "]]"), ("<", ">"), ("{{", "-}}")][..]),
+            break_ok: bool,
+            continue_ok: bool,
+        ) {
+            assert_same_tokens(&pieces.concat(), delims.0, delims.1, break_ok, continue_ok);
+        }
+    }
+
+    /// Real chart templates (the conformance corpus, when present) lex exactly as Go's lexer
+    /// would.
+    #[test]
+    fn corpus_tokens_match_go_transliteration() {
+        let root = std::env::var("KILN_PARSE_CHARTS")
+            .unwrap_or_else(|_| "/work/shared/conformance/helm/cases".into());
+        let mut stack = vec![(std::path::PathBuf::from(root), false)];
+        let mut files = 0;
+        while let Some((dir, in_templates)) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.is_dir() {
+                    stack.push((path, in_templates || e.file_name() == "templates"));
+                } else if in_templates && let Ok(text) = std::fs::read_to_string(&path) {
+                    assert_same_tokens(&text, "{{", "}}", true, true);
+                    files += 1;
+                }
+            }
+        }
+        if files == 0 {
+            eprintln!("corpus_tokens_match_go_transliteration: no chart templates found; skipped");
+        }
+    }
 
     fn lex_all(s: &str) -> Vec<(ItemType, String)> {
         let mut l = Lexer::new(s, "{{", "}}", true, true);

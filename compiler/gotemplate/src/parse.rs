@@ -1,18 +1,19 @@
 //! The parser: Go's `text/template/parse` recursive descent over the lexer's tokens, with the
 //! same three-token lookahead so that errors name the same token and line as Go.
 
-use std::collections::HashSet;
+mod names;
+
 use std::sync::Arc;
 
 use crate::ast::{
-    Action, Arg, Branch, Command, Func, Node, Number, Pipe, TemplateCall, Text, Tree,
+    Action, Arg, Args, Branch, Command, Commands, Node, Number, Pipe, TemplateCall, Text, Tree,
 };
-use crate::builtins::Builtin;
 use crate::error::{Error, Location, ParseError};
 use crate::func::FuncMap;
 use crate::gofmt;
 use crate::lex::{Item, ItemType, Lexer};
 use crate::strconv;
+use names::Names;
 
 const MAX_STACK_DEPTH: usize = 10000;
 const MAX_PIPELINE_CMDS: usize = 100000;
@@ -29,6 +30,7 @@ pub(crate) fn parse(
     funcs: &FuncMap,
 ) -> Result<Vec<Tree>, Error> {
     let parse_name: Arc<str> = Arc::from(name);
+    let dollar: Arc<str> = Arc::from("$");
     let mut p = Parser {
         lex: Lexer::new(
             text,
@@ -39,15 +41,16 @@ pub(crate) fn parse(
         ),
         token: [eof_item(), eof_item(), eof_item()],
         peek_count: 0,
-        vars: vec!["$".into()],
+        vars: vec![dollar.clone()],
         action_line: 0,
         range_depth: 0,
         stack_depth: 0,
-        funcs,
         parse_name: parse_name.clone(),
         text: text.clone(),
+        src: text,
         trees: Vec::new(),
-        names: HashSet::new(),
+        names: Names::new(funcs),
+        dollar,
         nest: 0,
         max_nest: 0,
     };
@@ -97,12 +100,14 @@ struct Parser<'a> {
     action_line: usize,
     range_depth: usize,
     stack_depth: usize,
-    funcs: &'a FuncMap,
     parse_name: Arc<str>,
     text: Arc<str>,
+    /// The same text, borrowed for the lexer's lifetime.
+    src: &'a str,
     trees: Vec<Tree>,
-    /// Names seen so far (fields, variables, functions), each allocated once per file.
-    names: HashSet<Arc<str>>,
+    names: Names<'a>,
+    /// The variable `$`, in scope everywhere.
+    dollar: Arc<str>,
     /// Current and deepest nesting of control structures and parentheses.
     nest: usize,
     max_nest: usize,
@@ -118,16 +123,6 @@ enum End {
 }
 
 impl<'a> Parser<'a> {
-    /// The shared allocation of `name` within this file.
-    fn intern(&mut self, name: &str) -> Arc<str> {
-        if let Some(n) = self.names.get(name) {
-            return n.clone();
-        }
-        let n: Arc<str> = Arc::from(name);
-        self.names.insert(n.clone());
-        n
-    }
-
     fn next(&mut self) -> Item<'a> {
         if self.peek_count > 0 {
             self.peek_count -= 1;
@@ -242,14 +237,13 @@ impl<'a> Parser<'a> {
                 Parsed::Node(n) => root.push(n),
                 Parsed::End => return Err("unexpected {{end}}".into()),
                 Parsed::Else => return Err("unexpected {{else}}".into()),
-                Parsed::Nothing => {}
             }
         }
         Ok(root)
     }
 
     fn with_fresh_scope<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
-        let vars = std::mem::replace(&mut self.vars, vec!["$".into()]);
+        let vars = std::mem::replace(&mut self.vars, vec![self.dollar.clone()]);
         let depth = std::mem::replace(&mut self.range_depth, 0);
         let r = f(self);
         self.vars = vars;
@@ -282,7 +276,6 @@ impl<'a> Parser<'a> {
                 Parsed::Node(n) => list.push(n),
                 Parsed::End => return Ok((list, End::End)),
                 Parsed::Else => return Ok((list, End::Else)),
-                Parsed::Nothing => {}
             }
         }
         Err("unexpected EOF".into())
@@ -298,7 +291,6 @@ impl<'a> Parser<'a> {
                 self.action_line = 0;
                 r
             }
-            ItemType::Comment => Ok(Parsed::Nothing),
             _ => Err(self.unexpected(&token, "input")),
         }
     }
@@ -364,7 +356,7 @@ impl<'a> Parser<'a> {
             pos: token.pos,
             is_assign: false,
             decl: Vec::new(),
-            cmds: Vec::new(),
+            cmds: Commands::new(),
         };
         'decls: loop {
             let v = self.peek_non_space();
@@ -377,12 +369,12 @@ impl<'a> Parser<'a> {
             if next.typ == ItemType::Assign || next.typ == ItemType::Declare {
                 pipe.is_assign = next.typ == ItemType::Assign;
                 self.next_non_space();
-                let name = self.intern(v.val);
+                let name = self.names.name(v.val);
                 pipe.decl.push((v.pos, name.clone()));
                 self.vars.push(name);
             } else if next.typ == ItemType::Char && next.val == "," {
                 self.next_non_space();
-                let name = self.intern(v.val);
+                let name = self.names.name(v.val);
                 pipe.decl.push((v.pos, name.clone()));
                 self.vars.push(name);
                 if context == "range" && pipe.decl.len() < 2 {
@@ -543,7 +535,7 @@ impl<'a> Parser<'a> {
 
     fn command(&mut self) -> PResult<Command> {
         let pos = self.peek_non_space().pos;
-        let mut args = Vec::new();
+        let mut args = Args::new();
         loop {
             self.peek_non_space();
             if let Some(op) = self.operand()? {
@@ -565,6 +557,7 @@ impl<'a> Parser<'a> {
     }
 
     fn operand(&mut self) -> PResult<Option<Arg>> {
+        // Fields after a field or variable are already part of it (see `chain`).
         let Some(node) = self.term()? else {
             return Ok(None);
         };
@@ -575,17 +568,9 @@ impl<'a> Parser<'a> {
         let mut fields = Vec::new();
         while self.peek().typ == ItemType::Field {
             let t = self.next();
-            fields.push(self.intern(&t.val[1..]));
+            fields.push(self.names.name(&t.val[1..]));
         }
         Ok(Some(match node {
-            Arg::Field { mut idents, .. } => {
-                idents.extend(fields);
-                Arg::Field { pos, idents }
-            }
-            Arg::Variable { mut idents, .. } => {
-                idents.extend(fields);
-                Arg::Variable { pos, idents }
-            }
             Arg::Bool(..) | Arg::String { .. } | Arg::Number(_) | Arg::Nil(_) | Arg::Dot(_) => {
                 return Err(format!(
                     "unexpected . after term {}",
@@ -600,45 +585,52 @@ impl<'a> Parser<'a> {
         }))
     }
 
+    /// A field or variable token and the field tokens right after it, as one node (Go's
+    /// parser builds a chain and folds it back into the field or variable).
+    fn chain(&mut self, first: Item<'a>) -> Arg {
+        let mut pos = first.pos;
+        let mut end = first.pos + first.val.len();
+        if self.peek().typ == ItemType::Field {
+            // Go positions the whole at its second part.
+            pos = self.peek().pos;
+            while self.peek().typ == ItemType::Field {
+                let t = self.next();
+                end = t.pos + t.val.len();
+            }
+        }
+        let variable = first.typ == ItemType::Variable;
+        let src = self.src;
+        let idents = self.names.chain(&src[first.pos..end], variable);
+        if variable {
+            Arg::Variable { pos, idents }
+        } else {
+            Arg::Field { pos, idents }
+        }
+    }
+
     fn term(&mut self) -> PResult<Option<Arg>> {
         let token = self.next_non_space();
         let pos = token.pos;
         Ok(Some(match token.typ {
             ItemType::Identifier => {
-                let name: &str = token.val;
-                let func = match self.funcs.get(name) {
-                    Some(f) => Func::User(f.clone()),
-                    None => match Builtin::from_name(name) {
-                        Some(b) => Func::Builtin(b),
-                        None => {
-                            return Err(format!("function {} not defined", gofmt::quote(name)));
-                        }
-                    },
-                };
-                Arg::Ident {
-                    pos,
-                    name: self.intern(name),
-                    func,
-                }
+                let (name, func) = self.names.function(token.val)?;
+                Arg::Ident { pos, name, func }
             }
             ItemType::Dot => Arg::Dot(pos),
             ItemType::Nil => Arg::Nil(pos),
             ItemType::Variable => {
-                let name: &str = token.val;
-                let idents: Vec<Arc<str>> = name.split('.').map(|n| self.intern(n)).collect();
-                if !self.vars.iter().any(|v| **v == *idents[0]) {
-                    return Err(format!("undefined variable {}", gofmt::quote(&idents[0])));
+                // A variable token never holds a `.`: it ends the token.
+                let name = token.val;
+                if !self.vars.iter().any(|v| **v == *name) {
+                    return Err(format!("undefined variable {}", gofmt::quote(name)));
                 }
-                Arg::Variable { pos, idents }
+                self.chain(token)
             }
-            ItemType::Field => {
-                let mut idents = Vec::with_capacity(4);
-                idents.push(self.intern(&token.val[1..]));
-                Arg::Field { pos, idents }
-            }
+            ItemType::Field => self.chain(token),
             ItemType::Bool => Arg::Bool(pos, token.val == "true"),
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
-                Arg::Number(Box::new(parse_number(pos, token.val, token.typ)?))
+                let shared = self.names.name(token.val);
+                Arg::Number(Box::new(parse_number(pos, token.val, shared, token.typ)?))
             }
             ItemType::LeftParen => {
                 if self.stack_depth >= MAX_STACK_DEPTH {
@@ -653,12 +645,8 @@ impl<'a> Parser<'a> {
                 Arg::Pipe(Box::new(r?))
             }
             ItemType::String | ItemType::RawString => {
-                let value = strconv::unquote(token.val).map_err(|e| e.to_string())?;
-                Arg::String {
-                    pos,
-                    quoted: Arc::from(token.val),
-                    value: Arc::from(value),
-                }
+                let (quoted, value) = self.names.string(token.val)?;
+                Arg::String { pos, quoted, value }
             }
             _ => {
                 self.backup();
@@ -672,14 +660,14 @@ enum Parsed {
     Node(Node),
     End,
     Else,
-    Nothing,
 }
 
 /// Go's `newNumber`: every valid reading of a numeric literal.
-fn parse_number(pos: usize, text: &str, typ: ItemType) -> PResult<Number> {
+/// `shared` is `text`, allocated.
+fn parse_number(pos: usize, text: &str, shared: Arc<str>, typ: ItemType) -> PResult<Number> {
     let mut n = Number {
         pos,
-        text: Arc::from(text),
+        text: shared,
         is_int: false,
         is_uint: false,
         is_float: false,
@@ -736,4 +724,55 @@ fn parse_number(pos: usize, text: &str, typ: ItemType) -> PResult<Number> {
         return Err(format!("illegal number syntax: {}", gofmt::quote(text)));
     }
     Ok(n)
+}
+
+#[cfg(test)]
+mod corpus_trees;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::ast::{Arg, Node};
+    use crate::func::FuncMap;
+
+    /// The first argument of each action of `text`'s body.
+    fn first_args(text: &str) -> Vec<Arg> {
+        let text: Arc<str> = text.into();
+        let mut trees =
+            super::parse("t", &text, &("{{".into(), "}}".into()), &FuncMap::new()).expect("parses");
+        std::mem::take(&mut trees[0].root)
+            .into_iter()
+            .filter_map(|n| match n {
+                Node::Action(a) => {
+                    let mut pipe = a.pipe;
+                    Some(pipe.cmds.remove(0).args.remove(0))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chains_are_positioned_like_go_and_shared_within_a_file() {
+        let args =
+            first_args("{{ .a }}{{ .a.b.c }}{{ $x := 1 }}{{ $x.y }}{{ .a.b.c }}{{ (.).a.b }}");
+        let [single, chain, _, var, again, paren] = &args[..] else {
+            panic!("{args:?}")
+        };
+        // Go places a chained field or variable at its second part.
+        assert!(matches!(single, Arg::Field { pos: 3, idents } if **idents == [Arc::from("a")]));
+        let Arg::Field { pos: 13, idents } = chain else {
+            panic!("{chain:?}")
+        };
+        assert_eq!(**idents, [Arc::from("a"), "b".into(), "c".into()]);
+        assert!(
+            matches!(var, Arg::Variable { pos: 38, idents } if **idents == [Arc::from("$x"), "y".into()])
+        );
+        let Arg::Field { idents: shared, .. } = again else {
+            panic!("{again:?}")
+        };
+        assert!(Arc::ptr_eq(idents, shared));
+        assert!(matches!(paren, Arg::Chain { pos: 61, fields, .. } if fields.len() == 2));
+    }
 }
