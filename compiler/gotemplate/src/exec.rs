@@ -3,7 +3,6 @@
 //! control structures, template calls) so that output and error messages match Go's.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -14,6 +13,7 @@ use crate::func::{ArgType, CallContext, ExecHost, FuncError};
 use crate::gofmt;
 use crate::parse;
 use crate::template::{MissingKey, Templates};
+use crate::textcache::ParsedText;
 use crate::value::Value;
 
 /// Go's `maxExecDepth`.
@@ -50,8 +50,9 @@ pub(crate) fn execute(
 /// State shared by every template executing within one `execute` call.
 struct Shared<'t> {
     set: &'t Templates,
-    /// Templates defined by texts run through `CallContext::execute_text`, innermost last.
-    overlays: Vec<HashMap<String, Arc<Tree>>>,
+    /// Templates defined by texts run through `CallContext::execute_text`, innermost last
+    /// (a text defines few templates, each name once).
+    overlays: Vec<Vec<Arc<Tree>>>,
     user: Option<&'t mut (dyn Any + Send)>,
     depth: usize,
     /// `{{template}}` calls leading to the running template, outermost first.
@@ -69,7 +70,7 @@ struct CallSite {
 impl Shared<'_> {
     fn lookup(&self, name: &str) -> Option<Arc<Tree>> {
         for o in self.overlays.iter().rev() {
-            if let Some(t) = o.get(name) {
+            if let Some(t) = o.iter().find(|t| t.name == name) {
                 return Some(t.clone());
             }
         }
@@ -82,7 +83,7 @@ fn run_tree(sh: &mut Shared<'_>, tree: &Tree, dot: Value, out: &mut String) -> R
         sh,
         tree,
         vars: vec![Var {
-            name: Arc::from("$"),
+            name: "$",
             slot: Slot::concrete(dot.clone()),
         }],
         cur: None,
@@ -111,8 +112,8 @@ impl Slot {
     }
 }
 
-struct Var {
-    name: Arc<str>,
+struct Var<'n> {
+    name: &'n str,
     slot: Slot,
 }
 
@@ -166,7 +167,7 @@ type R<T> = Result<T, Error>;
 struct Frame<'f, 't, 'n> {
     sh: &'f mut Shared<'t>,
     tree: &'n Tree,
-    vars: Vec<Var>,
+    vars: Vec<Var<'n>>,
     cur: Option<Cur<'n>>,
 }
 
@@ -225,13 +226,13 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
 
     // ---- variables ----
 
-    fn push(&mut self, name: Arc<str>, slot: Slot) {
+    fn push(&mut self, name: &'n str, slot: Slot) {
         self.vars.push(Var { name, slot });
     }
 
     fn set_var(&mut self, name: &str, v: Value) -> R<()> {
         for var in self.vars.iter_mut().rev() {
-            if &*var.name == name {
+            if var.name == name {
                 var.slot = Slot::concrete(v);
                 return Ok(());
             }
@@ -246,7 +247,7 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
 
     fn var_value(&self, name: &str) -> R<Slot> {
         for var in self.vars.iter().rev() {
-            if &*var.name == name {
+            if var.name == name {
                 return Ok(var.slot.clone());
             }
         }
@@ -502,7 +503,7 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             if pipe.is_assign {
                 self.set_var(name, value.clone())?;
             } else {
-                self.push(name.clone(), Slot::concrete(value.clone()));
+                self.push(name, Slot::concrete(value.clone()));
             }
         }
         Ok(value)
@@ -814,13 +815,12 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             Func::Builtin(Builtin::Call) => self.call_builtin(args, &argv),
             Func::Builtin(b) => b.apply(&argv),
             Func::User(f) => {
-                let body = f.body.clone();
                 let mut host = Host {
                     sh: &mut *self.sh,
                     template_name: &self.tree.name,
                 };
                 let mut ctx = CallContext { host: &mut host };
-                body(&mut ctx, &argv)
+                (f.body)(&mut ctx, &argv)
             }
         };
         match result {
@@ -1006,24 +1006,27 @@ impl ExecHost for Host<'_, '_> {
     }
 
     fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<String, Error> {
-        let source: Arc<str> = Arc::from(text);
         let set = self.sh.set;
-        let trees = parse::parse(name, &source, &set.delims, &set.funcs)?;
-        let mut overlay: HashMap<String, Arc<Tree>> = HashMap::new();
-        let mut body = None;
-        for tree in trees {
-            let tree = Arc::new(tree);
-            if tree.name == name {
-                body = Some(tree.clone());
+        let trees = match set.texts.get(name, text) {
+            Some(trees) => trees,
+            None => {
+                let source: Arc<str> = Arc::from(text);
+                let trees: ParsedText = parse::parse(name, &source, &set.delims, &set.funcs)?
+                    .into_iter()
+                    .map(Arc::new)
+                    .collect();
+                set.texts.insert(name, source, trees.clone());
+                trees
             }
-            let keep_old = tree.is_empty_tree() && self.sh.lookup(&tree.name).is_some();
-            if !keep_old {
-                overlay.insert(tree.name.clone(), tree);
-            }
-        }
-        let Some(body) = body else {
+        };
+        let Some(body) = trees.iter().find(|t| t.name == name).cloned() else {
             return Ok(String::new());
         };
+        let overlay: Vec<Arc<Tree>> = trees
+            .iter()
+            .filter(|t| !(t.is_empty_tree() && self.sh.lookup(&t.name).is_some()))
+            .cloned()
+            .collect();
         self.sh.overlays.push(overlay);
         let mut out = String::new();
         let calls = std::mem::take(&mut self.sh.calls);

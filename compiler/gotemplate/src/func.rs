@@ -3,8 +3,8 @@
 //! the [`CallContext`] through which a function reaches back into the running template set
 //! (`include`, `tpl`).
 
+use foldhash::HashMap;
 use std::any::Any;
-use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 

@@ -45,6 +45,7 @@ mod lex;
 mod parse;
 mod strconv;
 mod template;
+mod textcache;
 mod value;
 
 pub use error::{Error, ExecError, Location, ParseError};

@@ -1,8 +1,8 @@
 //! A set of associated templates (Go's `*template.Template` with its common namespace): parse
 //! files into it, then execute any named template with data.
 
+use foldhash::HashMap;
 use std::any::Any;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::ast::Tree;
@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::exec;
 use crate::func::FuncMap;
 use crate::parse;
+use crate::textcache::TextCache;
 use crate::value::Value;
 
 /// What a missing map key evaluates to (Go's `missingkey=` option).
@@ -39,6 +40,8 @@ pub struct Templates {
     pub(crate) sources: HashMap<String, Arc<str>>,
     pub(crate) missing_key: MissingKey,
     pub(crate) delims: (String, String),
+    /// Texts already parsed by `execute_text`.
+    pub(crate) texts: TextCache,
 }
 
 impl Default for Templates {
@@ -69,10 +72,11 @@ impl Templates {
         Templates {
             name: String::new(),
             funcs,
-            trees: HashMap::new(),
-            sources: HashMap::new(),
+            trees: HashMap::default(),
+            sources: HashMap::default(),
             missing_key: MissingKey::Default,
             delims: ("{{".into(), "}}".into()),
+            texts: TextCache::default(),
         }
     }
 
@@ -117,6 +121,7 @@ impl Templates {
         let l = if left.is_empty() { "{{" } else { left };
         let r = if right.is_empty() { "}}" } else { right };
         self.delims = (l.to_string(), r.to_string());
+        self.texts.clear();
     }
 
     /// Parses `text` as the template `name` (Go's `t.New(name).Parse(text)`): its body becomes

@@ -342,6 +342,24 @@ fn include_and_tpl() {
 }
 
 #[test]
+fn tpl_texts_run_again_keep_their_scope() {
+    // The second and third `tpl` of a text reuse its parse; its `define` must still be visible
+    // only while it runs, and each run must see its own data.
+    let t = r#"{{ $d := "{{define \"in\"}}<{{.}}>{{end}}{{include \"in\" .}}" }}{{ tpl $d 1 }}{{ tpl $d 2 }}{{ tpl $d 3 }}"#;
+    assert_eq!(ok(t, "{}"), "<1><2><3>");
+    let e = err(
+        r#"{{ $d := "{{define \"in\"}}x{{end}}" }}{{ tpl $d . }}{{ tpl $d . }}{{ include "in" . }}"#,
+        "{}",
+    );
+    assert!(e.contains(r#"no template "in""#), "{e}");
+    let e = err(
+        r#"{{ tpl "{{ .a.b }}" . }}{{ tpl "{{ .a.b }}" 1 }}"#,
+        r#"{"a":{"b":1}}"#,
+    );
+    assert!(e.contains("can't evaluate field a in type int"), "{e}");
+}
+
+#[test]
 fn maps_mutate_in_place() {
     assert_eq!(
         ok(r#"{{$d := dict "a" 1}}{{$_ := set $d "b" 2}}{{$d}}"#, "{}"),

@@ -7,6 +7,7 @@
 //! The emitter below follows libyaml's (as ported in go-yaml v2) column and indentation bookkeeping,
 //! because line folding and block-scalar indentation depend on it.
 
+use kiln_gotemplate::Value as GoValue;
 use serde_json::{Number, Value};
 
 use crate::gofmt;
@@ -15,11 +16,11 @@ const BEST_WIDTH: usize = 80;
 const BEST_INDENT: i32 = 2;
 
 /// Marshals a value like `sigs.k8s.io/yaml.Marshal` (the text ends with a newline).
-pub fn marshal(v: &Value) -> String {
+pub fn marshal<N: YamlNode + ?Sized>(v: &N) -> String {
     marshal_with(v, false)
 }
 
-fn marshal_with(v: &Value, indent_sequences: bool) -> String {
+fn marshal_with<N: YamlNode + ?Sized>(v: &N, indent_sequences: bool) -> String {
     let mut e = Emitter {
         out: String::new(),
         column: 0,
@@ -27,13 +28,13 @@ fn marshal_with(v: &Value, indent_sequences: bool) -> String {
         indention: true,
         indent_sequences,
     };
-    e.node(v, -1, Ctx::Root);
+    v.emit(&mut e, -1, Ctx::Root);
     e.write_indent(0);
     e.out
 }
 
 /// Helm's `toYamlPretty` (go-yaml v3 encoder with 2-space indent: sequences indented under keys).
-pub fn to_yaml_pretty(v: &Value) -> String {
+pub fn to_yaml_pretty<N: YamlNode + ?Sized>(v: &N) -> String {
     let mut s = marshal_with(v, true);
     if s.ends_with('\n') {
         s.pop();
@@ -42,7 +43,7 @@ pub fn to_yaml_pretty(v: &Value) -> String {
 }
 
 /// Helm's `toYaml`: the marshalled text without its final newline.
-pub fn to_yaml(v: &Value) -> String {
+pub fn to_yaml<N: YamlNode + ?Sized>(v: &N) -> String {
     let mut s = marshal(v);
     if s.ends_with('\n') {
         s.pop();
@@ -50,8 +51,86 @@ pub fn to_yaml(v: &Value) -> String {
     s
 }
 
+/// A value the emitter can print: JSON, or a template value printed as if it went through
+/// `encoding/json` first (without building that JSON: `toYaml` runs on large values often).
+pub trait YamlNode {
+    #[doc(hidden)]
+    fn emit(&self, e: &mut Emitter, indent: i32, ctx: Ctx);
+}
+
+impl YamlNode for Value {
+    fn emit(&self, e: &mut Emitter, indent: i32, ctx: Ctx) {
+        match self {
+            Value::Object(m) if !m.is_empty() => {
+                let mut entries: Vec<(&str, &Value)> =
+                    m.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                sort_keys(&mut entries);
+                e.mapping(indent, &entries);
+            }
+            Value::Array(a) if !a.is_empty() => e.sequence(indent, ctx, a),
+            Value::Object(_) => e.empty("{", "}"),
+            Value::Array(_) => e.empty("[", "]"),
+            Value::Null => e.scalar("null", Style::Plain, indent, false),
+            Value::Bool(b) => e.scalar(
+                if *b { "true" } else { "false" },
+                Style::Plain,
+                indent,
+                false,
+            ),
+            Value::Number(n) => e.number(n, indent),
+            Value::String(s) => e.string(s, indent),
+        }
+    }
+}
+
+impl YamlNode for GoValue {
+    fn emit(&self, e: &mut Emitter, indent: i32, ctx: Ctx) {
+        match self {
+            GoValue::Map(m) => {
+                let m = m.read();
+                if m.is_empty() {
+                    return e.empty("{", "}");
+                }
+                let mut entries: Vec<(&str, &GoValue)> =
+                    m.iter().map(|(k, v)| (k.as_str(), v)).collect();
+                sort_keys(&mut entries);
+                e.mapping(indent, &entries);
+            }
+            GoValue::List(l) if l.is_empty() => e.empty("[", "]"),
+            GoValue::List(l) => e.sequence(indent, ctx, l),
+            GoValue::Nil => e.scalar("null", Style::Plain, indent, false),
+            GoValue::Bool(b) => e.scalar(
+                if *b { "true" } else { "false" },
+                Style::Plain,
+                indent,
+                false,
+            ),
+            GoValue::Int(i) => e.number(&Number::from(*i), indent),
+            GoValue::Float(f) => match Number::from_f64(*f) {
+                Some(n) => e.number(&n, indent),
+                None => e.scalar("null", Style::Plain, indent, false),
+            },
+            GoValue::String(s) => e.string(s, indent),
+            GoValue::Bytes(_) | GoValue::Object(_) => {
+                crate::funcs::conv::to_json_value(self).emit(e, indent, ctx)
+            }
+        }
+    }
+}
+
+/// Orders keys as go-yaml does; template maps usually come in that order already.
+fn sort_keys<N: ?Sized>(entries: &mut [(&str, &N)]) {
+    if entries
+        .windows(2)
+        .any(|w| natural_cmp(w[0].0, w[1].0) == std::cmp::Ordering::Greater)
+    {
+        entries.sort_by(|a, b| natural_cmp(a.0, b.0));
+    }
+}
+
+#[doc(hidden)]
 #[derive(Clone, Copy, PartialEq)]
-enum Ctx {
+pub enum Ctx {
     Root,
     MappingValue,
     SequenceItem,
@@ -65,7 +144,8 @@ enum Style {
     Literal,
 }
 
-struct Emitter {
+#[doc(hidden)]
+pub struct Emitter {
     out: String,
     column: usize,
     whitespace: bool,
@@ -116,59 +196,45 @@ impl Emitter {
         self.indention = self.indention && is_indention;
     }
 
-    fn node(&mut self, v: &Value, indent: i32, ctx: Ctx) {
-        match v {
-            Value::Object(m) if !m.is_empty() => {
-                let inner = if indent < 0 { 0 } else { indent + BEST_INDENT };
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort_by(|a, b| natural_cmp(a, b));
-                for k in keys {
-                    self.write_indent(inner);
-                    self.key(k);
-                    self.write_indicator(":", false, false, false);
-                    self.node(&m[k.as_str()], inner, Ctx::MappingValue);
-                }
-            }
-            Value::Array(a) if !a.is_empty() => {
-                let indentless =
-                    ctx == Ctx::MappingValue && !self.indention && !self.indent_sequences;
-                let inner = if indent < 0 {
-                    0
-                } else if indentless {
-                    indent
-                } else {
-                    indent + BEST_INDENT
-                };
-                for item in a {
-                    self.write_indent(inner);
-                    self.write_indicator("-", true, false, true);
-                    self.node(item, inner, Ctx::SequenceItem);
-                }
-            }
-            Value::Object(_) => {
-                self.write_indicator("{", true, true, false);
-                self.write_indicator("}", false, false, false);
-            }
-            Value::Array(_) => {
-                self.write_indicator("[", true, true, false);
-                self.write_indicator("]", false, false, false);
-            }
-            Value::Null => self.scalar("null", Style::Plain, indent, false),
-            Value::Bool(b) => self.scalar(
-                if *b { "true" } else { "false" },
-                Style::Plain,
-                indent,
-                false,
-            ),
-            Value::Number(n) => {
-                let text = number_text(n);
-                self.scalar(&text, Style::Plain, indent, false)
-            }
-            Value::String(s) => {
-                let style = requested_style(s);
-                self.scalar(s, style, indent, false)
-            }
+    fn mapping<N: YamlNode + ?Sized>(&mut self, indent: i32, entries: &[(&str, &N)]) {
+        let inner = if indent < 0 { 0 } else { indent + BEST_INDENT };
+        for (k, v) in entries {
+            self.write_indent(inner);
+            self.key(k);
+            self.write_indicator(":", false, false, false);
+            v.emit(self, inner, Ctx::MappingValue);
         }
+    }
+
+    fn sequence<N: YamlNode>(&mut self, indent: i32, ctx: Ctx, items: &[N]) {
+        let indentless = ctx == Ctx::MappingValue && !self.indention && !self.indent_sequences;
+        let inner = if indent < 0 {
+            0
+        } else if indentless {
+            indent
+        } else {
+            indent + BEST_INDENT
+        };
+        for item in items {
+            self.write_indent(inner);
+            self.write_indicator("-", true, false, true);
+            item.emit(self, inner, Ctx::SequenceItem);
+        }
+    }
+
+    fn empty(&mut self, open: &str, close: &str) {
+        self.write_indicator(open, true, true, false);
+        self.write_indicator(close, false, false, false);
+    }
+
+    fn number(&mut self, n: &Number, indent: i32) {
+        let text = number_text(n);
+        self.scalar(&text, Style::Plain, indent, false)
+    }
+
+    fn string(&mut self, s: &str, indent: i32) {
+        let style = requested_style(s);
+        self.scalar(s, style, indent, false)
     }
 
     fn key(&mut self, k: &str) {
@@ -214,11 +280,11 @@ impl Emitter {
         if !self.whitespace {
             self.put(' ');
         }
-        let chars: Vec<char> = s.chars().collect();
+        let mut chars = s.chars().peekable();
         let mut spaces = false;
-        for (i, &c) in chars.iter().enumerate() {
+        while let Some(c) = chars.next() {
             if c == ' ' {
-                let next_space = chars.get(i + 1) == Some(&' ');
+                let next_space = chars.peek() == Some(&' ');
                 if allow_breaks && !spaces && self.column > BEST_WIDTH && !next_space {
                     self.write_indent(indent);
                 } else {
@@ -237,21 +303,19 @@ impl Emitter {
 
     fn write_single(&mut self, s: &str, indent: i32, allow_breaks: bool) {
         self.write_indicator("'", true, false, false);
-        let chars: Vec<char> = s.chars().collect();
+        let mut chars = s.chars().peekable();
         let mut spaces = false;
         let mut breaks = false;
-        let n = chars.len();
-        let mut i = 0;
-        while i < n {
-            let c = chars[i];
+        let mut first = true;
+        while let Some(c) = chars.next() {
             if c == ' ' {
-                let next_space = chars.get(i + 1) == Some(&' ');
+                let next = chars.peek();
                 if allow_breaks
                     && !spaces
                     && self.column > BEST_WIDTH
-                    && i > 0
-                    && i < n - 1
-                    && !next_space
+                    && !first
+                    && next.is_some()
+                    && next != Some(&' ')
                 {
                     self.write_indent(indent);
                 } else {
@@ -277,7 +341,7 @@ impl Emitter {
                 spaces = false;
                 breaks = false;
             }
-            i += 1;
+            first = false;
         }
         self.write_indicator("'", false, false, false);
         self.whitespace = false;
@@ -286,12 +350,10 @@ impl Emitter {
 
     fn write_double(&mut self, s: &str, indent: i32, allow_breaks: bool) {
         self.write_indicator("\"", true, false, false);
-        let chars: Vec<char> = s.chars().collect();
-        let n = chars.len();
+        let mut chars = s.chars().peekable();
         let mut spaces = false;
-        let mut i = 0;
-        while i < n {
-            let c = chars[i];
+        let mut first = true;
+        while let Some(c) = chars.next() {
             if !is_printable(c) || c == '\u{feff}' || is_break(c) || c == '"' || c == '\\' {
                 self.put('\\');
                 match c {
@@ -332,9 +394,11 @@ impl Emitter {
                 }
                 spaces = false;
             } else if c == ' ' {
-                if allow_breaks && !spaces && self.column > BEST_WIDTH && i != 0 && i != n - 1 {
+                let next = chars.peek();
+                if allow_breaks && !spaces && self.column > BEST_WIDTH && !first && next.is_some() {
+                    let next_space = next == Some(&' ');
                     self.write_indent(indent);
-                    if chars.get(i + 1) == Some(&' ') {
+                    if next_space {
                         self.put('\\');
                     }
                 } else {
@@ -345,7 +409,7 @@ impl Emitter {
                 self.put(c);
                 spaces = false;
             }
-            i += 1;
+            first = false;
         }
         self.write_indicator("\"", false, false, false);
         self.whitespace = false;
@@ -354,25 +418,25 @@ impl Emitter {
 
     fn write_literal(&mut self, s: &str, indent: i32) {
         self.write_indicator("|", true, false, false);
-        let chars: Vec<char> = s.chars().collect();
-        if chars.first().is_some_and(|&c| c == ' ' || is_break(c)) {
+        if s.starts_with(|c: char| c == ' ' || is_break(c)) {
             self.write_indicator(&BEST_INDENT.to_string(), false, false, false);
         }
-        let chomp = match chars.len() {
-            0 => Some('-'),
-            n if !is_break(chars[n - 1]) => Some('-'),
-            1 => Some('+'),
-            n if is_break(chars[n - 2]) => Some('+'),
+        let mut rev = s.chars().rev();
+        let chomp = match (rev.next(), rev.next()) {
+            (None, _) => Some('-'),
+            (Some(last), _) if !is_break(last) => Some('-'),
+            (Some(_), None) => Some('+'),
+            (Some(_), Some(before)) if is_break(before) => Some('+'),
             _ => None,
         };
         if let Some(c) = chomp {
-            self.write_indicator(&c.to_string(), false, false, false);
+            self.write_indicator(c.encode_utf8(&mut [0; 4]), false, false, false);
         }
         self.put_break();
         self.indention = true;
         self.whitespace = true;
         let mut breaks = true;
-        for &c in &chars {
+        for c in s.chars() {
             if is_break(c) {
                 self.put_break();
                 self.indention = true;
@@ -435,8 +499,6 @@ fn analyze(s: &str) -> Analysis {
             block: false,
         };
     }
-    let chars: Vec<char> = s.chars().collect();
-    let n = chars.len();
     let mut block_ind = false;
     let mut flow_ind = false;
     let mut line_breaks = false;
@@ -454,11 +516,13 @@ fn analyze(s: &str) -> Analysis {
         flow_ind = true;
     }
     let mut preceded_by_ws = true;
-    for i in 0..n {
-        let c = chars[i];
-        let followed_by_ws =
-            i + 1 >= n || matches!(chars[i + 1], ' ' | '\t') || is_break(chars[i + 1]);
-        if i == 0 {
+    let mut chars = s.chars().peekable();
+    let mut first = true;
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        let last = next.is_none();
+        let followed_by_ws = next.is_none_or(|d| matches!(d, ' ' | '\t') || is_break(d));
+        if first {
             match c {
                 '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
                 | '%' | '@' | '`' => {
@@ -497,10 +561,10 @@ fn analyze(s: &str) -> Analysis {
             special = true;
         }
         if c == ' ' {
-            if i == 0 {
+            if first {
                 leading_space = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_space = true;
             }
             if prev_break {
@@ -510,10 +574,10 @@ fn analyze(s: &str) -> Analysis {
             prev_break = false;
         } else if is_break(c) {
             line_breaks = true;
-            if i == 0 {
+            if first {
                 leading_break = true;
             }
-            if i + 1 == n {
+            if last {
                 trailing_break = true;
             }
             if prev_space {
@@ -525,6 +589,7 @@ fn analyze(s: &str) -> Analysis {
             prev_space = false;
             prev_break = false;
         }
+        first = false;
         preceded_by_ws = matches!(c, ' ' | '\t') || is_break(c);
     }
     let mut a = Analysis {
@@ -774,19 +839,101 @@ fn is_base60_float(s: &str) -> bool {
 /// go-yaml v2's key order: letters after non-letters, digit runs compared as numbers.
 pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     use std::cmp::Ordering;
-    if kiln_yaml::gostyle::key_less_v2(a, b) {
+    let less: fn(&str, &str) -> bool = if a.is_ascii() && b.is_ascii() {
+        ascii_key_less
+    } else {
+        kiln_yaml::gostyle::key_less_v2
+    };
+    if less(a, b) {
         Ordering::Less
-    } else if kiln_yaml::gostyle::key_less_v2(b, a) {
+    } else if less(b, a) {
         Ordering::Greater
     } else {
         Ordering::Equal
     }
 }
 
+/// [`kiln_yaml::gostyle::key_less_v2`] for ASCII keys (nearly all keys), on bytes: sorting the
+/// keys of every map `toYaml` prints must not allocate per comparison.
+fn ascii_key_less(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] == b[i] {
+            i += 1;
+            continue;
+        }
+        let al = a[i].is_ascii_alphabetic();
+        let bl = b[i].is_ascii_alphabetic();
+        if al && bl {
+            return a[i] < b[i];
+        }
+        if al || bl {
+            return bl;
+        }
+        let (mut an, mut bn) = (0i64, 0i64);
+        if a[i] == b'0' || b[i] == b'0' {
+            let mut j = i;
+            while j > 0 && a[j - 1].is_ascii_digit() {
+                j -= 1;
+                if a[j] != b'0' {
+                    an = 1;
+                    bn = 1;
+                    break;
+                }
+            }
+        }
+        let number = |s: &[u8], mut k: usize, mut n: i64| {
+            while k < s.len() && s[k].is_ascii_digit() {
+                n = n.wrapping_mul(10).wrapping_add(i64::from(s[k] - b'0'));
+                k += 1;
+            }
+            (n, k)
+        };
+        let (an, ai) = number(a, i, an);
+        let (bn, bi) = number(b, i, bn);
+        if an != bn {
+            return an < bn;
+        }
+        if ai != bi {
+            return ai < bi;
+        }
+        return a[i] < b[i];
+    }
+    a.len() < b.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn ascii_key_order_is_go_yamls() {
+        let keys = [
+            "a", "a1", "a10", "a2", "a02", "a002", "a0", "a00", "b", "B", "_x", "1", "10", "9",
+            "01", "001", "x-1", "x_1", "x1y", "x10y", "x9y", "", "a.b", "a-b", "ab1c2", "ab1c10",
+            "v1", "v1beta1", "v1alpha1", "v2", "0a", "a0b", "a00b",
+        ];
+        for a in keys {
+            for b in keys {
+                assert_eq!(
+                    ascii_key_less(a, b),
+                    kiln_yaml::gostyle::key_less_v2(a, b),
+                    "{a:?} < {b:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn template_values_print_like_their_json() {
+        let j = json!({"b10": [1, 2.5, "x: y", {"z": null}], "b9": {"c": [], "d": {}},
+            "a": "multi\nline\n", "n": 1e21, "t": true, "s": "0x10"});
+        let go = kiln_gotemplate::Value::from(&j);
+        assert_eq!(to_yaml(&go), to_yaml(&j));
+        assert_eq!(to_yaml_pretty(&go), to_yaml_pretty(&j));
+    }
 
     #[test]
     fn maps_sequences_and_scalars() {

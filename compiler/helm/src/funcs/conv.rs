@@ -39,8 +39,12 @@ pub fn as_int64(v: &Value) -> Option<i64> {
 }
 
 /// Values as Helm hands them to templates: every integer (only `--set` gives integers; values
-/// files and inline values decode to float64) is an `int64`.
+/// files and inline values decode to float64) is an `int64`. Parts without integers are returned
+/// as they are, not copied.
 pub fn values_with_int64(v: Value) -> Value {
+    if !holds_int(&v) {
+        return v;
+    }
     match v {
         Value::Int(i) => int64(i),
         Value::List(l) => Value::list(l.iter().cloned().map(values_with_int64).collect::<Vec<_>>()),
@@ -51,6 +55,15 @@ pub fn values_with_int64(v: Value) -> Value {
                 .collect(),
         ),
         other => other,
+    }
+}
+
+fn holds_int(v: &Value) -> bool {
+    match v {
+        Value::Int(_) => true,
+        Value::List(l) => l.iter().any(holds_int),
+        Value::Map(m) => m.read().values().any(holds_int),
+        _ => false,
     }
 }
 

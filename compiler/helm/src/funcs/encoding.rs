@@ -98,8 +98,39 @@ fn error_map(msg: String) -> Value {
     Value::Map(m)
 }
 
+/// Texts longer than this are decoded each time instead of being kept.
+const MAX_KEPT_TEXT: usize = 16 * 1024;
+/// Decoded texts kept per thread before starting over.
+const MAX_KEPT_TEXTS: usize = 256;
+
 /// Helm's `fromYaml`: a map, or `{Error: ...}` when the text is not a YAML mapping.
+///
+/// Charts decode the same text again and again (Bitnami runs its labels helper through
+/// `fromYaml` in every template); decoding costs far more than copying, so decoded texts are
+/// kept and each call returns a fresh copy (the caller may change it, as a Go map).
 pub fn from_yaml(text: &str) -> Value {
+    thread_local! {
+        static DECODED: std::cell::RefCell<std::collections::HashMap<Box<str>, Value>> =
+            std::cell::RefCell::default();
+    }
+    if text.len() > MAX_KEPT_TEXT {
+        return decode_yaml_map(text);
+    }
+    if let Some(v) = DECODED.with(|c| c.borrow().get(text).map(Value::deep_copy)) {
+        return v;
+    }
+    let v = decode_yaml_map(text);
+    DECODED.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= MAX_KEPT_TEXTS {
+            c.clear();
+        }
+        c.insert(text.into(), v.deep_copy());
+    });
+    v
+}
+
+fn decode_yaml_map(text: &str) -> Value {
     match yamlvalues::parse_value(text.as_bytes()) {
         Ok(J::Object(m)) => from_json_value(&J::Object(m)),
         Ok(J::Null) => Value::Map(kiln_gotemplate::Map::new()),
@@ -233,13 +264,13 @@ fn s(v: &Value) -> &str {
 pub fn register(m: &mut FuncMap) {
     let fixed = Signature::fixed;
     m.insert("toYaml", fixed(&[A::Any]), |_, a| {
-        Ok(toyaml::to_yaml(&to_json_value(&a[0])).into())
+        Ok(toyaml::to_yaml(&a[0]).into())
     });
     m.insert("mustToYaml", fixed(&[A::Any]), |_, a| {
-        Ok(toyaml::to_yaml(&to_json_value(&a[0])).into())
+        Ok(toyaml::to_yaml(&a[0]).into())
     });
     m.insert("toYamlPretty", fixed(&[A::Any]), |_, a| {
-        Ok(toyaml::to_yaml_pretty(&to_json_value(&a[0])).into())
+        Ok(toyaml::to_yaml_pretty(&a[0]).into())
     });
     m.insert("fromYaml", fixed(&[A::String]), |_, a| {
         Ok(from_yaml(s(&a[0])))
@@ -491,6 +522,39 @@ mod tests {
             to_toml(&v),
             "a = 1\n\n[b]\n  c = 2\n\n  [b.d]\n    e = \"x\"\n"
         );
+    }
+
+    #[test]
+    fn from_yaml_gives_each_call_its_own_map() {
+        let text = "a:\n  b: [1, {c: d}]\n";
+        let first = from_yaml(text);
+        let inner = first.as_map().and_then(|m| m.get("a")).expect("a");
+        inner
+            .as_map()
+            .expect("map")
+            .insert("x", Value::from("changed"));
+        let list = inner.as_map().and_then(|m| m.get("b")).expect("b");
+        let nested = list.as_list().expect("list")[1].clone();
+        nested
+            .as_map()
+            .expect("map")
+            .insert("c", Value::from("changed"));
+        let second = from_yaml(text);
+        assert_eq!(
+            toyaml::to_yaml(&second),
+            "a:\n  b:\n  - 1\n  - c: d",
+            "a later fromYaml saw changes made to an earlier result"
+        );
+        for _ in 0..2 {
+            let error = from_yaml("- 1").as_map().and_then(|m| m.get("Error"));
+            assert!(
+                error
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    .is_some_and(|e| e.contains("cannot unmarshal array")),
+                "{error:?}"
+            );
+        }
     }
 
     #[test]

@@ -11,9 +11,12 @@ const RECURSION_MAX: usize = 1000;
 
 pub fn register(m: &mut FuncMap) {
     m.insert("include", Signature::fixed(&[A::String, A::Any]), |ctx, a| {
-        let name = a[0].as_str().unwrap_or_default().to_string();
+        let name = a[0].as_str().unwrap_or_default();
         if let Some(st) = ctx.state::<RenderState>() {
-            let n = st.includes.entry(name.clone()).or_insert(0);
+            let n = match st.includes.get_mut(name) {
+                Some(n) => n,
+                None => st.includes.entry(name.to_string()).or_insert(0),
+            };
             if *n > RECURSION_MAX {
                 return Err(FuncError::new(format!(
                     "rendering template has a nested reference name: {name}: unable to execute template"
@@ -21,17 +24,19 @@ pub fn register(m: &mut FuncMap) {
             }
             *n += 1;
         }
-        let r = ctx.include(&name, a[1].clone());
+        let r = ctx.include(name, a[1].clone());
         if let Some(st) = ctx.state::<RenderState>()
-            && let Some(n) = st.includes.get_mut(&name) {
-                *n = n.saturating_sub(1);
-            }
+            && let Some(n) = st.includes.get_mut(name)
+        {
+            *n = n.saturating_sub(1);
+        }
         r.map(Value::from).map_err(FuncError::from)
     });
     m.insert("tpl", Signature::fixed(&[A::String, A::Any]), |ctx, a| {
-        let text = a[0].as_str().unwrap_or_default().to_string();
-        match ctx.execute_text("gotpl", &text, a[1].clone()) {
-            Ok(out) => Ok(Value::from(out.replace("<no value>", ""))),
+        let text = a[0].as_str().unwrap_or_default();
+        match ctx.execute_text("gotpl", text, a[1].clone()) {
+            Ok(out) if out.contains("<no value>") => Ok(Value::from(out.replace("<no value>", ""))),
+            Ok(out) => Ok(Value::from(out)),
             Err(e @ Error::Parse(_)) => Err(FuncError::wrap(
                 format!("cannot parse template {text:?}"),
                 e,

@@ -17,6 +17,23 @@ fn fixed(p: &[A]) -> Signature {
     Signature::fixed(p)
 }
 
+/// `prefix`, then `text` with `width` spaces before each line (Sprig's `indent`/`nindent`), built
+/// in one buffer: charts run every `include` through it.
+fn indent(prefix: &str, width: i64, text: &str) -> String {
+    let width = usize::try_from(width).unwrap_or(0);
+    let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+    let mut out = String::with_capacity(prefix.len() + text.len() + lines * width);
+    out.push_str(prefix);
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        out.extend(std::iter::repeat_n(' ', width));
+        out.push_str(line);
+    }
+    out
+}
+
 /// Byte-range slice of a string like Go's `s[a:b]`, tolerating cuts inside UTF-8 sequences.
 pub fn byte_slice(st: &str, a: usize, b: usize) -> String {
     let bytes = st.as_bytes();
@@ -311,12 +328,10 @@ pub fn register(m: &mut FuncMap) {
         Ok(out.join(" ").into())
     });
     m.insert("indent", fixed(&[A::Int, A::String]), |_, a| {
-        let pad = " ".repeat(i(&a[0]).max(0) as usize);
-        Ok(format!("{pad}{}", s(&a[1]).replace('\n', &format!("\n{pad}"))).into())
+        Ok(indent("", i(&a[0]), s(&a[1])).into())
     });
     m.insert("nindent", fixed(&[A::Int, A::String]), |_, a| {
-        let pad = " ".repeat(i(&a[0]).max(0) as usize);
-        Ok(format!("\n{pad}{}", s(&a[1]).replace('\n', &format!("\n{pad}"))).into())
+        Ok(indent("\n", i(&a[0]), s(&a[1])).into())
     });
     m.insert(
         "replace",

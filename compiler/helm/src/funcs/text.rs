@@ -1,6 +1,9 @@
 //! Regular expressions (Go RE2 syntax, which the `regex` crate shares), `path` helpers, semver
 //! functions and URL helpers from Sprig.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use kiln_gotemplate::{ArgType as A, FuncError, FuncMap, Object, Signature, Value};
 
 use crate::semver;
@@ -10,24 +13,25 @@ fn s(v: &Value) -> &str {
 }
 
 /// Compiles `p`, reusing earlier compilations: charts call `regexReplaceAll` and friends with the
-/// same few patterns thousands of times, and compiling costs far more than matching.
-fn re(p: &str) -> Result<regex::Regex, FuncError> {
-    thread_local! {
-        static CACHE: std::cell::RefCell<std::collections::HashMap<String, regex::Regex>> =
-            std::cell::RefCell::default();
-    }
-    if let Some(r) = CACHE.with(|c| c.borrow().get(p).cloned()) {
+/// same few patterns thousands of times, and compiling costs far more than matching. Shared by
+/// every render thread, and shared rather than cloned: a cloned `Regex` starts with empty match
+/// caches, which made every call rebuild its lazy DFA.
+fn re(p: &str) -> Result<Arc<regex::Regex>, FuncError> {
+    static CACHE: LazyLock<Mutex<HashMap<String, Arc<regex::Regex>>>> =
+        LazyLock::new(Mutex::default);
+    let cache = || CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(r) = cache().get(p).cloned() {
         return Ok(r);
     }
-    let r = regex::Regex::new(&go_regex(p))
-        .map_err(|e| FuncError::new(format!("error parsing regexp: {e}")))?;
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= 512 {
-            c.clear();
-        }
-        c.insert(p.to_string(), r.clone());
-    });
+    let r = Arc::new(
+        regex::Regex::new(&go_regex(p))
+            .map_err(|e| FuncError::new(format!("error parsing regexp: {e}")))?,
+    );
+    let mut c = cache();
+    if c.len() >= 512 {
+        c.clear();
+    }
+    c.insert(p.to_string(), r.clone());
     Ok(r)
 }
 
