@@ -73,7 +73,9 @@ fn check(text: &str, origin: &str) -> Taken {
             ),
             None => {
                 if show_slow && complete(text, resolution).is_ok() {
-                    eprintln!("not read by the fast reader: {origin}");
+                    let (line, at) = fast::GAVE_UP.with(|g| g.get());
+                    let around = text.get(at.saturating_sub(40)..(at + 40).min(text.len()));
+                    eprintln!("not read by the fast reader (fast.rs:{line}): {origin} {around:?}");
                 }
                 taken.fast = false
             }

@@ -34,10 +34,27 @@ struct Bail;
 
 type R<T> = Result<T, Bail>;
 
+/// Gives up. Tests learn where (the line of this file and the text offset), to report what
+/// the reader still hands over.
+#[track_caller]
+fn bail() -> Bail {
+    #[cfg(test)]
+    GAVE_UP.with(|g| g.set((std::panic::Location::caller().line(), g.get().1)));
+    Bail
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Where the last text handed over made the reader give up: line in this file, offset.
+    pub(crate) static GAVE_UP: std::cell::Cell<(u32, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
 /// Decodes a text holding at most one document; `Some(Value::Null)` for none, `None` when the
 /// text needs another decoder.
 pub(crate) fn single(text: &str, mode: Mode) -> Option<Value> {
     if !plain_characters(text) {
+        #[cfg(test)]
+        GAVE_UP.with(|g| g.set((line!(), 0)));
         return None;
     }
     let mut reader = Reader {
@@ -47,7 +64,12 @@ pub(crate) fn single(text: &str, mode: Mode) -> Option<Value> {
         mode,
         nodes: 0,
     };
-    reader.document().ok()
+    let value = reader.document();
+    #[cfg(test)]
+    if value.is_err() {
+        GAVE_UP.with(|g| g.set((g.get().0, reader.pos)));
+    }
+    value.ok()
 }
 
 /// Whether the text holds only characters this reader treats like the parser does: no control
@@ -118,7 +140,7 @@ impl<'a> Reader<'a> {
     fn count_node(&mut self) -> R<()> {
         self.nodes += 1;
         if self.nodes > MAX_NODES {
-            return Err(Bail);
+            return Err(bail());
         }
         Ok(())
     }
@@ -142,7 +164,7 @@ impl<'a> Reader<'a> {
                 }
                 Some(b'\n') => self.pos += indent + 1,
                 Some(b'#') => self.next_line(),
-                Some(b'\t') => return Err(Bail),
+                Some(b'\t') => return Err(bail()),
                 Some(_) => return Ok(Some(indent)),
             }
         }
@@ -152,7 +174,7 @@ impl<'a> Reader<'a> {
     fn next_content(&mut self) -> R<Option<usize>> {
         let indent = self.skip_to_content()?;
         if indent == Some(0) && self.at_marker() {
-            return Err(Bail);
+            return Err(bail());
         }
         Ok(indent)
     }
@@ -175,7 +197,7 @@ impl<'a> Reader<'a> {
         if indent == 0 && self.at_marker() {
             // Only a bare `---` (perhaps with a comment) opening the text.
             if !self.bytes[self.pos..].starts_with(b"---") {
-                return Err(Bail);
+                return Err(bail());
             }
             self.pos += 3;
             self.rest_of_line()?;
@@ -184,19 +206,20 @@ impl<'a> Reader<'a> {
                 None => return Ok(Value::Null),
             }
         } else if self.byte(self.pos + indent) == Some(b'%') {
-            return Err(Bail);
+            return Err(bail());
         }
         self.pos += indent;
-        let value = self.node_on_line(indent, 0)?;
+        let value = self.node_on_line(indent, None, 0)?;
         if self.next_content()?.is_some() {
-            return Err(Bail);
+            return Err(bail());
         }
         Ok(value)
     }
 
     /// Reads a block node whose first character (first on its line) is at the cursor, in column
-    /// `column`. Returns with the cursor at the start of the line after the node.
-    fn node_on_line(&mut self, column: usize, depth: usize) -> R<Value> {
+    /// `column`, owned by a collection in column `owner` (`None` for the document). Returns
+    /// with the cursor at the start of the line after the node.
+    fn node_on_line(&mut self, column: usize, owner: Option<usize>, depth: usize) -> R<Value> {
         if self.is_dash(self.pos) {
             return self.sequence(column, depth);
         }
@@ -205,8 +228,8 @@ impl<'a> Reader<'a> {
         }
         match self.inline_kind()? {
             // A block scalar alone on its own line, or heading the document, is rare.
-            Inline::BlockScalar => Err(Bail),
-            Inline::Line => self.line_scalar(depth),
+            Inline::BlockScalar => Err(bail()),
+            Inline::Line => self.line_scalar(owner, depth),
         }
     }
 
@@ -214,31 +237,33 @@ impl<'a> Reader<'a> {
     fn inline_kind(&self) -> R<Inline> {
         match self.byte(self.pos) {
             Some(b'|' | b'>') => Ok(Inline::BlockScalar),
+            Some(b':') if !self.is_separator(self.pos + 1) => Ok(Inline::Line),
             Some(b'&' | b'*' | b'!' | b'?' | b':' | b',' | b'%' | b'@' | b'`' | b']' | b'}') => {
-                Err(Bail)
+                Err(bail())
             }
-            Some(b'-') if self.is_dash(self.pos) => Err(Bail),
-            Some(b'\t' | b'#') | None => Err(Bail),
+            Some(b'-') if self.is_dash(self.pos) => Err(bail()),
+            Some(b'\t' | b'#') | None => Err(bail()),
             _ => Ok(Inline::Line),
         }
     }
 
-    /// A scalar or flow collection filling the rest of the line; the cursor moves to the next
-    /// line.
-    fn line_scalar(&mut self, depth: usize) -> R<Value> {
+    /// A scalar or flow collection starting on this line, owned by a collection in column
+    /// `owner` (its text may go on on lines indented further); the cursor moves to the line
+    /// after it.
+    fn line_scalar(&mut self, owner: Option<usize>, depth: usize) -> R<Value> {
         let value = match self.byte(self.pos) {
             Some(b'"') => {
                 self.count_node()?;
-                Value::String(self.double_quoted()?)
+                Value::String(self.double_quoted(owner)?)
             }
             Some(b'\'') => {
                 self.count_node()?;
-                Value::String(self.single_quoted()?)
+                Value::String(self.single_quoted(owner)?)
             }
-            Some(b'[' | b'{') => self.flow(depth)?,
+            Some(b'[' | b'{') => self.flow(owner, depth)?,
             _ => {
                 self.count_node()?;
-                return self.block_plain();
+                return self.block_plain(owner);
             }
         };
         self.rest_of_line()?;
@@ -252,34 +277,82 @@ impl<'a> Reader<'a> {
         match self.byte(at) {
             None | Some(b'\n') => {}
             Some(b'#') if spaces > 0 => {}
-            _ => return Err(Bail),
+            _ => return Err(bail()),
         }
         self.next_line();
         Ok(())
     }
 
-    /// A plain scalar in block context, ending the line (a comment may follow).
-    fn block_plain(&mut self) -> R<Value> {
+    /// A plain scalar in block context, owned by a collection in column `owner`: its first
+    /// line, then any lines indented further, folded into one text.
+    fn block_plain(&mut self, owner: Option<usize>) -> R<Value> {
         let start = self.pos;
+        let (end, comment) = self.plain_line(start)?;
+        let first = self.text[start..end].trim_end_matches(' ');
+        self.pos = start + (end - start);
+        self.next_line();
+        let Some(owner) = owner.filter(|_| !comment) else {
+            return self.plain_value(first);
+        };
+        let mut folded: Option<String> = None;
+        loop {
+            let mut at = self.pos;
+            let mut blanks = 0;
+            let spaces = loop {
+                let spaces = self.spaces_from(at);
+                match self.byte(at + spaces) {
+                    None => break None,
+                    Some(b'\n') => {
+                        blanks += 1;
+                        at += spaces + 1;
+                    }
+                    Some(b'\t') => return Err(bail()),
+                    Some(_) => break Some(spaces),
+                }
+            };
+            let Some(spaces) = spaces.filter(|&s| s > owner) else {
+                break;
+            };
+            let from = at + spaces;
+            if matches!(self.byte(from), Some(b'#')) || self.is_dash(from) {
+                return Err(bail());
+            }
+            let (end, comment) = self.plain_line(from)?;
+            if comment {
+                return Err(bail());
+            }
+            let text = folded.get_or_insert_with(|| first.to_owned());
+            if blanks == 0 {
+                text.push(' ');
+            }
+            text.extend(std::iter::repeat_n('\n', blanks));
+            text.push_str(self.text[from..end].trim_end_matches(' '));
+            self.pos = end;
+            self.next_line();
+        }
+        match folded {
+            None => self.plain_value(first),
+            Some(text) => match resolve::plain(&text, self.mode.resolution) {
+                resolve::Plain::Str => Ok(Value::String(text)),
+                _ => self.plain_value(&text),
+            },
+        }
+    }
+
+    /// The end of a plain scalar's text on the line from `start`, and whether a comment follows
+    /// it; gives up on tabs and on `: ` (a key, or an error, where a value was expected).
+    fn plain_line(&self, start: usize) -> R<(usize, bool)> {
         let end = self.line_end(start);
         let line = &self.bytes[start..end];
-        let mut stop = line.len();
         for (i, &b) in line.iter().enumerate() {
             match b {
-                b'\t' => return Err(Bail),
-                // `a: b: c` is an error; a key here would make it one.
-                b':' if i + 1 == line.len() || line[i + 1] == b' ' => return Err(Bail),
-                b'#' if i > 0 && line[i - 1] == b' ' => {
-                    stop = i;
-                    break;
-                }
+                b'\t' => return Err(bail()),
+                b':' if i + 1 == line.len() || line[i + 1] == b' ' => return Err(bail()),
+                b'#' if i > 0 && line[i - 1] == b' ' => return Ok((start + i, true)),
                 _ => {}
             }
         }
-        let text = self.text[start..start + stop].trim_end_matches(' ');
-        self.pos = end;
-        self.next_line();
-        self.plain_value(text)
+        Ok((end, false))
     }
 
     fn plain_value(&self, text: &str) -> R<Value> {
@@ -288,7 +361,7 @@ impl<'a> Reader<'a> {
             resolve::Plain::Bool(b) => Value::Bool(b),
             resolve::Plain::Number(n) => Value::Number(n),
             resolve::Plain::Str => Value::String(text.to_owned()),
-            resolve::Plain::Unsupported => return Err(Bail),
+            resolve::Plain::Unsupported => return Err(bail()),
         })
     }
 
@@ -299,9 +372,9 @@ impl<'a> Reader<'a> {
         let (key, colon) = match self.byte(start) {
             Some(b'"' | b'\'') => {
                 let key = if self.byte(start) == Some(b'"') {
-                    self.double_quoted()?
+                    self.double_quoted(None)?
                 } else {
-                    self.single_quoted()?
+                    self.single_quoted(None)?
                 };
                 let after = self.pos + self.spaces_from(self.pos);
                 self.pos = start;
@@ -309,7 +382,7 @@ impl<'a> Reader<'a> {
                     return Ok(None);
                 }
                 if !self.is_separator(after + 1) {
-                    return Err(Bail);
+                    return Err(bail());
                 }
                 (key, after)
             }
@@ -323,7 +396,7 @@ impl<'a> Reader<'a> {
                 let mut colon = None;
                 for (i, &b) in line.iter().enumerate() {
                     match b {
-                        b'\t' => return Err(Bail),
+                        b'\t' => return Err(bail()),
                         b':' if i + 1 == line.len() || line[i + 1] == b' ' => {
                             colon = Some(i);
                             break;
@@ -341,13 +414,13 @@ impl<'a> Reader<'a> {
                     resolve::Plain::Str if text != "<<" => text.to_owned(),
                     resolve::Plain::Bool(b) if self.mode.go_keys => b.to_string(),
                     resolve::Plain::Number(n) if self.mode.go_keys => resolve::go_number_key(&n),
-                    _ => return Err(Bail),
+                    _ => return Err(bail()),
                 };
                 (key, start + colon)
             }
         };
         if colon - start > MAX_KEY_BYTES {
-            return Err(Bail);
+            return Err(bail());
         }
         Ok(Some((key, colon + 1)))
     }
@@ -362,7 +435,7 @@ impl<'a> Reader<'a> {
         depth: usize,
     ) -> R<Value> {
         if depth >= MAX_DEPTH {
-            return Err(Bail);
+            return Err(bail());
         }
         self.count_node()?;
         let mut map = Map::new();
@@ -378,21 +451,21 @@ impl<'a> Reader<'a> {
                     Duplicates::LastWins => {
                         e.insert(value);
                     }
-                    Duplicates::Unsupported => return Err(Bail),
+                    Duplicates::Unsupported => return Err(bail()),
                 },
             }
             match self.next_content()? {
                 Some(m) if m == indent => {
                     self.pos += m;
                     if self.is_dash(self.pos) {
-                        return Err(Bail);
+                        return Err(bail());
                     }
                     match self.key()? {
                         Some((k, at)) => (key, value_at) = (k, at),
-                        None => return Err(Bail),
+                        None => return Err(bail()),
                     }
                 }
-                Some(m) if m > indent => return Err(Bail),
+                Some(m) if m > indent => return Err(bail()),
                 _ => break,
             }
         }
@@ -402,7 +475,7 @@ impl<'a> Reader<'a> {
     /// A block sequence whose dashes sit in column `indent`; the cursor is on the first dash.
     fn sequence(&mut self, indent: usize, depth: usize) -> R<Value> {
         if depth >= MAX_DEPTH {
-            return Err(Bail);
+            return Err(bail());
         }
         self.count_node()?;
         let mut items = Vec::new();
@@ -411,7 +484,7 @@ impl<'a> Reader<'a> {
             items.push(self.value(indent, false, depth + 1)?);
             match self.next_content()? {
                 Some(m) if m == indent && self.is_dash(self.pos + m) => self.pos += m,
-                Some(m) if m > indent => return Err(Bail),
+                Some(m) if m > indent => return Err(bail()),
                 _ => break,
             }
         }
@@ -427,7 +500,7 @@ impl<'a> Reader<'a> {
         match self.byte(at) {
             None | Some(b'\n') => {}
             Some(b'#') if spaces > 0 => {}
-            Some(b'\t') => return Err(Bail),
+            Some(b'\t') => return Err(bail()),
             Some(_) => {
                 self.pos = at;
                 if !in_mapping {
@@ -445,7 +518,7 @@ impl<'a> Reader<'a> {
                         self.count_node()?;
                         self.block_scalar(indent).map(Value::String)
                     }
-                    Inline::Line => self.line_scalar(depth),
+                    Inline::Line => self.line_scalar(Some(indent), depth),
                 };
             }
         }
@@ -454,7 +527,7 @@ impl<'a> Reader<'a> {
         match self.next_content()? {
             Some(m) if m > indent => {
                 self.pos += m;
-                self.node_on_line(m, depth)
+                self.node_on_line(m, Some(indent), depth)
             }
             Some(m) if m == indent && in_mapping && self.is_dash(self.pos + m) => {
                 self.pos += m;
@@ -467,16 +540,28 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A `"…"` scalar on one line; the cursor moves past the closing quote.
-    fn double_quoted(&mut self) -> R<String> {
+    /// A `"…"` scalar; the cursor moves past the closing quote. With an `owner` column its
+    /// text may go on on lines indented further, without one (a key) it must end on its line.
+    fn double_quoted(&mut self, owner: Option<usize>) -> R<String> {
         let start = self.pos + 1;
         let mut out = String::new();
         let mut run = start;
         let mut i = start;
         loop {
             match self.byte(i) {
-                None | Some(b'\n' | b'\t') => return Err(Bail),
+                None | Some(b'\t') => return Err(bail()),
                 Some(b'"') => break,
+                Some(b'\n') => {
+                    out.push_str(self.text[run..i].trim_end_matches(' '));
+                    i = self.fold_break(i, owner, &mut out, true)?;
+                    run = i;
+                }
+                Some(b'\\') if self.byte(i + 1) == Some(b'\n') => {
+                    // An escaped line break joins the lines without a space.
+                    out.push_str(&self.text[run..i]);
+                    i = self.fold_break(i + 1, owner, &mut out, false)?;
+                    run = i;
+                }
                 Some(b'\\') => {
                     out.push_str(&self.text[run..i]);
                     let (c, len) = self.escape(i + 1)?;
@@ -495,9 +580,42 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// Folds the line break at `at` inside a quoted scalar owned by a collection in column
+    /// `owner`: a space (with `space`) or one line feed per blank line, then the next line's
+    /// indentation dropped. Returns where the text goes on.
+    fn fold_break(
+        &self,
+        at: usize,
+        owner: Option<usize>,
+        out: &mut String,
+        space: bool,
+    ) -> R<usize> {
+        let owner = owner.ok_or_else(bail)?;
+        let mut at = at + 1;
+        let mut blanks = 0;
+        loop {
+            let spaces = self.spaces_from(at);
+            match self.byte(at + spaces) {
+                None | Some(b'\t') => return Err(bail()),
+                Some(b'\n') => {
+                    blanks += 1;
+                    at += spaces + 1;
+                }
+                Some(_) if spaces <= owner => return Err(bail()),
+                Some(_) => {
+                    if blanks == 0 && space {
+                        out.push(' ');
+                    }
+                    out.extend(std::iter::repeat_n('\n', blanks));
+                    return Ok(at + spaces);
+                }
+            }
+        }
+    }
+
     /// The character an escape after a `\` at `at` stands for, and the escape's length.
     fn escape(&self, at: usize) -> R<(char, usize)> {
-        let c = match self.byte(at).ok_or(Bail)? {
+        let c = match self.byte(at).ok_or_else(|| bail())? {
             b'0' => '\0',
             b'a' => '\x07',
             b'b' => '\x08',
@@ -518,37 +636,42 @@ impl<'a> Reader<'a> {
             b'x' => return self.hex_escape(at + 1, 2),
             b'u' => return self.hex_escape(at + 1, 4),
             b'U' => return self.hex_escape(at + 1, 8),
-            _ => return Err(Bail),
+            _ => return Err(bail()),
         };
         Ok((c, 1))
     }
 
     fn hex_escape(&self, at: usize, digits: usize) -> R<(char, usize)> {
-        let hex = self.bytes.get(at..at + digits).ok_or(Bail)?;
+        let hex = self.bytes.get(at..at + digits).ok_or_else(|| bail())?;
         let mut code = 0u32;
         for &h in hex {
-            code = code * 16 + (h as char).to_digit(16).ok_or(Bail)?;
+            code = code * 16 + (h as char).to_digit(16).ok_or_else(|| bail())?;
         }
         // Surrogates (JSON's pairs included) go to the parser.
-        let c = char::from_u32(code).ok_or(Bail)?;
+        let c = char::from_u32(code).ok_or_else(|| bail())?;
         Ok((c, 1 + digits))
     }
 
-    /// A `'…'` scalar on one line; the cursor moves past the closing quote.
-    fn single_quoted(&mut self) -> R<String> {
+    /// A `'…'` scalar, read like [`Self::double_quoted`].
+    fn single_quoted(&mut self, owner: Option<usize>) -> R<String> {
         let start = self.pos + 1;
         let mut out = String::new();
         let mut run = start;
         let mut i = start;
         loop {
             match self.byte(i) {
-                None | Some(b'\n' | b'\t') => return Err(Bail),
+                None | Some(b'\t') => return Err(bail()),
                 Some(b'\'') if self.byte(i + 1) == Some(b'\'') => {
                     out.push_str(&self.text[run..=i]);
                     i += 2;
                     run = i;
                 }
                 Some(b'\'') => break,
+                Some(b'\n') => {
+                    out.push_str(self.text[run..i].trim_end_matches(' '));
+                    i = self.fold_break(i, owner, &mut out, true)?;
+                    run = i;
+                }
                 Some(_) => i += 1,
             }
         }
@@ -561,14 +684,14 @@ impl<'a> Reader<'a> {
     }
 
     /// A flow collection (`[…]` or `{…}`) closing on its line; the cursor moves past it.
-    fn flow(&mut self, depth: usize) -> R<Value> {
+    fn flow(&mut self, owner: Option<usize>, depth: usize) -> R<Value> {
         if depth >= MAX_DEPTH {
-            return Err(Bail);
+            return Err(bail());
         }
         self.count_node()?;
         let open = self.byte(self.pos);
         self.pos += 1;
-        self.skip_flow_spaces();
+        self.skip_flow_spaces(owner)?;
         if open == Some(b'[') {
             let mut items = Vec::new();
             if self.byte(self.pos) == Some(b']') {
@@ -576,18 +699,18 @@ impl<'a> Reader<'a> {
                 return Ok(Value::Array(items));
             }
             loop {
-                items.push(self.flow_node(depth + 1)?);
-                self.skip_flow_spaces();
+                items.push(self.flow_node(owner, depth + 1)?);
+                self.skip_flow_spaces(owner)?;
                 match self.byte(self.pos) {
                     Some(b',') => {
                         self.pos += 1;
-                        self.skip_flow_spaces();
+                        self.skip_flow_spaces(owner)?;
                     }
                     Some(b']') => {
                         self.pos += 1;
                         return Ok(Value::Array(items));
                     }
-                    _ => return Err(Bail),
+                    _ => return Err(bail()),
                 }
             }
         }
@@ -599,8 +722,8 @@ impl<'a> Reader<'a> {
         loop {
             self.count_node()?;
             let key = self.flow_key()?;
-            self.skip_flow_spaces();
-            let value = self.flow_node(depth + 1)?;
+            self.skip_flow_spaces(owner)?;
+            let value = self.flow_node(owner, depth + 1)?;
             match map.entry(key) {
                 serde_json::map::Entry::Vacant(e) => {
                     e.insert(value);
@@ -609,26 +732,45 @@ impl<'a> Reader<'a> {
                     Duplicates::LastWins => {
                         e.insert(value);
                     }
-                    Duplicates::Unsupported => return Err(Bail),
+                    Duplicates::Unsupported => return Err(bail()),
                 },
             }
-            self.skip_flow_spaces();
+            self.skip_flow_spaces(owner)?;
             match self.byte(self.pos) {
                 Some(b',') => {
                     self.pos += 1;
-                    self.skip_flow_spaces();
+                    self.skip_flow_spaces(owner)?;
                 }
                 Some(b'}') => {
                     self.pos += 1;
                     return Ok(Value::Object(map));
                 }
-                _ => return Err(Bail),
+                _ => return Err(bail()),
             }
         }
     }
 
-    fn skip_flow_spaces(&mut self) {
-        self.pos += self.spaces_from(self.pos);
+    /// Skips spaces and line breaks inside a flow collection owned by a collection in column
+    /// `owner`; its lines must be indented further. Comments inside go to the parser.
+    fn skip_flow_spaces(&mut self, owner: Option<usize>) -> R<()> {
+        loop {
+            self.pos += self.spaces_from(self.pos);
+            match self.byte(self.pos) {
+                Some(b'\n') => {
+                    let owner = owner.ok_or_else(bail)?;
+                    self.pos += 1;
+                    let spaces = self.spaces_from(self.pos);
+                    match self.byte(self.pos + spaces) {
+                        Some(b'\n') => {}
+                        None | Some(b'\t' | b'#') => return Err(bail()),
+                        Some(_) if spaces <= owner => return Err(bail()),
+                        Some(_) => {}
+                    }
+                }
+                Some(b'\t' | b'#') => return Err(bail()),
+                _ => return Ok(()),
+            }
+        }
     }
 
     /// A key in a flow mapping and its `:`; the cursor moves past the colon.
@@ -636,24 +778,24 @@ impl<'a> Reader<'a> {
         match self.byte(self.pos) {
             Some(b'"' | b'\'') => {
                 let key = if self.byte(self.pos) == Some(b'"') {
-                    self.double_quoted()?
+                    self.double_quoted(None)?
                 } else {
-                    self.single_quoted()?
+                    self.single_quoted(None)?
                 };
-                self.skip_flow_spaces();
+                self.pos += self.spaces_from(self.pos);
                 if self.byte(self.pos) != Some(b':') {
-                    return Err(Bail);
+                    return Err(bail());
                 }
                 self.pos += 1;
                 if self.byte(self.pos) != Some(b' ') {
-                    return Err(Bail);
+                    return Err(bail());
                 }
                 Ok(key)
             }
             _ => {
                 let text = self.flow_plain_text(true)?;
                 if self.byte(self.pos) != Some(b':') || self.byte(self.pos + 1) != Some(b' ') {
-                    return Err(Bail);
+                    return Err(bail());
                 }
                 self.pos += 1;
                 match resolve::plain(text, self.mode.resolution) {
@@ -662,23 +804,23 @@ impl<'a> Reader<'a> {
                     resolve::Plain::Number(n) if self.mode.go_keys => {
                         Ok(resolve::go_number_key(&n))
                     }
-                    _ => Err(Bail),
+                    _ => Err(bail()),
                 }
             }
         }
     }
 
     /// A node inside a flow collection.
-    fn flow_node(&mut self, depth: usize) -> R<Value> {
+    fn flow_node(&mut self, owner: Option<usize>, depth: usize) -> R<Value> {
         match self.byte(self.pos) {
-            Some(b'[' | b'{') => self.flow(depth),
+            Some(b'[' | b'{') => self.flow(owner, depth),
             Some(b'"') => {
                 self.count_node()?;
-                self.double_quoted().map(Value::String)
+                self.double_quoted(owner).map(Value::String)
             }
             Some(b'\'') => {
                 self.count_node()?;
-                self.single_quoted().map(Value::String)
+                self.single_quoted(owner).map(Value::String)
             }
             _ => {
                 self.count_node()?;
@@ -697,9 +839,9 @@ impl<'a> Reader<'a> {
             | Some(
                 b'\n' | b'\t' | b' ' | b'&' | b'*' | b'!' | b'?' | b':' | b',' | b'%' | b'@' | b'`'
                 | b'#' | b'|' | b'>' | b'"' | b'\'' | b'[' | b']' | b'{' | b'}',
-            ) => return Err(Bail),
+            ) => return Err(bail()),
             Some(b'-') if matches!(self.byte(start + 1), None | Some(b' ' | b'\n' | b',')) => {
-                return Err(Bail);
+                return Err(bail());
             }
             _ => {}
         }
@@ -707,9 +849,19 @@ impl<'a> Reader<'a> {
         loop {
             match self.byte(i) {
                 None | Some(b'\n' | b',' | b']' | b'}') => break,
-                Some(b':') if key => break,
-                Some(b'\t' | b':' | b'[' | b'{') => return Err(Bail),
-                Some(b'#') if self.bytes[i - 1] == b' ' => return Err(Bail),
+                Some(b':')
+                    if matches!(
+                        self.byte(i + 1),
+                        None | Some(b' ' | b'\n' | b',' | b'[' | b']' | b'{' | b'}')
+                    ) =>
+                {
+                    if key {
+                        break;
+                    }
+                    return Err(bail());
+                }
+                Some(b'\t' | b'[' | b'{') => return Err(bail()),
+                Some(b'#') if self.bytes[i - 1] == b' ' => return Err(bail()),
                 Some(_) => i += 1,
             }
         }
@@ -733,9 +885,6 @@ impl<'a> Reader<'a> {
         }
         // Explicit indentation and anything else on the header line go elsewhere.
         self.rest_of_line()?;
-        if self.pos >= self.bytes.len() {
-            return Err(Bail);
-        }
 
         // The first line with text sets the indentation; blank lines before it may not be
         // longer.
@@ -750,16 +899,21 @@ impl<'a> Reader<'a> {
                     longest_blank = longest_blank.max(spaces);
                     at += spaces + 1;
                 }
-                Some(b'\t') => return Err(Bail),
+                Some(b'\t') => return Err(bail()),
                 Some(_) => {
                     indent = Some(spaces);
                     break;
                 }
             }
         }
-        let indent = indent.ok_or(Bail)?;
-        if indent <= parent || longest_blank > indent {
-            return Err(Bail);
+        let indent = match indent {
+            Some(indent) if indent > parent => indent,
+            // No text: the scalar is empty, and its blank lines are skipped like any others.
+            _ if longest_blank <= parent && chomp != Chomp::Keep => return Ok(String::new()),
+            _ => return Err(bail()),
+        };
+        if longest_blank > indent {
+            return Err(bail());
         }
 
         let mut lines: Vec<&'a str> = Vec::new();
@@ -771,10 +925,10 @@ impl<'a> Reader<'a> {
             let start = self.pos;
             let spaces = self.spaces_from(start);
             let end = self.line_end(start);
-            if start + spaces == end {
-                // A blank line; longer ones hold spaces as text, which is rare.
+            if start + spaces == end && (spaces <= indent || folded) {
+                // A blank line (in folded text, a longer one would keep its line break).
                 if spaces > indent || end == self.bytes.len() {
-                    return Err(Bail);
+                    return Err(bail());
                 }
                 lines.push("");
             } else if spaces >= indent {
@@ -782,7 +936,7 @@ impl<'a> Reader<'a> {
                 ends_text = end == self.bytes.len();
             } else {
                 if self.byte(start + spaces) == Some(b'\t') {
-                    return Err(Bail);
+                    return Err(bail());
                 }
                 break;
             }
@@ -802,7 +956,7 @@ impl<'a> Reader<'a> {
                 }
                 // More-indented lines keep their breaks: rare, left to the parser.
                 if line.starts_with([' ', '\t']) {
-                    return Err(Bail);
+                    return Err(bail());
                 }
                 if !first && blanks == 0 {
                     out.push(' ');
@@ -825,7 +979,7 @@ impl<'a> Reader<'a> {
             Chomp::Strip => {}
             Chomp::Clip if ends_text => {}
             Chomp::Clip => out.push('\n'),
-            Chomp::Keep if ends_text => return Err(Bail),
+            Chomp::Keep if ends_text => return Err(bail()),
             Chomp::Keep => out.extend(std::iter::repeat_n('\n', trailing + 1)),
         }
         Ok(out)
