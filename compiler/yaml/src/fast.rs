@@ -39,7 +39,10 @@ type R<T> = Result<T, Bail>;
 #[track_caller]
 fn bail() -> Bail {
     #[cfg(test)]
-    GAVE_UP.with(|g| g.set((std::panic::Location::caller().line(), g.get().1)));
+    {
+        let line = std::panic::Location::caller().line();
+        GAVE_UP.with(|g| g.set((line, g.get().1)));
+    }
     Bail
 }
 
@@ -314,7 +317,11 @@ impl<'a> Reader<'a> {
                 break;
             };
             let from = at + spaces;
-            if matches!(self.byte(from), Some(b'#')) || self.is_dash(from) {
+            // A comment line ends the text.
+            if self.byte(from) == Some(b'#') {
+                break;
+            }
+            if self.is_dash(from) {
                 return Err(bail());
             }
             let (end, comment) = self.plain_line(from)?;
@@ -443,17 +450,7 @@ impl<'a> Reader<'a> {
             self.count_node()?;
             self.pos = value_at;
             let value = self.value(indent, true, depth + 1)?;
-            match map.entry(key) {
-                serde_json::map::Entry::Vacant(e) => {
-                    e.insert(value);
-                }
-                serde_json::map::Entry::Occupied(mut e) => match self.mode.duplicates {
-                    Duplicates::LastWins => {
-                        e.insert(value);
-                    }
-                    Duplicates::Unsupported => return Err(bail()),
-                },
-            }
+            self.insert(&mut map, key, value)?;
             match self.next_content()? {
                 Some(m) if m == indent => {
                     self.pos += m;
@@ -683,71 +680,61 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
-    /// A flow collection (`[…]` or `{…}`) closing on its line; the cursor moves past it.
+    /// A flow collection (`[…]` or `{…}`), on lines indented further than `owner` when it
+    /// spans several; the cursor moves past it.
     fn flow(&mut self, owner: Option<usize>, depth: usize) -> R<Value> {
         if depth >= MAX_DEPTH {
             return Err(bail());
         }
         self.count_node()?;
-        let open = self.byte(self.pos);
+        let sequence = self.byte(self.pos) == Some(b'[');
+        let close = if sequence { b']' } else { b'}' };
         self.pos += 1;
-        self.skip_flow_spaces(owner)?;
-        if open == Some(b'[') {
-            let mut items = Vec::new();
-            if self.byte(self.pos) == Some(b']') {
-                self.pos += 1;
-                return Ok(Value::Array(items));
-            }
-            loop {
-                items.push(self.flow_node(owner, depth + 1)?);
-                self.skip_flow_spaces(owner)?;
-                match self.byte(self.pos) {
-                    Some(b',') => {
-                        self.pos += 1;
-                        self.skip_flow_spaces(owner)?;
-                    }
-                    Some(b']') => {
-                        self.pos += 1;
-                        return Ok(Value::Array(items));
-                    }
-                    _ => return Err(bail()),
-                }
-            }
-        }
+        let mut items = Vec::new();
         let mut map = Map::new();
-        if self.byte(self.pos) == Some(b'}') {
-            self.pos += 1;
-            return Ok(Value::Object(map));
-        }
         loop {
-            self.count_node()?;
-            let key = self.flow_key()?;
             self.skip_flow_spaces(owner)?;
-            let value = self.flow_node(owner, depth + 1)?;
-            match map.entry(key) {
-                serde_json::map::Entry::Vacant(e) => {
-                    e.insert(value);
-                }
-                serde_json::map::Entry::Occupied(mut e) => match self.mode.duplicates {
-                    Duplicates::LastWins => {
-                        e.insert(value);
-                    }
-                    Duplicates::Unsupported => return Err(bail()),
-                },
+            if self.byte(self.pos) == Some(close) {
+                break;
+            }
+            if sequence {
+                items.push(self.flow_node(owner, depth + 1)?);
+            } else {
+                self.count_node()?;
+                let key = self.flow_key()?;
+                self.skip_flow_spaces(owner)?;
+                let value = self.flow_node(owner, depth + 1)?;
+                self.insert(&mut map, key, value)?;
             }
             self.skip_flow_spaces(owner)?;
             match self.byte(self.pos) {
-                Some(b',') => {
-                    self.pos += 1;
-                    self.skip_flow_spaces(owner)?;
-                }
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Value::Object(map));
-                }
+                Some(b',') => self.pos += 1,
+                Some(b) if b == close => break,
                 _ => return Err(bail()),
             }
         }
+        self.pos += 1;
+        Ok(if sequence {
+            Value::Array(items)
+        } else {
+            Value::Object(map)
+        })
+    }
+
+    /// Adds an entry to a mapping, as the mode says for a key seen before.
+    fn insert(&self, map: &mut Map<String, Value>, key: String, value: Value) -> R<()> {
+        match map.entry(key) {
+            serde_json::map::Entry::Vacant(e) => {
+                e.insert(value);
+            }
+            serde_json::map::Entry::Occupied(mut e) => match self.mode.duplicates {
+                Duplicates::LastWins => {
+                    e.insert(value);
+                }
+                Duplicates::Unsupported => return Err(bail()),
+            },
+        }
+        Ok(())
     }
 
     /// Skips spaces and line breaks inside a flow collection owned by a collection in column
@@ -875,15 +862,19 @@ impl<'a> Reader<'a> {
     fn block_scalar(&mut self, parent: usize) -> R<String> {
         let folded = self.byte(self.pos) == Some(b'>');
         self.pos += 1;
-        let chomp = match self.byte(self.pos) {
-            Some(b'-') => Chomp::Strip,
-            Some(b'+') => Chomp::Keep,
-            _ => Chomp::Clip,
-        };
-        if chomp != Chomp::Clip {
+        let mut chomp = Chomp::Clip;
+        let mut explicit = None;
+        for _ in 0..2 {
+            match self.byte(self.pos) {
+                Some(b'-') if chomp == Chomp::Clip => chomp = Chomp::Strip,
+                Some(b'+') if chomp == Chomp::Clip => chomp = Chomp::Keep,
+                Some(d @ b'1'..=b'9') if explicit.is_none() => {
+                    explicit = Some(parent + usize::from(d - b'0'));
+                }
+                _ => break,
+            }
             self.pos += 1;
         }
-        // Explicit indentation and anything else on the header line go elsewhere.
         self.rest_of_line()?;
 
         // The first line with text sets the indentation; blank lines before it may not be
@@ -906,8 +897,14 @@ impl<'a> Reader<'a> {
                 }
             }
         }
-        let indent = match indent {
-            Some(indent) if indent > parent => indent,
+        let indent = match (explicit, indent) {
+            // Blank lines before the text may then be longer: their extra spaces are text.
+            (Some(explicit), Some(indent)) if indent >= explicit && !folded => {
+                longest_blank = 0;
+                explicit
+            }
+            (Some(_), _) => return Err(bail()),
+            (None, Some(indent)) if indent > parent => indent,
             // No text: the scalar is empty, and its blank lines are skipped like any others.
             _ if longest_blank <= parent && chomp != Chomp::Keep => return Ok(String::new()),
             _ => return Err(bail()),
@@ -925,11 +922,11 @@ impl<'a> Reader<'a> {
             let start = self.pos;
             let spaces = self.spaces_from(start);
             let end = self.line_end(start);
-            if start + spaces == end && (spaces <= indent || folded) {
-                // A blank line (in folded text, a longer one would keep its line break).
-                if spaces > indent || end == self.bytes.len() {
-                    return Err(bail());
-                }
+            if start + spaces == end && (end == self.bytes.len() || folded && spaces > indent) {
+                // Spaces ending the text, or a long blank line keeping its break when folded.
+                return Err(bail());
+            }
+            if start + spaces == end && spaces <= indent {
                 lines.push("");
             } else if spaces >= indent {
                 lines.push(&self.text[start + indent..end]);
