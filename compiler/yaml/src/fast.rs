@@ -292,7 +292,7 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         let (end, comment) = self.plain_line(start)?;
         let first = self.text[start..end].trim_end_matches(' ');
-        self.pos = start + (end - start);
+        self.pos = end;
         self.next_line();
         let Some(owner) = owner.filter(|_| !comment) else {
             return self.plain_value(first);
@@ -738,7 +738,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips spaces and line breaks inside a flow collection owned by a collection in column
-    /// `owner`; its lines must be indented further. Comments inside go to the parser.
+    /// `owner`; its lines must be indented further (but for a closing bracket). Comments inside
+    /// go to the parser.
     fn skip_flow_spaces(&mut self, owner: Option<usize>) -> R<()> {
         loop {
             self.pos += self.spaces_from(self.pos);
@@ -750,6 +751,8 @@ impl<'a> Reader<'a> {
                     match self.byte(self.pos + spaces) {
                         Some(b'\n') => {}
                         None | Some(b'\t' | b'#') => return Err(bail()),
+                        // The closing bracket may sit in the owner's column.
+                        Some(b']' | b'}') if spaces == owner => {}
                         Some(_) if spaces <= owner => return Err(bail()),
                         Some(_) => {}
                     }
@@ -827,7 +830,12 @@ impl<'a> Reader<'a> {
                 b'\n' | b'\t' | b' ' | b'&' | b'*' | b'!' | b'?' | b':' | b',' | b'%' | b'@' | b'`'
                 | b'#' | b'|' | b'>' | b'"' | b'\'' | b'[' | b']' | b'{' | b'}',
             ) => return Err(bail()),
-            Some(b'-') if matches!(self.byte(start + 1), None | Some(b' ' | b'\n' | b',')) => {
+            Some(b'-')
+                if matches!(
+                    self.byte(start + 1),
+                    None | Some(b' ' | b'\n' | b',' | b'[' | b']' | b'{' | b'}')
+                ) =>
+            {
                 return Err(bail());
             }
             _ => {}

@@ -198,3 +198,6 @@ mod tests {
 
 #[cfg(test)]
 mod differential_tests;
+
+#[cfg(test)]
+mod fast_tests;
