@@ -4,7 +4,7 @@
 //!
 //! [`from_str`] decodes a whole document; [`scan_head`] checks that a rendered manifest is
 //! YAML and returns only the fields Helm sorts and hooks by, without building the tree.
-//! Both use the event decoder and defer to serde-saphyr for what it leaves, as
+//! Both try the fast reader, then the event decoder, and defer to serde-saphyr for what it leaves, as
 //! [`crate::from_str`] does.
 
 use granit_parser::{Event, Parser, ScalarStyle};
@@ -22,6 +22,9 @@ pub(crate) const MODE: Mode = Mode {
 /// Decodes the first YAML document of `text` as Helm does; numbers keep their int/float kind
 /// (Helm's JSON round trip makes them all float64 afterwards) and an empty text is null.
 pub fn from_str(text: &str) -> Result<Value, Error> {
+    if let Some(value) = crate::fast::single(text, MODE) {
+        return Ok(value);
+    }
     match decode::single(text, MODE) {
         Ok(value) => Ok(value),
         Err(Unsupported) => complete(text),
@@ -108,6 +111,10 @@ impl ManifestHead {
 /// returns its head without building the object: `Ok(None)` for an empty document (only
 /// comments, or null), which Helm skips. Errors are those of [`from_str`].
 pub fn scan_head(text: &str) -> Result<Option<ManifestHead>, Error> {
+    // Building the object with the fast reader costs less than scanning parser events.
+    if let Some(value) = crate::fast::single(text, MODE) {
+        return Ok((!value.is_null()).then(|| ManifestHead::of(&value)));
+    }
     match Scanner::new(text).document() {
         Ok(head) => Ok(head),
         Err(Unsupported) => {

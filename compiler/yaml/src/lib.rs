@@ -5,9 +5,10 @@
 //! This crate is the one place that knows how: callers get `serde_json::Value` documents with the
 //! line each document starts on, so provenance can point at the source.
 //!
-//! Decoding builds values straight from parser events (module `decode`, scalars typed by
-//! `resolve`) and leaves what it does not cover, and every error, to serde-saphyr, so messages
-//! keep their file positions. [`helm`] decodes as Helm does and scans a rendered manifest's head.
+//! Decoding first tries a hand-written reader for the common subset of YAML (module `fast`),
+//! then builds values straight from parser events (module `decode`, scalars typed by `resolve`)
+//! and leaves what neither covers, and every error, to serde-saphyr, so messages keep their
+//! file positions. [`helm`] decodes as Helm does and scans a rendered manifest's head.
 //!
 //! It also writes YAML: [`to_canonical_string`] is the canonical form hashed into bundles
 //! ([`emit`]), [`to_string`] prints objects as `kubectl kustomize` does ([`gostyle`]), and
@@ -17,6 +18,7 @@ mod decode;
 pub mod emit;
 pub mod emitted;
 mod eof_block_scalar;
+mod fast;
 pub mod gostyle;
 pub mod helm;
 mod resolve;
@@ -86,6 +88,9 @@ pub fn from_str_with(text: &str, resolution: Resolution) -> Result<Value, Error>
         duplicates: decode::Duplicates::Unsupported,
         go_keys: false,
     };
+    if let Some(value) = fast::single(text, mode) {
+        return Ok(value);
+    }
     match decode::single(text, mode) {
         Ok(value) => Ok(value),
         Err(decode::Unsupported) => complete(text, resolution),
@@ -193,3 +198,6 @@ mod tests {
 
 #[cfg(test)]
 mod differential_tests;
+
+#[cfg(test)]
+mod fast_tests;
