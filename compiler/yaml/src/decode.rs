@@ -1,10 +1,11 @@
-//! The fast decoder: builds `serde_json::Value` straight from the YAML parser's events.
+//! The event decoder: builds `serde_json::Value` straight from the YAML parser's events, for
+//! texts the hand-written reader (module `fast`) hands over.
 //!
 //! Going through serde's `Deserializer` (serde-saphyr) costs a buffered event stream, budget
 //! accounting and a visitor call per node; this decoder pulls events from `granit-parser` (the
 //! parser serde-saphyr sits on) and builds the tree directly, resolving scalars with
-//! [`crate::resolve`]. It covers what manifests, values files and kustomizations are made of:
-//! untagged and `!!str` scalars, sequences, mappings, anchors, aliases and merge keys (`<<`).
+//! [`crate::resolve`]. It covers untagged and `!!str` scalars, sequences, mappings, anchors,
+//! aliases and merge keys (`<<`), in any layout the parser reads.
 //!
 //! Anything else (other tags, non-string keys, duplicate keys, limits, syntax errors) makes it
 //! give up with [`Unsupported`], and the caller decodes the text with the complete serde-saphyr
