@@ -185,7 +185,7 @@ fn read_dir_files(root: &Path) -> Result<Vec<File>, HelmError> {
     let mut found = Vec::new();
     walk(root, "", &rules, &mut found)?;
     // Reading is most of a big chart's load; the files are independent.
-    crate::parallel::map_when(found.len() >= 32, &found, |(rel_path, path)| {
+    crate::parallel::map_when(found.len() >= 64, &found, |(rel_path, path)| {
         std::fs::read(path)
             .map(|data| File {
                 name: rel_path.clone(),

@@ -14,9 +14,10 @@ fn threads() -> usize {
     *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// Bytes of template or YAML text worth a second thread: parsing or decoding them takes a few
-/// hundred microseconds, several times what starting and joining a thread costs.
-pub(crate) const WORTH_A_THREAD: usize = 16 << 10;
+/// Bytes of template or YAML text worth a second thread: parsing or decoding them takes about a
+/// millisecond, several times what starting, scheduling and joining a thread costs on a busy
+/// machine (measured: 16 KB made medium charts slower there).
+pub(crate) const WORTH_A_THREAD: usize = 64 << 10;
 
 /// Whether [`map`] would spread `len` items over more than one thread.
 pub(crate) fn is_parallel(len: usize) -> bool {

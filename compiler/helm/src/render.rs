@@ -449,7 +449,7 @@ fn render_templates(
         set.add_parsed(p.map_err(|e| template_error(&e, &sources))?);
     }
 
-    let outputs = if renderables.len() >= 8 && crate::parallel::is_parallel(renderables.len()) {
+    let outputs = if renderables.len() >= 16 && crate::parallel::is_parallel(renderables.len()) {
         execute_parallel(&set, &renderables, &opts.release)
     } else {
         execute_in_order(&set, &renderables, &opts.release)
@@ -526,6 +526,9 @@ fn execute_in_order(
         .collect()
 }
 
+/// Parallel rounds before the remaining templates run in order.
+const MAX_ROUNDS: usize = 3;
+
 /// Executes the templates on all cores with Helm's results: each runs on its own copy of its
 /// chart's top-level scope, and a template that would change data the templates share (values,
 /// `$`) is stopped before it does. The results before the first stopped template stand (nothing
@@ -538,8 +541,16 @@ fn execute_parallel(
     release: &str,
 ) -> Result<Vec<String>, TplError> {
     let mut outputs = Vec::with_capacity(renderables.len());
-    while outputs.len() < renderables.len() {
+    for round in 0.. {
         let start = outputs.len();
+        if start == renderables.len() {
+            break;
+        }
+        if round == MAX_ROUNDS {
+            // Templates that keep writing shared data run in order: each round costs a thread.
+            outputs.extend(execute_in_order(set, &renderables[start..], release)?);
+            break;
+        }
         if start == 0 {
             renderables.iter().for_each(|r| r.vals.mark_shared());
         } else {
