@@ -1,26 +1,8 @@
 //! The reference lexer the fast one is checked against: a state-by-state transliteration of Go's
 //! `text/template/parse/lex.go` (one `next`/`backup` per character), kept for tests only.
 
-use super::{Item, ItemType};
+use super::{Item, ItemType, keyword};
 use crate::gofmt;
-
-fn keyword(word: &str) -> Option<ItemType> {
-    Some(match word {
-        "." => ItemType::Dot,
-        "block" => ItemType::Block,
-        "break" => ItemType::Break,
-        "continue" => ItemType::Continue,
-        "define" => ItemType::Define,
-        "else" => ItemType::Else,
-        "end" => ItemType::End,
-        "if" => ItemType::If,
-        "range" => ItemType::Range,
-        "nil" => ItemType::Nil,
-        "template" => ItemType::Template,
-        "with" => ItemType::With,
-        _ => return None,
-    })
-}
 
 const SPACE_CHARS: &[char] = &[' ', '\t', '\r', '\n'];
 const LEFT_COMMENT: &str = "/*";
