@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod allocator;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kiln",
@@ -52,6 +54,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    allocator::keep_freed_memory();
     let cli = Cli::parse();
     kiln::cli::init_logging(&cli.global);
     let result = match &cli.command {
