@@ -15,24 +15,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-fn registry_or_skip() -> Option<RegistryServer> {
-    if !RegistryServer::available() {
-        eprintln!(
-            "SKIPPED: /usr/bin/docker-registry is not installed (apt-get install docker-registry)"
-        );
-        return None;
-    }
-    Some(RegistryServer::start(None).expect("start docker-registry"))
-}
-
-fn client(host: &str) -> Registry {
-    Registry::new(RegistryOptions {
-        insecure: vec![host.to_string()],
+fn client(server: &RegistryServer) -> Registry {
+    server.client(RegistryOptions {
         connect_timeout: Duration::from_secs(2),
         request_timeout: Duration::from_secs(5),
         ..RegistryOptions::default()
     })
-    .unwrap()
 }
 
 /// A bundle of one namespace and one ConfigMap whose `version` is `v`.
@@ -86,13 +74,13 @@ fn agent(registry: &Registry, reference: &kiln_oci::BundleRef) -> AgentConfig {
 
 #[tokio::test]
 async fn agent_follows_the_tag_and_keeps_the_last_good_bundle() {
-    let Some(registry_server) = registry_or_skip() else {
+    let Some(registry_server) = RegistryServer::start_or_skip(None) else {
         return;
     };
     let server = double().await;
     let k = kube(&server);
     let tmp = tempfile::tempdir().unwrap();
-    let registry = client(&registry_server.host());
+    let registry = client(&registry_server);
     let reference = registry_server.reference("fleet/shop:prod");
     push(
         &registry,
@@ -156,13 +144,13 @@ async fn agent_follows_the_tag_and_keeps_the_last_good_bundle() {
 
 #[tokio::test]
 async fn a_tampered_artifact_never_reaches_the_cluster() {
-    let Some(registry_server) = registry_or_skip() else {
+    let Some(registry_server) = RegistryServer::start_or_skip(None) else {
         return;
     };
     let server = double().await;
     let k = kube(&server);
     let tmp = tempfile::tempdir().unwrap();
-    let registry = client(&registry_server.host());
+    let registry = client(&registry_server);
     let reference = registry_server.reference("fleet/shop:prod");
     let good = shop(tmp.path(), "1");
     let (config_blob, _) = bundle_parts(&good).unwrap();
@@ -226,13 +214,13 @@ async fn a_tampered_artifact_never_reaches_the_cluster() {
 
 #[tokio::test]
 async fn apply_takes_a_reference_pinned_by_digest() {
-    let Some(registry_server) = registry_or_skip() else {
+    let Some(registry_server) = RegistryServer::start_or_skip(None) else {
         return;
     };
     let server = double().await;
     let k = kube(&server);
     let tmp = tempfile::tempdir().unwrap();
-    let registry = client(&registry_server.host());
+    let registry = client(&registry_server);
     let reference = registry_server.reference("fleet/shop:prod");
     let pushed = push(
         &registry,

@@ -88,13 +88,9 @@ fn built_bundle(dir: &Path) -> PathBuf {
 
 #[test]
 fn push_then_apply_and_diff_by_reference_and_refuse_bad_artifacts() {
-    if !RegistryServer::available() {
-        eprintln!(
-            "SKIPPED: /usr/bin/docker-registry is not installed (apt-get install docker-registry)"
-        );
+    let Some(registry_server) = RegistryServer::start_or_skip(None) else {
         return;
-    }
-    let registry_server = RegistryServer::start(None).unwrap();
+    };
     let api = ApiServer::start_background().unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

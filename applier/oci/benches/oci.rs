@@ -5,7 +5,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use kiln_bundle::{BuiltBundle, BundleSpec, ComponentSpec, Provenance};
 use kiln_oci::testing::RegistryServer;
-use kiln_oci::{Puller, PushMeta, Registry, RegistryOptions, push};
+use kiln_oci::{Puller, PushMeta, RegistryOptions, push};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -62,16 +62,10 @@ fn bundle() -> BuiltBundle {
 }
 
 fn oci(c: &mut Criterion) {
-    if !RegistryServer::available() {
-        eprintln!("SKIPPED: /usr/bin/docker-registry is not installed");
+    let Some(server) = RegistryServer::start_or_skip(None) else {
         return;
-    }
-    let server = RegistryServer::start(None).expect("start docker-registry");
-    let registry = Registry::new(RegistryOptions {
-        insecure: vec![server.host()],
-        ..RegistryOptions::default()
-    })
-    .unwrap();
+    };
+    let registry = server.client(RegistryOptions::default());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -4,13 +4,17 @@
 
 use crate::error::OciError;
 use crate::reference::BundleRef;
-use crate::registry::Registry;
+use crate::registry::{Registry, RegistryOptions};
 use oci_client::client::{Config, ImageLayer};
 use std::collections::BTreeMap;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+fn binary() -> String {
+    std::env::var("KILN_DOCKER_REGISTRY").unwrap_or_else(|_| "/usr/bin/docker-registry".into())
+}
 
 /// A running registry; stopped and deleted on drop.
 pub struct RegistryServer {
@@ -22,8 +26,7 @@ pub struct RegistryServer {
 impl RegistryServer {
     /// Starts a registry; with `user`, it asks for that user name and password.
     pub fn start(user: Option<(&str, &str)>) -> std::io::Result<RegistryServer> {
-        let bin = std::env::var("KILN_DOCKER_REGISTRY")
-            .unwrap_or_else(|_| "/usr/bin/docker-registry".into());
+        let bin = binary();
         let dir = tempfile::tempdir()?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let storage = dir.path().join("storage");
@@ -64,9 +67,29 @@ impl RegistryServer {
 
     /// Whether the registry binary is installed (tests skip loudly without it).
     pub fn available() -> bool {
-        let bin = std::env::var("KILN_DOCKER_REGISTRY")
-            .unwrap_or_else(|_| "/usr/bin/docker-registry".into());
-        Path::new(&bin).is_file()
+        Path::new(&binary()).is_file()
+    }
+
+    /// Starts a registry for a test or benchmark, or says on stderr why it is skipped: the
+    /// registry binary is not installed. Panics if an installed registry fails to start.
+    pub fn start_or_skip(user: Option<(&str, &str)>) -> Option<RegistryServer> {
+        if !Self::available() {
+            eprintln!(
+                "SKIPPED: {} is not installed (apt-get install docker-registry)",
+                binary()
+            );
+            return None;
+        }
+        Some(Self::start(user).expect("start docker-registry"))
+    }
+
+    /// A client speaking plain HTTP to this registry, with `options` otherwise.
+    pub fn client(&self, options: RegistryOptions) -> Registry {
+        Registry::new(RegistryOptions {
+            insecure: vec![self.host()],
+            ..options
+        })
+        .expect("a registry client")
     }
 
     /// `127.0.0.1:PORT`.

@@ -9,16 +9,10 @@ use serde_json::json;
 
 #[tokio::test(flavor = "current_thread")]
 async fn credentials_from_the_environment_and_the_docker_config() {
-    if !RegistryServer::available() {
-        eprintln!("SKIPPED: /usr/bin/docker-registry is not installed");
+    let Some(server) = RegistryServer::start_or_skip(Some(("ci", "s3cret"))) else {
         return;
-    }
-    let server = RegistryServer::start(Some(("ci", "s3cret"))).unwrap();
-    let registry = Registry::new(RegistryOptions {
-        insecure: vec![server.host()],
-        ..RegistryOptions::default()
-    })
-    .unwrap();
+    };
+    let registry = server.client(RegistryOptions::default());
     let bundle = kiln_bundle::build(&BundleSpec {
         project: "shop".into(),
         target: "prod".into(),

@@ -7,24 +7,6 @@ use kiln_oci::{BundleRef, OciError, Puller, PushMeta, Registry, RegistryOptions,
 use serde_json::json;
 use std::collections::BTreeMap;
 
-fn registry_or_skip() -> Option<RegistryServer> {
-    if !RegistryServer::available() {
-        eprintln!(
-            "SKIPPED: /usr/bin/docker-registry is not installed (apt-get install docker-registry)"
-        );
-        return None;
-    }
-    Some(RegistryServer::start(None).expect("start docker-registry"))
-}
-
-fn client(server: &RegistryServer) -> Registry {
-    Registry::new(RegistryOptions {
-        insecure: vec![server.host()],
-        ..RegistryOptions::default()
-    })
-    .unwrap()
-}
-
 fn built(replicas: u32) -> BuiltBundle {
     let objects = vec![
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
@@ -63,10 +45,10 @@ fn built(replicas: u32) -> BuiltBundle {
 
 #[tokio::test(flavor = "current_thread")]
 async fn push_then_pull_by_tag_and_by_digest() {
-    let Some(server) = registry_or_skip() else {
+    let Some(server) = RegistryServer::start_or_skip(None) else {
         return;
     };
-    let registry = client(&server);
+    let registry = server.client(RegistryOptions::default());
     let bundle = built(2);
     let target = server.reference("fleet/shop:prod");
     let meta = PushMeta {
@@ -107,10 +89,10 @@ async fn push_then_pull_by_tag_and_by_digest() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_moved_tag_resolves_to_the_new_manifest() {
-    let Some(server) = registry_or_skip() else {
+    let Some(server) = RegistryServer::start_or_skip(None) else {
         return;
     };
-    let registry = client(&server);
+    let registry = server.client(RegistryOptions::default());
     let target = server.reference("fleet/shop:prod");
     let first = push(&registry, &built(1), &target, &PushMeta::default())
         .await
@@ -128,10 +110,10 @@ async fn a_moved_tag_resolves_to_the_new_manifest() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_blob_changed_in_the_registry_is_refused() {
-    let Some(server) = registry_or_skip() else {
+    let Some(server) = RegistryServer::start_or_skip(None) else {
         return;
     };
-    let registry = client(&server);
+    let registry = server.client(RegistryOptions::default());
     let target = server.reference("fleet/shop:prod");
     let bundle = built(2);
     push(&registry, &bundle, &target, &PushMeta::default())
@@ -160,10 +142,10 @@ async fn a_blob_changed_in_the_registry_is_refused() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_consistent_artifact_with_a_modified_bundle_is_refused() {
-    let Some(server) = registry_or_skip() else {
+    let Some(server) = RegistryServer::start_or_skip(None) else {
         return;
     };
-    let registry = client(&server);
+    let registry = server.client(RegistryOptions::default());
     let target = server.reference("fleet/shop:evil");
     let mut bundle = built(2);
     let (config, _) = bundle_parts(&bundle).unwrap();
@@ -204,10 +186,10 @@ async fn a_consistent_artifact_with_a_modified_bundle_is_refused() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn other_artifact_types_are_refused() {
-    let Some(server) = registry_or_skip() else {
+    let Some(server) = RegistryServer::start_or_skip(None) else {
         return;
     };
-    let registry = client(&server);
+    let registry = server.client(RegistryOptions::default());
     let flux = server.reference("fleet/flux:v1");
     push_raw(
         &registry,
@@ -251,10 +233,10 @@ async fn other_artifact_types_are_refused() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn missing_tags_and_unreachable_registries_are_clear() {
-    let Some(server) = registry_or_skip() else {
+    let Some(server) = RegistryServer::start_or_skip(None) else {
         return;
     };
-    let registry = client(&server);
+    let registry = server.client(RegistryOptions::default());
     let puller = Puller::new(registry, None).unwrap();
     let e = puller
         .pull(&server.reference("fleet/none:v1"))
