@@ -5,8 +5,6 @@
 use std::fmt::{self, Write};
 use std::sync::Arc;
 
-use smallvec::SmallVec;
-
 use crate::builtins::Builtin;
 use crate::func::Function;
 use crate::gofmt;
@@ -119,8 +117,8 @@ pub(crate) struct Pipe {
     pub cmds: Commands,
 }
 
-/// The commands of a pipeline: most have one, kept inline to spare an allocation.
-pub(crate) type Commands = SmallVec<[Command; 1]>;
+/// The commands of a pipeline, allocated at their exact number.
+pub(crate) type Commands = Box<[Command]>;
 
 #[derive(Debug)]
 pub(crate) struct Command {
@@ -128,9 +126,8 @@ pub(crate) struct Command {
     pub args: Args,
 }
 
-/// The arguments of a command (the function or value first): most have at most three, kept
-/// inline to spare an allocation.
-pub(crate) type Args = SmallVec<[Arg; 3]>;
+/// The arguments of a command (the function or value first), allocated at their exact number.
+pub(crate) type Args = Box<[Arg]>;
 
 #[derive(Debug)]
 pub(crate) enum Arg {
@@ -169,7 +166,7 @@ pub(crate) enum Arg {
     Pipe(Box<Pipe>),
 }
 
-/// The names of a field or variable chain, shared by every use of the same chain in a file.
+/// The names of a field or variable chain, shared by every use of the same chain in a template set.
 pub(crate) type Idents = Arc<[Arc<str>]>;
 
 /// A function a command can call.
