@@ -3,9 +3,9 @@
 
 mod names;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-pub(crate) use names::{NamePool, Names};
+pub(crate) use names::Names;
 
 use crate::ast::{Action, Arg, Branch, Command, Node, Number, Pipe, TemplateCall, Text, Tree};
 use crate::error::{Error, Location, ParseError};
@@ -28,18 +28,60 @@ pub(crate) fn parse(
     delims: &(String, String),
     funcs: &FuncMap,
 ) -> Result<Vec<Tree>, Error> {
-    parse_sharing(name, text, delims, funcs, &mut Names::default())
+    parse_sharing(name, text, delims, funcs, &mut Reused::default())
 }
 
-/// [`parse`], sharing names and constants with the other files parsed with `names` (which must
-/// only ever be used with `funcs`).
+/// What the parses of the files of one template set reuse: the names and constants they share
+/// and the parser's list stacks (grown once rather than for every file).
+#[derive(Default)]
+pub(crate) struct Reused {
+    names: Names,
+    stacks: Stacks,
+}
+
+/// Nodes, commands and arguments of the lists being parsed, innermost last: each list is moved
+/// out into an allocation of its exact size once complete, so that trees hold no spare capacity.
+#[derive(Default)]
+struct Stacks {
+    nodes: Vec<Node>,
+    commands: Vec<Command>,
+    args: Vec<Arg>,
+}
+
+/// The [`Reused`] state of one template set, lent to one parse at a time: files parsed at the
+/// same time on several threads never wait for each other (each thread ends up with its own).
+#[derive(Default)]
+pub(crate) struct ParsePool {
+    free: Mutex<Vec<Reused>>,
+}
+
+impl ParsePool {
+    /// Runs `f` with state of this pool (new state when all of it is lent out).
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Reused) -> T) -> T {
+        let taken = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut reused = taken.unwrap_or_default();
+        let r = f(&mut reused);
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(reused);
+        r
+    }
+}
+
+/// [`parse`], sharing names, constants and buffers with the other files parsed with `reused`
+/// (which must only ever be used with `funcs`).
 pub(crate) fn parse_sharing(
     name: &str,
     text: &Arc<str>,
     delims: &(String, String),
     funcs: &FuncMap,
-    names: &mut Names,
+    reused: &mut Reused,
 ) -> Result<Vec<Tree>, Error> {
+    // A failed parse leaves its partial lists behind.
+    reused.stacks.nodes.clear();
+    reused.stacks.commands.clear();
+    reused.stacks.args.clear();
     if text.len() > MAX_INPUT {
         return Err(Error::Parse(ParseError {
             location: location(text, name, 0, 1),
@@ -67,10 +109,8 @@ pub(crate) fn parse_sharing(
         src: text,
         trees: Vec::new(),
         funcs,
-        names,
-        nodes: Vec::new(),
-        commands: Vec::new(),
-        args: Vec::new(),
+        names: &mut reused.names,
+        stacks: &mut reused.stacks,
         dollar,
         nest: 0,
         max_nest: 0,
@@ -123,12 +163,7 @@ struct Parser<'a> {
     trees: Vec<Tree>,
     funcs: &'a FuncMap,
     names: &'a mut Names,
-    /// Nodes, commands and arguments of the lists being parsed, innermost last: each list is
-    /// moved out into an allocation of its exact size once complete, so that trees hold no
-    /// spare capacity and the parser no growing buffers per list.
-    nodes: Vec<Node>,
-    commands: Vec<Command>,
-    args: Vec<Arg>,
+    stacks: &'a mut Stacks,
     /// The variable `$`, in scope everywhere.
     dollar: Arc<str>,
     /// Current and deepest nesting of control structures and parentheses.
@@ -249,7 +284,7 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_top(&mut self) -> PResult<Vec<Node>> {
-        let mark = self.nodes.len();
+        let mark = self.stacks.nodes.len();
         while self.peek().typ != ItemType::Eof {
             if self.peek().typ == ItemType::LeftDelim {
                 let delim = self.next();
@@ -260,12 +295,12 @@ impl<'a> Parser<'a> {
                 self.backup2(delim);
             }
             match self.text_or_action()? {
-                Parsed::Node(n) => self.nodes.push(n),
+                Parsed::Node(n) => self.stacks.nodes.push(n),
                 Parsed::End => return Err("unexpected {{end}}".into()),
                 Parsed::Else => return Err("unexpected {{else}}".into()),
             }
         }
-        Ok(split_exact(&mut self.nodes, mark))
+        Ok(split_exact(&mut self.stacks.nodes, mark))
     }
 
     fn with_fresh_scope<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
@@ -296,17 +331,17 @@ impl<'a> Parser<'a> {
 
     /// Nodes up to `{{end}}` or `{{else}}`.
     fn item_list(&mut self) -> PResult<(Vec<Node>, End)> {
-        let mark = self.nodes.len();
+        let mark = self.stacks.nodes.len();
         while self.peek_non_space().typ != ItemType::Eof {
             let end = match self.text_or_action()? {
                 Parsed::Node(n) => {
-                    self.nodes.push(n);
+                    self.stacks.nodes.push(n);
                     continue;
                 }
                 Parsed::End => End::End,
                 Parsed::Else => End::Else,
             };
-            return Ok((split_exact(&mut self.nodes, mark), end));
+            return Ok((split_exact(&mut self.stacks.nodes, mark), end));
         }
         Err("unexpected EOF".into())
     }
@@ -388,9 +423,10 @@ impl<'a> Parser<'a> {
         let mut pipe = Pipe {
             pos: token.pos(),
             is_assign: false,
-            decl: Vec::new(),
+            decl: Box::default(),
             cmds: Box::default(),
         };
+        let mut decl = Vec::new();
         'decls: loop {
             let v = self.peek_non_space();
             if v.typ != ItemType::Variable {
@@ -403,14 +439,14 @@ impl<'a> Parser<'a> {
                 pipe.is_assign = next.typ == ItemType::Assign;
                 self.next_non_space();
                 let name = self.names.name(v.val(self.src));
-                pipe.decl.push((v.pos(), name.clone()));
+                decl.push((v.pos(), name.clone()));
                 self.vars.push(name);
             } else if next.typ == ItemType::Char && next.val(self.src) == "," {
                 self.next_non_space();
                 let name = self.names.name(v.val(self.src));
-                pipe.decl.push((v.pos(), name.clone()));
+                decl.push((v.pos(), name.clone()));
                 self.vars.push(name);
-                if context == "range" && pipe.decl.len() < 2 {
+                if context == "range" && decl.len() < 2 {
                     match self.peek_non_space().typ {
                         ItemType::Variable | ItemType::RightDelim | ItemType::RightParen => {
                             continue 'decls;
@@ -426,12 +462,13 @@ impl<'a> Parser<'a> {
             }
             break;
         }
-        let mark = self.commands.len();
+        pipe.decl = decl.into_boxed_slice();
+        let mark = self.stacks.commands.len();
         loop {
             let token = self.next_non_space();
             match token.typ {
                 t if t == end => {
-                    pipe.cmds = split_exact(&mut self.commands, mark).into_boxed_slice();
+                    pipe.cmds = split_exact(&mut self.stacks.commands, mark).into_boxed_slice();
                     self.check_pipeline(&pipe, context)?;
                     return Ok(pipe);
                 }
@@ -449,8 +486,8 @@ impl<'a> Parser<'a> {
                 | ItemType::LeftParen => {
                     self.backup();
                     let c = self.command()?;
-                    self.commands.push(c);
-                    if self.commands.len() - mark > MAX_PIPELINE_CMDS {
+                    self.stacks.commands.push(c);
+                    if self.stacks.commands.len() - mark > MAX_PIPELINE_CMDS {
                         return Err("pipeline too long".into());
                     }
                 }
@@ -570,12 +607,10 @@ impl<'a> Parser<'a> {
 
     fn command(&mut self) -> PResult<Command> {
         let pos = self.peek_non_space().pos();
-        let mark = self.args.len();
+        let mark = self.stacks.args.len();
         loop {
             self.peek_non_space();
-            if let Some(op) = self.operand()? {
-                self.args.push(op);
-            }
+            self.operand()?;
             let token = self.next();
             match token.typ {
                 ItemType::Space => continue,
@@ -585,22 +620,20 @@ impl<'a> Parser<'a> {
             }
             break;
         }
-        if self.args.len() == mark {
+        if self.stacks.args.len() == mark {
             return Err("empty command".into());
         }
         Ok(Command {
             pos,
-            args: split_exact(&mut self.args, mark).into_boxed_slice(),
+            args: split_exact(&mut self.stacks.args, mark).into_boxed_slice(),
         })
     }
 
-    fn operand(&mut self) -> PResult<Option<Arg>> {
+    /// An operand, pushed onto the argument stack; nothing when no term starts here.
+    fn operand(&mut self) -> PResult<()> {
         // Fields after a field or variable are already part of it (see `chain`).
-        let Some(node) = self.term()? else {
-            return Ok(None);
-        };
-        if self.peek().typ != ItemType::Field {
-            return Ok(Some(node));
+        if !self.term()? || self.peek().typ != ItemType::Field {
+            return Ok(());
         }
         let pos = self.peek().pos();
         let mut fields = Vec::new();
@@ -608,7 +641,10 @@ impl<'a> Parser<'a> {
             let t = self.next();
             fields.push(self.names.name(&t.val(self.src)[1..]));
         }
-        Ok(Some(match node {
+        let Some(node) = self.stacks.args.pop() else {
+            return Ok(());
+        };
+        let chain = match node {
             Arg::Bool(..) | Arg::String { .. } | Arg::Number(_) | Arg::Nil(_) | Arg::Dot(_) => {
                 return Err(format!(
                     "unexpected . after term {}",
@@ -616,11 +652,13 @@ impl<'a> Parser<'a> {
                 ));
             }
             other => Arg::Chain {
-                pos,
+                pos: arg_pos(pos),
                 node: Box::new(other),
-                fields,
+                fields: fields.into_boxed_slice(),
             },
-        }))
+        };
+        self.stacks.args.push(chain);
+        Ok(())
     }
 
     /// A field or variable token and the field tokens right after it, as one node (Go's
@@ -640,22 +678,33 @@ impl<'a> Parser<'a> {
         let src = self.src;
         let idents = self.names.chain(&src[first.pos()..end], variable);
         if variable {
-            Arg::Variable { pos, idents }
+            Arg::Variable {
+                pos: arg_pos(pos),
+                idents,
+            }
         } else {
-            Arg::Field { pos, idents }
+            Arg::Field {
+                pos: arg_pos(pos),
+                idents,
+            }
         }
     }
 
-    fn term(&mut self) -> PResult<Option<Arg>> {
+    /// A term, pushed onto the argument stack; false (and nothing consumed) when none starts here.
+    fn term(&mut self) -> PResult<bool> {
         let token = self.next_non_space();
         let pos = token.pos();
-        Ok(Some(match token.typ {
+        let arg = match token.typ {
             ItemType::Identifier => {
                 let (name, func) = self.names.function(self.funcs, token.val(self.src))?;
-                Arg::Ident { pos, name, func }
+                Arg::Ident {
+                    pos: arg_pos(pos),
+                    name,
+                    func,
+                }
             }
-            ItemType::Dot => Arg::Dot(pos),
-            ItemType::Nil => Arg::Nil(pos),
+            ItemType::Dot => Arg::Dot(arg_pos(pos)),
+            ItemType::Nil => Arg::Nil(arg_pos(pos)),
             ItemType::Variable => {
                 // A variable token never holds a `.`: it ends the token.
                 let name = token.val(self.src);
@@ -665,7 +714,7 @@ impl<'a> Parser<'a> {
                 self.chain(token)
             }
             ItemType::Field => self.chain(token),
-            ItemType::Bool => Arg::Bool(pos, token.val(self.src) == "true"),
+            ItemType::Bool => Arg::Bool(arg_pos(pos), token.val(self.src) == "true"),
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
                 let text = token.val(self.src);
                 let shared = self.names.name(text);
@@ -685,14 +734,25 @@ impl<'a> Parser<'a> {
             }
             ItemType::String | ItemType::RawString => {
                 let (quoted, value) = self.names.string(token.val(self.src))?;
-                Arg::String { pos, quoted, value }
+                Arg::String {
+                    pos: arg_pos(pos),
+                    quoted,
+                    value,
+                }
             }
             _ => {
                 self.backup();
-                return Ok(None);
+                return Ok(false);
             }
-        }))
+        };
+        self.stacks.args.push(arg);
+        Ok(true)
     }
+}
+
+/// An argument's position: the parser takes at most `u32::MAX` bytes of source.
+fn arg_pos(pos: usize) -> u32 {
+    u32::try_from(pos).unwrap_or(u32::MAX)
 }
 
 /// The elements of `stack` from `mark` on, moved into a vector of their exact size.
@@ -817,7 +877,7 @@ mod tests {
             "{{ len .a }}{{ index .a.b 1 }}{{ (.).a.b }}{{ $y := .a.b }}{{ $y.c }}",
         ];
         let funcs = FuncMap::new();
-        let mut shared = super::Names::default();
+        let mut shared = super::Reused::default();
         for _ in 0..2 {
             for text in texts {
                 let text: Arc<str> = text.into();

@@ -4,13 +4,11 @@
 //! it. Charts repeat the same few names and `include "x.fullname"` strings hundreds of times, in
 //! every file, so this saves most of the parser's small allocations and lookups.
 //!
-//! A set keeps a [`NamePool`]: a file's parse takes one [`Names`] out of it and puts it back when
-//! done, so files parsed at the same time on several threads never wait for each other (each
-//! thread ends up with a table of its own). The hash is foldhash's fast, fixed-seed one (the keys
+//! A set keeps them in a [`super::ParsePool`], which lends them to one parse at a time. The hash is foldhash's fast, fixed-seed one (the keys
 //! are template text, and a collision only costs time).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use foldhash::fast::FixedState;
 
@@ -26,7 +24,7 @@ const INITIAL_CAPACITY: usize = 256;
 pub(crate) struct Names {
     names: HashSet<Arc<str>, FixedState>,
     /// Function name -> the function it calls (valid for the function map of one set).
-    idents: HashMap<Arc<str>, Func, FixedState>,
+    idents: HashMap<Arc<str>, Arc<Func>, FixedState>,
     /// Quoted text -> value.
     strings: HashMap<Arc<str>, Arc<str>, FixedState>,
     chains: HashMap<Box<str>, Idents, FixedState>,
@@ -70,7 +68,7 @@ impl Names {
         &mut self,
         funcs: &FuncMap,
         name: &str,
-    ) -> Result<(Arc<str>, Func), String> {
+    ) -> Result<(Arc<str>, Arc<Func>), String> {
         if let Some((n, f)) = self.idents.get_key_value(name) {
             return Ok((n.clone(), f.clone()));
         }
@@ -81,6 +79,7 @@ impl Names {
                 None => return Err(format!("function {} not defined", gofmt::quote(name))),
             },
         };
+        let func = Arc::new(func);
         let n = self.name(name);
         self.idents.insert(n.clone(), func.clone());
         Ok((n, func))
@@ -95,25 +94,5 @@ impl Names {
         let q: Arc<str> = quoted.into();
         self.strings.insert(q.clone(), value.clone());
         Ok((q, value))
-    }
-}
-
-/// The [`Names`] tables of one template set, lent to one parse at a time.
-#[derive(Default)]
-pub(crate) struct NamePool {
-    free: Mutex<Vec<Names>>,
-}
-
-impl NamePool {
-    /// Runs `f` with a table of this pool (a new one when all are lent out).
-    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Names) -> T) -> T {
-        let taken = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
-        let mut names = taken.unwrap_or_default();
-        let r = f(&mut names);
-        self.free
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(names);
-        r
     }
 }
