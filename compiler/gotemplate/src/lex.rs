@@ -350,8 +350,12 @@ impl<'a> Lexer<'a> {
 
     /// Whether `rest` starts with the right delimiter.
     fn is_right_delim(&self, rest: &[u8]) -> bool {
-        // Compared byte by byte: a delimiter is a few bytes, too short to pay for `memcmp`.
-        rest.len() >= self.right.len() && rest.iter().zip(self.right).all(|(a, b)| a == b)
+        // Two bytes (the default `}}`) are compared inline: too short to pay for `memcmp`.
+        match (self.right, rest) {
+            ([a, b], [x, y, ..]) => a == x && b == y,
+            ([_, _], _) => false,
+            (right, rest) => rest.starts_with(right),
+        }
     }
 
     /// Whether the right delimiter starts here, and whether a trim marker precedes it.
