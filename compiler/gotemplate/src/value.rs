@@ -5,6 +5,8 @@
 //! semantics like Go maps: Sprig's `set`/`unset` mutate a map in place and every holder sees the
 //! change, which charts rely on (`$_ := set .Values "x" 1`).
 
+mod entries;
+
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -12,6 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::func::FuncError;
+
+pub use entries::Entries;
 
 /// A Go value held in an `interface{}`.
 #[derive(Clone, Default)]
@@ -40,7 +44,7 @@ pub struct Map(Arc<MapCell>);
 
 #[derive(Default)]
 struct MapCell {
-    entries: RwLock<BTreeMap<String, Value>>,
+    entries: RwLock<Entries>,
     /// Set by [`Map::mark_shared`]: [`refusing_shared_writes`] stops writes to this map.
     shared: AtomicBool,
 }
@@ -104,12 +108,12 @@ impl Map {
     }
 
     /// Reads the entries (sorted by key).
-    pub fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Value>> {
+    pub fn read(&self) -> RwLockReadGuard<'_, Entries> {
         self.0.entries.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Mutates the entries in place; every clone of this map sees the change.
-    pub fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Value>> {
+    pub fn write(&self) -> RwLockWriteGuard<'_, Entries> {
         if self.0.shared.load(Ordering::Relaxed) && REFUSE_SHARED_WRITES.with(Cell::get) {
             // Not a panic: the hook stays silent and `refusing_shared_writes` catches it.
             std::panic::resume_unwind(Box::new(SharedWriteStop));
@@ -174,7 +178,7 @@ impl Map {
 
     /// A new map with the same entries (shallow: nested maps stay shared).
     pub fn shallow_copy(&self) -> Map {
-        Map::from(self.read().clone())
+        Map::from_entries(self.read().clone())
     }
 
     /// Whether both handles point at the same Go map.
@@ -183,18 +187,24 @@ impl Map {
     }
 }
 
-impl From<BTreeMap<String, Value>> for Map {
-    fn from(m: BTreeMap<String, Value>) -> Self {
+impl Map {
+    fn from_entries(entries: Entries) -> Self {
         Map(Arc::new(MapCell {
-            entries: RwLock::new(m),
+            entries: RwLock::new(entries),
             shared: AtomicBool::new(false),
         }))
     }
 }
 
+impl From<BTreeMap<String, Value>> for Map {
+    fn from(m: BTreeMap<String, Value>) -> Self {
+        Map::from_entries(Entries::from(m))
+    }
+}
+
 impl FromIterator<(String, Value)> for Map {
     fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
-        Map::from(iter.into_iter().collect::<BTreeMap<_, _>>())
+        Map::from_entries(iter.into_iter().collect())
     }
 }
 
