@@ -40,6 +40,7 @@ pub(crate) fn execute(
         user,
         depth: 0,
         calls: Vec::new(),
+        buffers: Vec::new(),
     };
     // Output is usually about as long as the file: growing to it would copy it several times.
     let mut out = String::with_capacity(tree.text.len());
@@ -57,6 +58,9 @@ struct Shared<'t> {
     depth: usize,
     /// `{{template}}` calls leading to the running template, outermost first.
     calls: Vec<CallSite>,
+    /// Output buffers of finished `include`/`tpl` calls, kept for the next ones: their text is
+    /// copied out once, at its final size, and the buffers stop growing after the first few.
+    buffers: Vec<String>,
 }
 
 /// Where a `{{template}}` call happened; turned into a [`Location`] only when an error needs it.
@@ -68,6 +72,19 @@ struct CallSite {
 }
 
 impl Shared<'_> {
+    /// Runs `tree` into a reused buffer, outside the `{{template}}` calls leading here
+    /// (functions' errors do not show them), and returns the text.
+    fn render_nested(&mut self, tree: &Tree, data: Value) -> Result<Arc<str>, Error> {
+        let mut out = self.buffers.pop().unwrap_or_default();
+        out.clear();
+        let calls = std::mem::take(&mut self.calls);
+        let r = run_tree(self, tree, data, &mut out);
+        self.calls = calls;
+        let text = r.map(|()| Arc::from(out.as_str()));
+        self.buffers.push(out);
+        text
+    }
+
     fn lookup(&self, name: &str) -> Option<Arc<Tree>> {
         for o in self.overlays.iter().rev() {
             if let Some(t) = o.iter().find(|t| t.name == name) {
@@ -163,6 +180,9 @@ enum Flow {
 }
 
 type R<T> = Result<T, Error>;
+
+/// A call's arguments: few enough, nearly always, to stay off the heap.
+type Args = smallvec::SmallVec<[Value; 4]>;
 
 struct Frame<'f, 't, 'n> {
     sh: &'f mut Shared<'t>,
@@ -709,13 +729,8 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
         }
     }
 
-    fn eval_method_args(
-        &mut self,
-        dot: &Slot,
-        args: &'n [Arg],
-        final_: Option<Value>,
-    ) -> R<Vec<Value>> {
-        let mut argv = Vec::with_capacity(args.len());
+    fn eval_method_args(&mut self, dot: &Slot, args: &'n [Arg], final_: Option<Value>) -> R<Args> {
+        let mut argv = Args::with_capacity(args.len());
         if args.len() > 1 {
             for a in &args[1..] {
                 argv.push(self.eval_arg(dot, ArgType::Any, a)?);
@@ -791,7 +806,7 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             }
             return Ok(v);
         }
-        let mut argv = Vec::with_capacity(num_in);
+        let mut argv = Args::with_capacity(num_in);
         let mut i = 0;
         while i < num_fixed && i < args.len() {
             argv.push(self.eval_arg(dot, params[i], &args[i])?);
@@ -991,21 +1006,17 @@ struct Host<'h, 't> {
 }
 
 impl ExecHost for Host<'_, '_> {
-    fn include(&mut self, name: &str, data: Value) -> Result<String, Error> {
+    fn include(&mut self, name: &str, data: Value) -> Result<Arc<str>, Error> {
         let Some(tree) = self.sh.lookup(name) else {
             return Err(Error::NoTemplate {
                 name: name.to_string(),
                 set: self.sh.set.name.clone(),
             });
         };
-        let mut out = String::new();
-        let calls = std::mem::take(&mut self.sh.calls);
-        let r = run_tree(self.sh, &tree, data, &mut out);
-        self.sh.calls = calls;
-        r.map(|()| out)
+        self.sh.render_nested(&tree, data)
     }
 
-    fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<String, Error> {
+    fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<Arc<str>, Error> {
         let set = self.sh.set;
         let trees = match set.texts.get(name, text) {
             Some(trees) => trees,
@@ -1020,7 +1031,7 @@ impl ExecHost for Host<'_, '_> {
             }
         };
         let Some(body) = trees.iter().find(|t| t.name == name).cloned() else {
-            return Ok(String::new());
+            return Ok(Arc::from(""));
         };
         let overlay: Vec<Arc<Tree>> = trees
             .iter()
@@ -1028,12 +1039,9 @@ impl ExecHost for Host<'_, '_> {
             .cloned()
             .collect();
         self.sh.overlays.push(overlay);
-        let mut out = String::new();
-        let calls = std::mem::take(&mut self.sh.calls);
-        let r = run_tree(self.sh, &body, data, &mut out);
-        self.sh.calls = calls;
+        let r = self.sh.render_nested(&body, data);
         self.sh.overlays.pop();
-        r.map(|()| out)
+        r
     }
 
     fn template_name(&self) -> &str {

@@ -552,6 +552,12 @@ impl From<String> for Value {
     }
 }
 
+impl From<Arc<str>> for Value {
+    fn from(s: Arc<str>) -> Self {
+        Value::String(s)
+    }
+}
+
 impl From<Vec<Value>> for Value {
     fn from(l: Vec<Value>) -> Self {
         Value::list(l)
