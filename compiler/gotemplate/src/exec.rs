@@ -2,6 +2,8 @@
 //! chains, method calls, function calls with argument conversion, pipelines, variables,
 //! control structures, template calls) so that output and error messages match Go's.
 
+mod memo;
+
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
@@ -14,7 +16,8 @@ use crate::gofmt;
 use crate::parse;
 use crate::template::{MissingKey, Templates};
 use crate::textcache::ParsedText;
-use crate::value::Value;
+use crate::value::{Value, WriteCheck};
+use memo::IncludeMemo;
 
 /// Go's `maxExecDepth`.
 const MAX_EXEC_DEPTH: usize = 100_000;
@@ -41,6 +44,8 @@ pub(crate) fn execute(
         depth: 0,
         calls: Vec::new(),
         buffers: Vec::new(),
+        memo: IncludeMemo::default(),
+        stateful_calls: 0,
     };
     // Output is usually about as long as the file: growing to it would copy it several times.
     let mut out = String::with_capacity(tree.text.len());
@@ -61,6 +66,10 @@ struct Shared<'t> {
     /// Output buffers of finished `include`/`tpl` calls, kept for the next ones: their text is
     /// copied out once, at its final size, and the buffers stop growing after the first few.
     buffers: Vec<String>,
+    /// Texts of earlier includes, served again when nothing they depend on changed.
+    memo: IncludeMemo,
+    /// Calls of stateful functions so far (see [`crate::FuncMap::mark_stateful`]).
+    stateful_calls: u64,
 }
 
 /// Where a `{{template}}` call happened; turned into a [`Location`] only when an error needs it.
@@ -830,6 +839,9 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             Func::Builtin(Builtin::Call) => self.call_builtin(args, &argv),
             Func::Builtin(b) => b.apply(&argv),
             Func::User(f) => {
+                if f.stateful {
+                    self.sh.stateful_calls += 1;
+                }
                 let mut host = Host {
                     sh: &mut *self.sh,
                     template_name: &self.tree.name,
@@ -1013,7 +1025,20 @@ impl ExecHost for Host<'_, '_> {
                 set: self.sh.set.name.clone(),
             });
         };
-        self.sh.render_nested(&tree, data)
+        // Templates that `tpl` defines may shadow names for a while: no reuse meanwhile.
+        if !self.sh.overlays.is_empty() {
+            return self.sh.render_nested(&tree, data);
+        }
+        if let Some(text) = self.sh.memo.get(&tree, &data) {
+            return Ok(text);
+        }
+        let check = WriteCheck::start();
+        let stateful_calls = self.sh.stateful_calls;
+        let text = self.sh.render_nested(&tree, data.clone())?;
+        if check.unchanged() && self.sh.stateful_calls == stateful_calls {
+            self.sh.memo.put(&tree, data, check, text.clone());
+        }
+        Ok(text)
     }
 
     fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<Arc<str>, Error> {

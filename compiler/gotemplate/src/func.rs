@@ -96,6 +96,8 @@ pub struct Function {
     /// Shared: every call site of a function holds a clone.
     pub(crate) signature: Arc<Signature>,
     pub(crate) body: Arc<FuncBody>,
+    /// See [`FuncMap::mark_stateful`].
+    pub(crate) stateful: bool,
 }
 
 impl Function {
@@ -106,6 +108,7 @@ impl Function {
         Function {
             signature: Arc::new(signature),
             body: Arc::new(body),
+            stateful: false,
         }
     }
 
@@ -159,6 +162,14 @@ impl FuncMap {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.funcs.keys().map(String::as_str)
+    }
+
+    /// Marks every function registered so far as stateful: its result depends on more than its
+    /// arguments and the data, e.g. on a random generator kept in the render's state. The
+    /// executor reuses the text of an `include` that ran with the same data and saw no data
+    /// change only when no stateful function ran in it.
+    pub fn mark_stateful(&mut self) {
+        self.funcs.values_mut().for_each(|f| f.stateful = true);
     }
 
     /// Adds every function of `other`, replacing same-named ones.

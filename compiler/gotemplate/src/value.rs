@@ -10,7 +10,7 @@ mod entries;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::func::FuncError;
@@ -42,11 +42,49 @@ pub enum Value {
 #[derive(Clone, Default)]
 pub struct Map(Arc<MapCell>);
 
-#[derive(Default)]
 struct MapCell {
     entries: RwLock<Entries>,
     /// Set by [`Map::mark_shared`]: [`refusing_shared_writes`] stops writes to this map.
     shared: AtomicBool,
+    /// The [`WriteCheck::start`] count when the map was made: a write to a map made before the
+    /// latest check started counts as a write for [`WriteCheck`].
+    born: u64,
+}
+
+impl Default for MapCell {
+    fn default() -> Self {
+        MapCell {
+            entries: RwLock::default(),
+            shared: AtomicBool::new(false),
+            born: CHECKS.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// [`WriteCheck`]s started so far.
+static CHECKS: AtomicU64 = AtomicU64::new(0);
+/// Writes to maps older than the latest [`WriteCheck`].
+static OLD_WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// Tells whether any map that existed when the check started has been written since: then what
+/// a template read from its data may read differently now. Maps made after the start are not
+/// watched (nothing read before could reach them without a write to an older map), so building
+/// fresh maps with `dict` or `set` on them costs nothing. Writes on other threads count too,
+/// which only makes the check more cautious.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WriteCheck(u64);
+
+impl WriteCheck {
+    /// Starts watching every map that exists now.
+    pub fn start() -> Self {
+        CHECKS.fetch_add(1, Ordering::Relaxed);
+        WriteCheck(OLD_WRITES.load(Ordering::Relaxed))
+    }
+
+    /// Whether no watched map has been written since [`WriteCheck::start`].
+    pub fn unchanged(self) -> bool {
+        OLD_WRITES.load(Ordering::Relaxed) == self.0
+    }
 }
 
 thread_local! {
@@ -117,6 +155,9 @@ impl Map {
         if self.0.shared.load(Ordering::Relaxed) && REFUSE_SHARED_WRITES.with(Cell::get) {
             // Not a panic: the hook stays silent and `refusing_shared_writes` catches it.
             std::panic::resume_unwind(Box::new(SharedWriteStop));
+        }
+        if self.0.born < CHECKS.load(Ordering::Relaxed) {
+            OLD_WRITES.fetch_add(1, Ordering::Relaxed);
         }
         self.0.entries.write().unwrap_or_else(|e| e.into_inner())
     }
@@ -191,7 +232,7 @@ impl Map {
     fn from_entries(entries: Entries) -> Self {
         Map(Arc::new(MapCell {
             entries: RwLock::new(entries),
-            shared: AtomicBool::new(false),
+            ..MapCell::default()
         }))
     }
 }
