@@ -468,7 +468,7 @@ fn render_templates(
         files.insert(r.name.clone(), out);
     }
     let files: Vec<(String, String)> = files.into_iter().collect();
-    let sorted = sortmanifests::sort_manifests(&files).map_err(|e| e.with_chart(chart.name()))?;
+    let sorted = sortmanifests::sort_manifests(files).map_err(|e| e.with_chart(chart.name()))?;
     let crds = if opts.include_crds {
         chart
             .crd_objects()
