@@ -128,7 +128,10 @@ pub(crate) fn read_sized(r: &mut impl Read, expected: usize) -> std::io::Result<
         r.read_to_end(&mut v)?;
         return Ok(v.into());
     }
-    let mut data: Arc<[u8]> = std::iter::repeat_n(0u8, expected).collect();
+    // Zeroed memory fresh from the allocator is not written again (it comes zeroed from the
+    // system), so the read below is the first touch of every page.
+    // SAFETY: all-zero bytes are valid `u8`s.
+    let mut data: Arc<[u8]> = unsafe { Arc::new_zeroed_slice(expected).assume_init() };
     let buf = Arc::get_mut(&mut data).expect("a new Arc is not shared");
     let mut filled = 0;
     while filled < expected {

@@ -242,7 +242,7 @@ fn render_with_early_parse<'c>(
         let prepared = load().and_then(|chart| {
             let kube = check(&chart, opts)?;
             let prepared = prepare(&chart, opts, kube);
-            crate::dispose::dispose(chart);
+            drop(chart);
             prepared
         });
         let prepared = match prepared {
@@ -364,7 +364,7 @@ fn prepare(chart: &Chart, opts: &RenderOptions, kube: KubeVersion) -> Result<Pre
     dependencies::process_import_values(&mut chart);
     chart.set_full_paths(None);
     let values = J::Object(coalesce::coalesce_values(&chart, &vals));
-    crate::dispose::dispose(vals);
+    drop(vals);
     Ok(Prepared {
         chart,
         values,
@@ -419,7 +419,7 @@ fn render_templates(
         };
         sources.insert(name, text);
     }
-    crate::dispose::dispose(early);
+    drop(early);
     renderables
         .sort_by_cached_key(|r| std::cmp::Reverse((r.name.matches('/').count(), r.name.clone())));
     renderables.retain(|r| !is_partial(&r.name));
