@@ -230,13 +230,19 @@ fn walk(
             format!("{rel}/{name}")
         };
         let path = entry.path();
-        let meta = std::fs::metadata(&path).map_err(|e| {
-            HelmError::load(
-                &path,
-                format!("error reading {rel_path}: {e} (a dangling symbolic link?)"),
-            )
-        })?;
-        if meta.is_dir() {
+        // The directory listing tells the type of most entries; only links need a `stat`.
+        let is_dir = match entry.file_type() {
+            Ok(t) if !t.is_symlink() => t.is_dir(),
+            _ => std::fs::metadata(&path)
+                .map_err(|e| {
+                    HelmError::load(
+                        &path,
+                        format!("error reading {rel_path}: {e} (a dangling symbolic link?)"),
+                    )
+                })?
+                .is_dir(),
+        };
+        if is_dir {
             if rules.ignored(&rel_path, true) {
                 continue;
             }
@@ -583,6 +589,34 @@ impl Metadata {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_and_dangling_ones_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("x.yaml"), "kind: X\n").unwrap();
+        std::fs::create_dir(outside.path().join("more")).unwrap();
+        std::fs::write(outside.path().join("more/y.yaml"), "kind: Y\n").unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("Chart.yaml"),
+            "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+        )
+        .unwrap();
+        std::fs::create_dir(root.join("templates")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("x.yaml"), root.join("templates/x.yaml"))
+            .unwrap();
+        std::os::unix::fs::symlink(outside.path().join("more"), root.join("templates/more"))
+            .unwrap();
+        let chart = Chart::load(root).unwrap();
+        let names: Vec<&str> = chart.templates.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["templates/more/y.yaml", "templates/x.yaml"]);
+        assert_eq!(&chart.templates[1].data[..], b"kind: X\n");
+        std::os::unix::fs::symlink(root.join("nowhere"), root.join("templates/gone.yaml")).unwrap();
+        let err = Chart::load(root).unwrap_err();
+        assert!(err.message().contains("dangling"), "{}", err.message());
+    }
 
     #[test]
     fn templates_are_told_from_other_files_at_any_depth() {

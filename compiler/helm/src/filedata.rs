@@ -109,7 +109,8 @@ pub(crate) fn read(path: &Path, may_map: bool) -> std::io::Result<FileData> {
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     if may_map && size >= MAP_FROM {
         // SAFETY: the map is read-only and private; see above about files changing under it.
-        if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
+        let len = usize::try_from(size).unwrap_or(usize::MAX);
+        if let Ok(map) = unsafe { memmap2::MmapOptions::new().len(len).map(&file) } {
             return Ok(FileData(Repr::Mapped(Arc::new(Mapped {
                 map,
                 shared: OnceLock::new(),
@@ -145,11 +146,20 @@ pub(crate) fn read_sized(r: &mut impl Read, expected: usize) -> std::io::Result<
     if filled < expected {
         return Ok(Arc::from(&buf[..filled]));
     }
-    let mut rest = Vec::new();
-    r.read_to_end(&mut rest)?;
-    if rest.is_empty() {
+    // A small probe read tells the end (`read_to_end` would `stat` the file again first).
+    let mut probe = [0u8; 64];
+    let got = loop {
+        match r.read(&mut probe) {
+            Ok(n) => break n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    };
+    if got == 0 {
         return Ok(data);
     }
+    let mut rest = probe[..got].to_vec();
+    r.read_to_end(&mut rest)?;
     let mut all = Vec::with_capacity(expected + rest.len());
     all.extend_from_slice(&data);
     all.extend_from_slice(&rest);
