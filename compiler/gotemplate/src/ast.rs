@@ -5,8 +5,6 @@
 use std::fmt::{self, Write};
 use std::sync::Arc;
 
-use smallvec::SmallVec;
-
 use crate::builtins::Builtin;
 use crate::func::Function;
 use crate::gofmt;
@@ -34,28 +32,34 @@ impl Tree {
     }
 }
 
-/// Literal text of a template: a range of its file's source, shared rather than copied.
+/// Literal text of a template: a range of its file's source, shared rather than copied. The
+/// range is kept in 32 bits (the parser takes no longer source) so that a node is 32 bytes.
 pub(crate) struct Text {
     source: Arc<str>,
-    start: usize,
-    end: usize,
+    start: u32,
+    len: u32,
 }
 
 impl Text {
-    /// `text` as a range of `source` when it is a slice of it, else a copy of its own.
+    /// `text` as a range of `source` when it is a slice of it, else a copy of its own; `text`
+    /// is at most `u32::MAX` bytes long.
     pub(crate) fn new(source: &Arc<str>, text: &str) -> Text {
+        let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
         let base = source.as_ptr() as usize;
         let at = (text.as_ptr() as usize).wrapping_sub(base);
-        match source.get(at..at.wrapping_add(text.len())) {
-            Some(s) if std::ptr::eq(s.as_ptr(), text.as_ptr()) => Text {
+        match (
+            source.get(at..at.wrapping_add(text.len())),
+            u32::try_from(at),
+        ) {
+            (Some(s), Ok(start)) if std::ptr::eq(s.as_ptr(), text.as_ptr()) => Text {
                 source: source.clone(),
-                start: at,
-                end: at + text.len(),
+                start,
+                len,
             },
             _ => Text {
                 source: Arc::from(text),
                 start: 0,
-                end: text.len(),
+                len,
             },
         }
     }
@@ -63,7 +67,8 @@ impl Text {
 
 impl fmt::Debug for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Text({}..{}, {:?})", self.start, self.end, &**self)
+        let end = self.start as usize + self.len as usize;
+        write!(f, "Text({}..{end}, {:?})", self.start, &**self)
     }
 }
 
@@ -71,7 +76,10 @@ impl std::ops::Deref for Text {
     type Target = str;
 
     fn deref(&self) -> &str {
-        &self.source[self.start..self.end]
+        let start = self.start as usize;
+        self.source
+            .get(start..start + self.len as usize)
+            .unwrap_or_default()
     }
 }
 
@@ -115,12 +123,12 @@ pub(crate) struct Pipe {
     pub pos: usize,
     pub is_assign: bool,
     /// Declared or assigned variables (each with its position).
-    pub decl: Vec<(usize, Arc<str>)>,
+    pub decl: Box<[(usize, Arc<str>)]>,
     pub cmds: Commands,
 }
 
-/// The commands of a pipeline: most have one, kept inline to spare an allocation.
-pub(crate) type Commands = SmallVec<[Command; 1]>;
+/// The commands of a pipeline, allocated at their exact number.
+pub(crate) type Commands = Box<[Command]>;
 
 #[derive(Debug)]
 pub(crate) struct Command {
@@ -128,48 +136,49 @@ pub(crate) struct Command {
     pub args: Args,
 }
 
-/// The arguments of a command (the function or value first): most have at most three, kept
-/// inline to spare an allocation.
-pub(crate) type Args = SmallVec<[Arg; 3]>;
+/// The arguments of a command (the function or value first), allocated at their exact number.
+pub(crate) type Args = Box<[Arg]>;
 
+/// An argument of a command. Positions are kept in 32 bits (the parser takes no longer source),
+/// with the variant's tag, so that an argument is 40 bytes.
 #[derive(Debug)]
 pub(crate) enum Arg {
     /// `.A.B.C`
     Field {
-        pos: usize,
+        pos: u32,
         idents: Idents,
     },
     /// `(pipe).A.B` or `func.A` style chains on a term that is not a field or variable.
     Chain {
-        pos: usize,
+        pos: u32,
         node: Box<Arg>,
-        fields: Vec<Arc<str>>,
+        fields: Box<[Arc<str>]>,
     },
-    /// A function name, resolved.
+    /// A function name, resolved (the function shared by every call of it in a template set).
     Ident {
-        pos: usize,
+        pos: u32,
         name: Arc<str>,
-        func: Func,
+        func: Arc<Func>,
     },
     /// `$x.A.B`; `idents[0]` is the variable name including `$`.
     Variable {
-        pos: usize,
+        pos: u32,
         idents: Idents,
     },
-    Dot(usize),
-    Nil(usize),
-    Bool(usize, bool),
+    Dot(u32),
+    Nil(u32),
+    Bool(u32, bool),
     Number(Box<Number>),
     /// A string constant: the quoted source text and the unquoted value.
     String {
-        pos: usize,
+        pos: u32,
         quoted: Arc<str>,
         value: Arc<str>,
     },
     Pipe(Box<Pipe>),
 }
 
-/// The names of a field or variable chain, shared by every use of the same chain in a file.
+/// The names of a field or variable chain, shared by every use of the same chain in a template set.
 pub(crate) type Idents = Arc<[Arc<str>]>;
 
 /// A function a command can call.
@@ -201,7 +210,7 @@ impl Arg {
             | Arg::Dot(pos)
             | Arg::Nil(pos)
             | Arg::Bool(pos, _)
-            | Arg::String { pos, .. } => *pos,
+            | Arg::String { pos, .. } => *pos as usize,
             Arg::Number(n) => n.pos,
             Arg::Pipe(p) => p.pos,
         }
@@ -354,5 +363,32 @@ impl Drop for Tree {
                 Part::Arg(_) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Trees of real charts hold tens of thousands of nodes and arguments: their size is most of
+    /// the memory parsing touches.
+    #[test]
+    fn nodes_and_arguments_stay_small() {
+        assert_eq!(size_of::<Text>(), 24);
+        assert_eq!(size_of::<Node>(), 32);
+        assert_eq!(size_of::<Arg>(), 40);
+        assert_eq!(size_of::<Command>(), 24);
+        assert_eq!(size_of::<Pipe>(), 48);
+    }
+
+    #[test]
+    fn text_is_a_range_of_its_source_or_a_copy() {
+        let source: Arc<str> = "abcdef".into();
+        let t = Text::new(&source, &source[2..4]);
+        assert_eq!(&*t, "cd");
+        assert!(Arc::ptr_eq(&t.source, &source));
+        let other = Text::new(&source, "xy");
+        assert_eq!(&*other, "xy");
+        assert!(!Arc::ptr_eq(&other.source, &source));
     }
 }

@@ -2,6 +2,8 @@
 //! chains, method calls, function calls with argument conversion, pipelines, variables,
 //! control structures, template calls) so that output and error messages match Go's.
 
+mod memo;
+
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
@@ -14,7 +16,8 @@ use crate::gofmt;
 use crate::parse;
 use crate::template::{MissingKey, Templates};
 use crate::textcache::ParsedText;
-use crate::value::Value;
+use crate::value::{Value, WriteCheck};
+use memo::IncludeMemo;
 
 /// Go's `maxExecDepth`.
 const MAX_EXEC_DEPTH: usize = 100_000;
@@ -40,6 +43,9 @@ pub(crate) fn execute(
         user,
         depth: 0,
         calls: Vec::new(),
+        buffers: Vec::new(),
+        memo: IncludeMemo::default(),
+        stateful_calls: 0,
     };
     // Output is usually about as long as the file: growing to it would copy it several times.
     let mut out = String::with_capacity(tree.text.len());
@@ -57,6 +63,13 @@ struct Shared<'t> {
     depth: usize,
     /// `{{template}}` calls leading to the running template, outermost first.
     calls: Vec<CallSite>,
+    /// Output buffers of finished `include`/`tpl` calls, kept for the next ones: their text is
+    /// copied out once, at its final size, and the buffers stop growing after the first few.
+    buffers: Vec<String>,
+    /// Texts of earlier includes, served again when nothing they depend on changed.
+    memo: IncludeMemo,
+    /// Calls of stateful functions so far (see [`crate::FuncMap::mark_stateful`]).
+    stateful_calls: u64,
 }
 
 /// Where a `{{template}}` call happened; turned into a [`Location`] only when an error needs it.
@@ -68,6 +81,19 @@ struct CallSite {
 }
 
 impl Shared<'_> {
+    /// Runs `tree` into a reused buffer, outside the `{{template}}` calls leading here
+    /// (functions' errors do not show them), and returns the text.
+    fn render_nested(&mut self, tree: &Tree, data: Value) -> Result<Arc<str>, Error> {
+        let mut out = self.buffers.pop().unwrap_or_default();
+        out.clear();
+        let calls = std::mem::take(&mut self.calls);
+        let r = run_tree(self, tree, data, &mut out);
+        self.calls = calls;
+        let text = r.map(|()| Arc::from(out.as_str()));
+        self.buffers.push(out);
+        text
+    }
+
     fn lookup(&self, name: &str) -> Option<Arc<Tree>> {
         for o in self.overlays.iter().rev() {
             if let Some(t) = o.iter().find(|t| t.name == name) {
@@ -163,6 +189,9 @@ enum Flow {
 }
 
 type R<T> = Result<T, Error>;
+
+/// A call's arguments: few enough, nearly always, to stay off the heap.
+type Args = smallvec::SmallVec<[Value; 4]>;
 
 struct Frame<'f, 't, 'n> {
     sh: &'f mut Shared<'t>,
@@ -709,13 +738,8 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
         }
     }
 
-    fn eval_method_args(
-        &mut self,
-        dot: &Slot,
-        args: &'n [Arg],
-        final_: Option<Value>,
-    ) -> R<Vec<Value>> {
-        let mut argv = Vec::with_capacity(args.len());
+    fn eval_method_args(&mut self, dot: &Slot, args: &'n [Arg], final_: Option<Value>) -> R<Args> {
+        let mut argv = Args::with_capacity(args.len());
         if args.len() > 1 {
             for a in &args[1..] {
                 argv.push(self.eval_arg(dot, ArgType::Any, a)?);
@@ -791,7 +815,7 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             }
             return Ok(v);
         }
-        let mut argv = Vec::with_capacity(num_in);
+        let mut argv = Args::with_capacity(num_in);
         let mut i = 0;
         while i < num_fixed && i < args.len() {
             argv.push(self.eval_arg(dot, params[i], &args[i])?);
@@ -815,6 +839,9 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             Func::Builtin(Builtin::Call) => self.call_builtin(args, &argv),
             Func::Builtin(b) => b.apply(&argv),
             Func::User(f) => {
+                if f.stateful {
+                    self.sh.stateful_calls += 1;
+                }
                 let mut host = Host {
                     sh: &mut *self.sh,
                     template_name: &self.tree.name,
@@ -991,21 +1018,30 @@ struct Host<'h, 't> {
 }
 
 impl ExecHost for Host<'_, '_> {
-    fn include(&mut self, name: &str, data: Value) -> Result<String, Error> {
+    fn include(&mut self, name: &str, data: Value) -> Result<Arc<str>, Error> {
         let Some(tree) = self.sh.lookup(name) else {
             return Err(Error::NoTemplate {
                 name: name.to_string(),
                 set: self.sh.set.name.clone(),
             });
         };
-        let mut out = String::new();
-        let calls = std::mem::take(&mut self.sh.calls);
-        let r = run_tree(self.sh, &tree, data, &mut out);
-        self.sh.calls = calls;
-        r.map(|()| out)
+        // Templates that `tpl` defines may shadow names for a while: no reuse meanwhile.
+        if !self.sh.overlays.is_empty() {
+            return self.sh.render_nested(&tree, data);
+        }
+        if let Some(text) = self.sh.memo.get(&tree, &data) {
+            return Ok(text);
+        }
+        let check = WriteCheck::start();
+        let stateful_calls = self.sh.stateful_calls;
+        let text = self.sh.render_nested(&tree, data.clone())?;
+        if check.unchanged() && self.sh.stateful_calls == stateful_calls {
+            self.sh.memo.put(&tree, data, check, text.clone());
+        }
+        Ok(text)
     }
 
-    fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<String, Error> {
+    fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<Arc<str>, Error> {
         let set = self.sh.set;
         let trees = match set.texts.get(name, text) {
             Some(trees) => trees,
@@ -1020,7 +1056,7 @@ impl ExecHost for Host<'_, '_> {
             }
         };
         let Some(body) = trees.iter().find(|t| t.name == name).cloned() else {
-            return Ok(String::new());
+            return Ok(Arc::from(""));
         };
         let overlay: Vec<Arc<Tree>> = trees
             .iter()
@@ -1028,12 +1064,9 @@ impl ExecHost for Host<'_, '_> {
             .cloned()
             .collect();
         self.sh.overlays.push(overlay);
-        let mut out = String::new();
-        let calls = std::mem::take(&mut self.sh.calls);
-        let r = run_tree(self.sh, &body, data, &mut out);
-        self.sh.calls = calls;
+        let r = self.sh.render_nested(&body, data);
         self.sh.overlays.pop();
-        r.map(|()| out)
+        r
     }
 
     fn template_name(&self) -> &str {

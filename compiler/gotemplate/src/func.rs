@@ -96,6 +96,8 @@ pub struct Function {
     /// Shared: every call site of a function holds a clone.
     pub(crate) signature: Arc<Signature>,
     pub(crate) body: Arc<FuncBody>,
+    /// See [`FuncMap::mark_stateful`].
+    pub(crate) stateful: bool,
 }
 
 impl Function {
@@ -106,6 +108,7 @@ impl Function {
         Function {
             signature: Arc::new(signature),
             body: Arc::new(body),
+            stateful: false,
         }
     }
 
@@ -159,6 +162,14 @@ impl FuncMap {
 
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.funcs.keys().map(String::as_str)
+    }
+
+    /// Marks every function registered so far as stateful: its result depends on more than its
+    /// arguments and the data, e.g. on a random generator kept in the render's state. The
+    /// executor reuses the text of an `include` that ran with the same data and saw no data
+    /// change only when no stateful function ran in it.
+    pub fn mark_stateful(&mut self) {
+        self.funcs.values_mut().for_each(|f| f.stateful = true);
     }
 
     /// Adds every function of `other`, replacing same-named ones.
@@ -245,8 +256,8 @@ impl std::error::Error for FuncError {
 
 /// What the executor lets a function do with the running template set.
 pub(crate) trait ExecHost {
-    fn include(&mut self, name: &str, data: Value) -> Result<String, Error>;
-    fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<String, Error>;
+    fn include(&mut self, name: &str, data: Value) -> Result<Arc<str>, Error>;
+    fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<Arc<str>, Error>;
     fn template_name(&self) -> &str;
     fn has_template(&self, name: &str) -> bool;
     fn missing_key(&self) -> MissingKey;
@@ -261,14 +272,16 @@ pub struct CallContext<'a> {
 impl CallContext<'_> {
     /// Executes the named template with `data` (Helm's `include`), seeing templates defined by
     /// enclosing [`CallContext::execute_text`] calls. Errors come back whole (Go's message).
-    pub fn include(&mut self, name: &str, data: Value) -> Result<String, Error> {
+    /// The text is rendered into a reused buffer and comes back in one exact-size allocation,
+    /// ready to become a [`Value`].
+    pub fn include(&mut self, name: &str, data: Value) -> Result<Arc<str>, Error> {
         self.host.include(name, data)
     }
 
     /// Parses `text` as a template called `name` and executes it with `data` (Helm's `tpl`).
     /// `define`s in `text` are visible while it runs (to nested `include`/`template` too) and
     /// vanish afterwards; the template set itself is not changed.
-    pub fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<String, Error> {
+    pub fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<Arc<str>, Error> {
         self.host.execute_text(name, text, data)
     }
 

@@ -83,28 +83,69 @@ fn keyword(word: &str) -> Option<ItemType> {
     })
 }
 
-/// A token: its type, byte offset, text and line. An error token's message is kept by the lexer
-/// ([`Lexer::error_message`]) so that tokens stay `Copy`.
+/// A token: its type, byte offset, length and line; its text is that range of the lexer's input
+/// ([`Item::val`]). An error token's message is kept by the lexer ([`Lexer::error_message`]).
+/// Sixteen bytes, so that tokens are returned and copied in registers: input is at most
+/// [`MAX_INPUT`] bytes long.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Item<'a> {
+pub(crate) struct Item {
     pub typ: ItemType,
-    pub pos: usize,
-    pub val: &'a str,
-    pub line: usize,
+    pos: u32,
+    len: u32,
+    line: u32,
 }
 
-impl std::fmt::Display for Item<'_> {
-    /// Go's `item.String()`, used in "unexpected X in Y" messages.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+/// The longest input the lexer takes: offsets and lines are kept in 32 bits.
+pub(crate) const MAX_INPUT: usize = u32::MAX as usize;
+
+impl Item {
+    /// A token of `len` bytes at `pos`; both lie within an input of at most [`MAX_INPUT`] bytes.
+    pub(crate) fn new(typ: ItemType, pos: usize, len: usize, line: usize) -> Item {
+        Item {
+            typ,
+            pos: pos as u32,
+            len: len as u32,
+            line: line as u32,
+        }
+    }
+
+    /// The byte offset of the token.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos as usize
+    }
+
+    /// The line the token starts on.
+    pub(crate) fn line(&self) -> usize {
+        self.line as usize
+    }
+
+    /// The length of the token's text in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The token's text, from the input it was lexed from (empty for errors and EOF).
+    pub(crate) fn val<'a>(&self, input: &'a str) -> &'a str {
+        &input[self.pos()..self.pos() + self.len()]
+    }
+
+    /// Go's `item.String()`, used in "unexpected X in Y" messages; `message` is the lexer's
+    /// error message, shown for an error token.
+    pub(crate) fn describe(&self, input: &str, message: &str) -> String {
+        let val = self.val(input);
         match self.typ {
-            ItemType::Eof => f.write_str("EOF"),
-            ItemType::Error => f.write_str(self.val),
-            t if t.is_keyword() => write!(f, "<{}>", self.val),
-            _ if self.val.chars().count() > 10 => {
-                let head: String = self.val.chars().take(10).collect();
-                write!(f, "{}...", gofmt::quote(&head))
+            ItemType::Eof => "EOF".to_string(),
+            ItemType::Error => message.to_string(),
+            t if t.is_keyword() => format!("<{val}>"),
+            _ if val.chars().count() > 10 => {
+                let head: String = val.chars().take(10).collect();
+                format!("{}...", gofmt::quote(&head))
             }
-            _ => f.write_str(&gofmt::quote(self.val)),
+            _ => gofmt::quote(val),
         }
     }
 }
@@ -276,13 +317,8 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn emit(&mut self, typ: ItemType) -> Item<'a> {
-        let i = Item {
-            typ,
-            pos: self.start,
-            val: &self.input[self.start..self.pos],
-            line: self.start_line,
-        };
+    fn emit(&mut self, typ: ItemType) -> Item {
+        let i = Item::new(typ, self.start, self.pos - self.start, self.start_line);
         self.start = self.pos;
         self.start_line = self.line;
         i
@@ -300,13 +336,8 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn errorf(&mut self, msg: String) -> Item<'a> {
-        let i = Item {
-            typ: ItemType::Error,
-            pos: self.start,
-            val: "",
-            line: self.start_line,
-        };
+    fn errorf(&mut self, msg: String) -> Item {
+        let i = Item::new(ItemType::Error, self.start, 0, self.start_line);
         self.error = Some(msg);
         self.done = true;
         i
@@ -317,12 +348,13 @@ impl<'a> Lexer<'a> {
         self.error.as_deref().unwrap_or_default()
     }
 
-    /// Whether `rest` starts with the right delimiter (its first byte is checked inline: most
-    /// positions do not hold it).
+    /// Whether `rest` starts with the right delimiter.
     fn is_right_delim(&self, rest: &[u8]) -> bool {
-        match (rest.first(), self.right.first()) {
-            (Some(a), Some(b)) if a != b => false,
-            _ => rest.starts_with(self.right),
+        // Two bytes (the default `}}`) are compared inline: too short to pay for `memcmp`.
+        match (self.right, rest) {
+            ([a, b], [x, y, ..]) => a == x && b == y,
+            ([_, _], _) => false,
+            (right, rest) => rest.starts_with(right),
         }
     }
 
@@ -348,14 +380,9 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next token (Go's `nextItem`); after an error or EOF it keeps returning EOF.
-    pub(crate) fn next_item(&mut self) -> Item<'a> {
+    pub(crate) fn next_item(&mut self) -> Item {
         if self.done {
-            return Item {
-                typ: ItemType::Eof,
-                pos: self.pos,
-                val: "EOF",
-                line: self.start_line,
-            };
+            return Item::new(ItemType::Eof, self.pos, 0, self.start_line);
         }
         let item = if self.inside_action {
             self.lex_inside_action()
@@ -369,7 +396,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Text up to the next action, or the action's left delimiter; comments are skipped.
-    fn lex_text(&mut self) -> Item<'a> {
+    fn lex_text(&mut self) -> Item {
         loop {
             let Some(x) = self.left_finder.find(&self.bytes()[self.pos..]) else {
                 self.pos = self.input.len();
@@ -391,7 +418,7 @@ impl<'a> Lexer<'a> {
                 let i = self.emit(ItemType::Text);
                 self.pos += trim;
                 self.ignore();
-                if !i.val.is_empty() {
+                if !i.is_empty() {
                     return i;
                 }
             }
@@ -402,7 +429,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// The left delimiter, or `None` after skipping a comment (or failing to: then `done`).
-    fn lex_left_delim(&mut self) -> Option<Item<'a>> {
+    fn lex_left_delim(&mut self) -> Option<Item> {
         self.pos += self.left_len;
         let trim = has_left_trim_marker(&self.bytes()[self.pos..]);
         let after = if trim { TRIM_MARKER_LEN } else { 0 };
@@ -420,7 +447,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Skips a comment and its delimiters; an error token if it is malformed.
-    fn lex_comment(&mut self) -> Option<Item<'a>> {
+    fn lex_comment(&mut self) -> Option<Item> {
         self.pos += LEFT_COMMENT.len();
         let Some(x) = self.comment_end.find(&self.bytes()[self.pos..]) else {
             return Some(self.errorf("unclosed comment".into()));
@@ -442,7 +469,7 @@ impl<'a> Lexer<'a> {
         None
     }
 
-    fn lex_right_delim(&mut self) -> Item<'a> {
+    fn lex_right_delim(&mut self) -> Item {
         let (_, trim) = self.at_right_delim();
         if trim {
             self.pos += TRIM_MARKER_LEN;
@@ -458,7 +485,7 @@ impl<'a> Lexer<'a> {
         i
     }
 
-    fn lex_inside_action(&mut self) -> Item<'a> {
+    fn lex_inside_action(&mut self) -> Item {
         let Some(b) = self.byte(self.pos) else {
             return self.errorf("unclosed action".into());
         };
@@ -542,7 +569,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A run of spaces; a single space before a trim-marked right delimiter belongs to it.
-    fn lex_space(&mut self) -> Item<'a> {
+    fn lex_space(&mut self) -> Item {
         let from = self.pos;
         while let Some(b) = self.byte(self.pos).filter(|&b| is_space(b)) {
             self.pos += 1;
@@ -572,11 +599,9 @@ impl<'a> Lexer<'a> {
     fn skip_alnum(&mut self) -> Option<char> {
         let bytes = self.bytes();
         loop {
-            let run = bytes[self.pos..]
-                .iter()
-                .take_while(|&&b| is_ascii_alnum(b))
-                .count();
-            self.pos += run;
+            while bytes.get(self.pos).is_some_and(|&b| is_ascii_alnum(b)) {
+                self.pos += 1;
+            }
             let b = *bytes.get(self.pos)?;
             if b.is_ascii() {
                 return Some(b as char);
@@ -589,7 +614,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn lex_identifier(&mut self) -> Item<'a> {
+    fn lex_identifier(&mut self) -> Item {
         let r = self.skip_alnum();
         if !self.at_terminator() {
             return self.bad_character(r);
@@ -609,7 +634,7 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::Identifier)
     }
 
-    fn bad_character(&mut self, r: Option<char>) -> Item<'a> {
+    fn bad_character(&mut self, r: Option<char>) -> Item {
         let shown = match r {
             Some(c) => gofmt::format_unicode_sharp(c),
             None => "U+FFFFFFFFFFFFFFFF".to_string(),
@@ -619,7 +644,7 @@ impl<'a> Lexer<'a> {
 
     /// A field (`.x`) or variable (`$x`), the leading character already consumed; a bare `.` is
     /// the dot and a bare `$` the variable `$`.
-    fn lex_field_or_variable(&mut self, typ: ItemType) -> Item<'a> {
+    fn lex_field_or_variable(&mut self, typ: ItemType) -> Item {
         if self.at_terminator() {
             return self.emit(if typ == ItemType::Variable {
                 ItemType::Variable
@@ -635,7 +660,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A quoted string or character constant, the opening quote already consumed.
-    fn lex_quote(&mut self, quote: u8, typ: ItemType, unterminated: &str) -> Item<'a> {
+    fn lex_quote(&mut self, quote: u8, typ: ItemType, unterminated: &str) -> Item {
         loop {
             let rest = &self.bytes()[self.pos..];
             let Some(x) = memchr::memchr3(quote, b'\\', b'\n', rest) else {
@@ -662,7 +687,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn lex_raw_quote(&mut self) -> Item<'a> {
+    fn lex_raw_quote(&mut self) -> Item {
         let rest = &self.bytes()[self.pos..];
         let Some(x) = memchr::memchr(b'`', rest) else {
             self.line += count_newlines(rest);
@@ -674,7 +699,7 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::RawString)
     }
 
-    fn lex_number(&mut self) -> Item<'a> {
+    fn lex_number(&mut self) -> Item {
         if !self.scan_number() {
             return self.bad_number();
         }
@@ -687,7 +712,7 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::Number)
     }
 
-    fn bad_number(&mut self) -> Item<'a> {
+    fn bad_number(&mut self) -> Item {
         let text = &self.input[self.start..self.pos];
         let msg = format!("bad number syntax: {}", gofmt::quote(text));
         self.errorf(msg)
@@ -755,7 +780,8 @@ mod tests {
     /// Every token up to and including the first EOF or error, and the one after it, as
     /// (type, offset, text, line), with the error message in place of an error's text.
     fn stream(
-        mut next: impl FnMut() -> (Item<'static>, String),
+        input: &str,
+        mut next: impl FnMut() -> (Item, String),
     ) -> Vec<(ItemType, usize, String, usize)> {
         let mut v = Vec::new();
         loop {
@@ -763,12 +789,13 @@ mod tests {
             let val = if i.typ == ItemType::Error {
                 message
             } else {
-                i.val.to_string()
+                i.val(input).to_string()
             };
-            v.push((i.typ, i.pos, val, i.line));
+            v.push((i.typ, i.pos(), val, i.line()));
             if matches!(i.typ, ItemType::Eof | ItemType::Error) {
                 let (after, _) = next();
-                v.push((after.typ, after.pos, after.val.to_string(), after.line));
+                let after_val = after.val(input).to_string();
+                v.push((after.typ, after.pos(), after_val, after.line()));
                 return v;
             }
         }
@@ -780,11 +807,11 @@ mod tests {
             (Box::leak(left.into()), Box::leak(right.into()));
         let mut fast = Lexer::new(input, left, right, break_ok, continue_ok);
         let mut reference = ReferenceLexer::new(input, left, right, break_ok, continue_ok);
-        let got = stream(|| {
+        let got = stream(input, || {
             let i = fast.next_item();
             (i, fast.error_message().to_string())
         });
-        let want = stream(|| {
+        let want = stream(input, || {
             let i = reference.next_item();
             (i, reference.error_message().to_string())
         });
@@ -850,7 +877,7 @@ mod tests {
             let val = if i.typ == ItemType::Error {
                 l.error_message().to_string()
             } else {
-                i.val.to_string()
+                i.val(s).to_string()
             };
             v.push((i.typ, val));
             if done {

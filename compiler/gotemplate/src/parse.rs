@@ -3,17 +3,16 @@
 
 mod names;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use crate::ast::{
-    Action, Arg, Args, Branch, Command, Commands, Node, Number, Pipe, TemplateCall, Text, Tree,
-};
+pub(crate) use names::Names;
+
+use crate::ast::{Action, Arg, Branch, Command, Node, Number, Pipe, TemplateCall, Text, Tree};
 use crate::error::{Error, Location, ParseError};
 use crate::func::FuncMap;
 use crate::gofmt;
-use crate::lex::{Item, ItemType, Lexer};
+use crate::lex::{Item, ItemType, Lexer, MAX_INPUT};
 use crate::strconv;
-use names::Names;
 
 const MAX_STACK_DEPTH: usize = 10000;
 const MAX_PIPELINE_CMDS: usize = 100000;
@@ -29,6 +28,66 @@ pub(crate) fn parse(
     delims: &(String, String),
     funcs: &FuncMap,
 ) -> Result<Vec<Tree>, Error> {
+    parse_sharing(name, text, delims, funcs, &mut Reused::default())
+}
+
+/// What the parses of the files of one template set reuse: the names and constants they share
+/// and the parser's list stacks (grown once rather than for every file).
+#[derive(Default)]
+pub(crate) struct Reused {
+    names: Names,
+    stacks: Stacks,
+}
+
+/// Nodes, commands and arguments of the lists being parsed, innermost last: each list is moved
+/// out into an allocation of its exact size once complete, so that trees hold no spare capacity.
+#[derive(Default)]
+struct Stacks {
+    nodes: Vec<Node>,
+    commands: Vec<Command>,
+    args: Vec<Arg>,
+}
+
+/// The [`Reused`] state of one template set, lent to one parse at a time: files parsed at the
+/// same time on several threads never wait for each other (each thread ends up with its own).
+#[derive(Default)]
+pub(crate) struct ParsePool {
+    free: Mutex<Vec<Reused>>,
+}
+
+impl ParsePool {
+    /// Runs `f` with state of this pool (new state when all of it is lent out).
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&mut Reused) -> T) -> T {
+        let taken = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut reused = taken.unwrap_or_default();
+        let r = f(&mut reused);
+        self.free
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(reused);
+        r
+    }
+}
+
+/// [`parse`], sharing names, constants and buffers with the other files parsed with `reused`
+/// (which must only ever be used with `funcs`).
+pub(crate) fn parse_sharing(
+    name: &str,
+    text: &Arc<str>,
+    delims: &(String, String),
+    funcs: &FuncMap,
+    reused: &mut Reused,
+) -> Result<Vec<Tree>, Error> {
+    // A failed parse leaves its partial lists behind.
+    reused.stacks.nodes.clear();
+    reused.stacks.commands.clear();
+    reused.stacks.args.clear();
+    if text.len() > MAX_INPUT {
+        return Err(Error::Parse(ParseError {
+            location: location(text, name, 0, 1),
+            message: format!("template text longer than {MAX_INPUT} bytes"),
+        }));
+    }
     let parse_name: Arc<str> = Arc::from(name);
     let dollar: Arc<str> = Arc::from("$");
     let mut p = Parser {
@@ -49,21 +108,23 @@ pub(crate) fn parse(
         text: text.clone(),
         src: text,
         trees: Vec::new(),
-        names: Names::new(funcs),
+        funcs,
+        names: &mut reused.names,
+        stacks: &mut reused.stacks,
         dollar,
         nest: 0,
         max_nest: 0,
     };
     let root = p.parse_top().map_err(|message| {
-        let line = p.token[0].line;
+        let line = p.token[0].line();
         Error::Parse(ParseError {
-            location: location(text, &parse_name, p.token[0].pos, line),
+            location: location(text, &parse_name, p.token[0].pos(), line),
             message,
         })
     })?;
     p.add(name.to_string(), root).map_err(|message| {
         Error::Parse(ParseError {
-            location: location(text, &parse_name, p.token[0].pos, p.token[0].line),
+            location: location(text, &parse_name, p.token[0].pos(), p.token[0].line()),
             message,
         })
     })?;
@@ -81,20 +142,15 @@ fn location(text: &str, parse_name: &str, pos: usize, line: usize) -> Location {
     }
 }
 
-fn eof_item() -> Item<'static> {
-    Item {
-        typ: ItemType::Eof,
-        pos: 0,
-        val: "EOF",
-        line: 1,
-    }
+fn eof_item() -> Item {
+    Item::new(ItemType::Eof, 0, 0, 1)
 }
 
 type PResult<T> = Result<T, String>;
 
 struct Parser<'a> {
     lex: Lexer<'a>,
-    token: [Item<'a>; 3],
+    token: [Item; 3],
     peek_count: usize,
     vars: Vec<Arc<str>>,
     action_line: usize,
@@ -105,7 +161,9 @@ struct Parser<'a> {
     /// The same text, borrowed for the lexer's lifetime.
     src: &'a str,
     trees: Vec<Tree>,
-    names: Names<'a>,
+    funcs: &'a FuncMap,
+    names: &'a mut Names,
+    stacks: &'a mut Stacks,
     /// The variable `$`, in scope everywhere.
     dollar: Arc<str>,
     /// Current and deepest nesting of control structures and parentheses.
@@ -123,7 +181,7 @@ enum End {
 }
 
 impl<'a> Parser<'a> {
-    fn next(&mut self) -> Item<'a> {
+    fn next(&mut self) -> Item {
         if self.peek_count > 0 {
             self.peek_count -= 1;
         } else {
@@ -136,18 +194,18 @@ impl<'a> Parser<'a> {
         self.peek_count += 1;
     }
 
-    fn backup2(&mut self, t1: Item<'a>) {
+    fn backup2(&mut self, t1: Item) {
         self.token[1] = t1;
         self.peek_count = 2;
     }
 
-    fn backup3(&mut self, t2: Item<'a>, t1: Item<'a>) {
+    fn backup3(&mut self, t2: Item, t1: Item) {
         self.token[1] = t1;
         self.token[2] = t2;
         self.peek_count = 3;
     }
 
-    fn peek(&mut self) -> Item<'a> {
+    fn peek(&mut self) -> Item {
         if self.peek_count > 0 {
             return self.token[self.peek_count - 1];
         }
@@ -156,7 +214,7 @@ impl<'a> Parser<'a> {
         self.token[0]
     }
 
-    fn next_non_space(&mut self) -> Item<'a> {
+    fn next_non_space(&mut self) -> Item {
         loop {
             let t = self.next();
             if t.typ != ItemType::Space {
@@ -165,13 +223,13 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn peek_non_space(&mut self) -> Item<'a> {
+    fn peek_non_space(&mut self) -> Item {
         let t = self.next_non_space();
         self.backup();
         t
     }
 
-    fn expect(&mut self, expected: ItemType, context: &str) -> PResult<Item<'a>> {
+    fn expect(&mut self, expected: ItemType, context: &str) -> PResult<Item> {
         let t = self.next_non_space();
         if t.typ != expected {
             return Err(self.unexpected(&t, context));
@@ -179,21 +237,24 @@ impl<'a> Parser<'a> {
         Ok(t)
     }
 
-    fn unexpected(&self, token: &Item<'_>, context: &str) -> String {
+    fn unexpected(&self, token: &Item, context: &str) -> String {
         if token.typ == ItemType::Error {
             let mut extra = String::new();
-            if self.action_line != 0 && self.action_line != token.line {
+            if self.action_line != 0 && self.action_line != token.line() {
                 extra = format!(
                     " in action started at {}:{}",
                     self.parse_name, self.action_line
                 );
-                if token.val.ends_with(" action") {
+                if token.val(self.src).ends_with(" action") {
                     extra = extra[" in action".len()..].to_string();
                 }
             }
             return format!("{}{extra}", self.lex.error_message());
         }
-        format!("unexpected {token} in {context}")
+        format!(
+            "unexpected {} in {context}",
+            token.describe(self.src, self.lex.error_message())
+        )
     }
 
     /// Go's `Tree.add`: a second non-empty definition of a name in one parse is an error.
@@ -223,7 +284,7 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_top(&mut self) -> PResult<Vec<Node>> {
-        let mut root = Vec::new();
+        let mark = self.stacks.nodes.len();
         while self.peek().typ != ItemType::Eof {
             if self.peek().typ == ItemType::LeftDelim {
                 let delim = self.next();
@@ -234,12 +295,12 @@ impl<'a> Parser<'a> {
                 self.backup2(delim);
             }
             match self.text_or_action()? {
-                Parsed::Node(n) => root.push(n),
+                Parsed::Node(n) => self.stacks.nodes.push(n),
                 Parsed::End => return Err("unexpected {{end}}".into()),
                 Parsed::Else => return Err("unexpected {{else}}".into()),
             }
         }
-        Ok(root)
+        Ok(split_exact(&mut self.stacks.nodes, mark))
     }
 
     fn with_fresh_scope<T>(&mut self, f: impl FnOnce(&mut Self) -> PResult<T>) -> PResult<T> {
@@ -258,7 +319,7 @@ impl<'a> Parser<'a> {
             if tok.typ != ItemType::String && tok.typ != ItemType::RawString {
                 return Err(p.unexpected(&tok, CONTEXT));
             }
-            let name = strconv::unquote(tok.val).map_err(|e| e.to_string())?;
+            let name = strconv::unquote(tok.val(p.src)).map_err(|e| e.to_string())?;
             p.expect(ItemType::RightDelim, CONTEXT)?;
             let (list, end) = p.item_list()?;
             if let End::Else = end {
@@ -270,13 +331,17 @@ impl<'a> Parser<'a> {
 
     /// Nodes up to `{{end}}` or `{{else}}`.
     fn item_list(&mut self) -> PResult<(Vec<Node>, End)> {
-        let mut list = Vec::new();
+        let mark = self.stacks.nodes.len();
         while self.peek_non_space().typ != ItemType::Eof {
-            match self.text_or_action()? {
-                Parsed::Node(n) => list.push(n),
-                Parsed::End => return Ok((list, End::End)),
-                Parsed::Else => return Ok((list, End::Else)),
-            }
+            let end = match self.text_or_action()? {
+                Parsed::Node(n) => {
+                    self.stacks.nodes.push(n);
+                    continue;
+                }
+                Parsed::End => End::End,
+                Parsed::Else => End::Else,
+            };
+            return Ok((split_exact(&mut self.stacks.nodes, mark), end));
         }
         Err("unexpected EOF".into())
     }
@@ -284,9 +349,12 @@ impl<'a> Parser<'a> {
     fn text_or_action(&mut self) -> PResult<Parsed> {
         let token = self.next_non_space();
         match token.typ {
-            ItemType::Text => Ok(Parsed::Node(Node::Text(Text::new(&self.text, token.val)))),
+            ItemType::Text => Ok(Parsed::Node(Node::Text(Text::new(
+                &self.text,
+                token.val(self.src),
+            )))),
             ItemType::LeftDelim => {
-                self.action_line = token.line;
+                self.action_line = token.line();
                 let r = self.action();
                 self.action_line = 0;
                 r
@@ -299,8 +367,8 @@ impl<'a> Parser<'a> {
         let token = self.next_non_space();
         match token.typ {
             ItemType::Block => return self.block_control().map(Parsed::Node),
-            ItemType::Break => return self.break_control(token.pos, true).map(Parsed::Node),
-            ItemType::Continue => return self.break_control(token.pos, false).map(Parsed::Node),
+            ItemType::Break => return self.break_control(token.pos(), true).map(Parsed::Node),
+            ItemType::Continue => return self.break_control(token.pos(), false).map(Parsed::Node),
             ItemType::Else => return self.else_control(),
             ItemType::End => {
                 self.expect(ItemType::RightDelim, "end")?;
@@ -316,7 +384,7 @@ impl<'a> Parser<'a> {
         let token = self.peek();
         let pipe = self.pipeline("command", ItemType::RightDelim)?;
         Ok(Parsed::Node(Node::Action(Box::new(Action {
-            pos: token.pos,
+            pos: token.pos(),
             pipe,
         }))))
     }
@@ -353,11 +421,12 @@ impl<'a> Parser<'a> {
     fn pipeline(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
         let token = self.peek_non_space();
         let mut pipe = Pipe {
-            pos: token.pos,
+            pos: token.pos(),
             is_assign: false,
-            decl: Vec::new(),
-            cmds: Commands::new(),
+            decl: Box::default(),
+            cmds: Box::default(),
         };
+        let mut decl = Vec::new();
         'decls: loop {
             let v = self.peek_non_space();
             if v.typ != ItemType::Variable {
@@ -369,15 +438,15 @@ impl<'a> Parser<'a> {
             if next.typ == ItemType::Assign || next.typ == ItemType::Declare {
                 pipe.is_assign = next.typ == ItemType::Assign;
                 self.next_non_space();
-                let name = self.names.name(v.val);
-                pipe.decl.push((v.pos, name.clone()));
+                let name = self.names.name(v.val(self.src));
+                decl.push((v.pos(), name.clone()));
                 self.vars.push(name);
-            } else if next.typ == ItemType::Char && next.val == "," {
+            } else if next.typ == ItemType::Char && next.val(self.src) == "," {
                 self.next_non_space();
-                let name = self.names.name(v.val);
-                pipe.decl.push((v.pos, name.clone()));
+                let name = self.names.name(v.val(self.src));
+                decl.push((v.pos(), name.clone()));
                 self.vars.push(name);
-                if context == "range" && pipe.decl.len() < 2 {
+                if context == "range" && decl.len() < 2 {
                     match self.peek_non_space().typ {
                         ItemType::Variable | ItemType::RightDelim | ItemType::RightParen => {
                             continue 'decls;
@@ -393,10 +462,13 @@ impl<'a> Parser<'a> {
             }
             break;
         }
+        pipe.decl = decl.into_boxed_slice();
+        let mark = self.stacks.commands.len();
         loop {
             let token = self.next_non_space();
             match token.typ {
                 t if t == end => {
+                    pipe.cmds = split_exact(&mut self.stacks.commands, mark).into_boxed_slice();
                     self.check_pipeline(&pipe, context)?;
                     return Ok(pipe);
                 }
@@ -414,8 +486,8 @@ impl<'a> Parser<'a> {
                 | ItemType::LeftParen => {
                     self.backup();
                     let c = self.command()?;
-                    pipe.cmds.push(c);
-                    if pipe.cmds.len() > MAX_PIPELINE_CMDS {
+                    self.stacks.commands.push(c);
+                    if self.stacks.commands.len() - mark > MAX_PIPELINE_CMDS {
                         return Err("pipeline too long".into());
                     }
                 }
@@ -502,7 +574,7 @@ impl<'a> Parser<'a> {
         }
         self.add(name.clone(), list)?;
         Ok(Node::Template(Box::new(TemplateCall {
-            pos: token.pos,
+            pos: token.pos(),
             name,
             pipe: Some(pipe),
         })))
@@ -518,29 +590,27 @@ impl<'a> Parser<'a> {
             pipe = Some(self.pipeline(CONTEXT, ItemType::RightDelim)?);
         }
         Ok(Node::Template(Box::new(TemplateCall {
-            pos: token.pos,
+            pos: token.pos(),
             name,
             pipe,
         })))
     }
 
-    fn template_name(&self, token: &Item<'_>, context: &str) -> PResult<String> {
+    fn template_name(&self, token: &Item, context: &str) -> PResult<String> {
         match token.typ {
             ItemType::String | ItemType::RawString => {
-                strconv::unquote(token.val).map_err(|e| e.to_string())
+                strconv::unquote(token.val(self.src)).map_err(|e| e.to_string())
             }
             _ => Err(self.unexpected(token, context)),
         }
     }
 
     fn command(&mut self) -> PResult<Command> {
-        let pos = self.peek_non_space().pos;
-        let mut args = Args::new();
+        let pos = self.peek_non_space().pos();
+        let mark = self.stacks.args.len();
         loop {
             self.peek_non_space();
-            if let Some(op) = self.operand()? {
-                args.push(op);
-            }
+            self.operand()?;
             let token = self.next();
             match token.typ {
                 ItemType::Space => continue,
@@ -550,27 +620,31 @@ impl<'a> Parser<'a> {
             }
             break;
         }
-        if args.is_empty() {
+        if self.stacks.args.len() == mark {
             return Err("empty command".into());
         }
-        Ok(Command { pos, args })
+        Ok(Command {
+            pos,
+            args: split_exact(&mut self.stacks.args, mark).into_boxed_slice(),
+        })
     }
 
-    fn operand(&mut self) -> PResult<Option<Arg>> {
+    /// An operand, pushed onto the argument stack; nothing when no term starts here.
+    fn operand(&mut self) -> PResult<()> {
         // Fields after a field or variable are already part of it (see `chain`).
-        let Some(node) = self.term()? else {
-            return Ok(None);
-        };
-        if self.peek().typ != ItemType::Field {
-            return Ok(Some(node));
+        if !self.term()? || self.peek().typ != ItemType::Field {
+            return Ok(());
         }
-        let pos = self.peek().pos;
+        let pos = self.peek().pos();
         let mut fields = Vec::new();
         while self.peek().typ == ItemType::Field {
             let t = self.next();
-            fields.push(self.names.name(&t.val[1..]));
+            fields.push(self.names.name(&t.val(self.src)[1..]));
         }
-        Ok(Some(match node {
+        let Some(node) = self.stacks.args.pop() else {
+            return Ok(());
+        };
+        let chain = match node {
             Arg::Bool(..) | Arg::String { .. } | Arg::Number(_) | Arg::Nil(_) | Arg::Dot(_) => {
                 return Err(format!(
                     "unexpected . after term {}",
@@ -578,59 +652,73 @@ impl<'a> Parser<'a> {
                 ));
             }
             other => Arg::Chain {
-                pos,
+                pos: arg_pos(pos),
                 node: Box::new(other),
-                fields,
+                fields: fields.into_boxed_slice(),
             },
-        }))
+        };
+        self.stacks.args.push(chain);
+        Ok(())
     }
 
     /// A field or variable token and the field tokens right after it, as one node (Go's
     /// parser builds a chain and folds it back into the field or variable).
-    fn chain(&mut self, first: Item<'a>) -> Arg {
-        let mut pos = first.pos;
-        let mut end = first.pos + first.val.len();
+    fn chain(&mut self, first: Item) -> Arg {
+        let mut pos = first.pos();
+        let mut end = first.pos() + first.len();
         if self.peek().typ == ItemType::Field {
             // Go positions the whole at its second part.
-            pos = self.peek().pos;
+            pos = self.peek().pos();
             while self.peek().typ == ItemType::Field {
                 let t = self.next();
-                end = t.pos + t.val.len();
+                end = t.pos() + t.len();
             }
         }
         let variable = first.typ == ItemType::Variable;
         let src = self.src;
-        let idents = self.names.chain(&src[first.pos..end], variable);
+        let idents = self.names.chain(&src[first.pos()..end], variable);
         if variable {
-            Arg::Variable { pos, idents }
+            Arg::Variable {
+                pos: arg_pos(pos),
+                idents,
+            }
         } else {
-            Arg::Field { pos, idents }
+            Arg::Field {
+                pos: arg_pos(pos),
+                idents,
+            }
         }
     }
 
-    fn term(&mut self) -> PResult<Option<Arg>> {
+    /// A term, pushed onto the argument stack; false (and nothing consumed) when none starts here.
+    fn term(&mut self) -> PResult<bool> {
         let token = self.next_non_space();
-        let pos = token.pos;
-        Ok(Some(match token.typ {
+        let pos = token.pos();
+        let arg = match token.typ {
             ItemType::Identifier => {
-                let (name, func) = self.names.function(token.val)?;
-                Arg::Ident { pos, name, func }
+                let (name, func) = self.names.function(self.funcs, token.val(self.src))?;
+                Arg::Ident {
+                    pos: arg_pos(pos),
+                    name,
+                    func,
+                }
             }
-            ItemType::Dot => Arg::Dot(pos),
-            ItemType::Nil => Arg::Nil(pos),
+            ItemType::Dot => Arg::Dot(arg_pos(pos)),
+            ItemType::Nil => Arg::Nil(arg_pos(pos)),
             ItemType::Variable => {
                 // A variable token never holds a `.`: it ends the token.
-                let name = token.val;
+                let name = token.val(self.src);
                 if !self.vars.iter().any(|v| **v == *name) {
                     return Err(format!("undefined variable {}", gofmt::quote(name)));
                 }
                 self.chain(token)
             }
             ItemType::Field => self.chain(token),
-            ItemType::Bool => Arg::Bool(pos, token.val == "true"),
+            ItemType::Bool => Arg::Bool(arg_pos(pos), token.val(self.src) == "true"),
             ItemType::CharConstant | ItemType::Complex | ItemType::Number => {
-                let shared = self.names.name(token.val);
-                Arg::Number(Box::new(parse_number(pos, token.val, shared, token.typ)?))
+                let text = token.val(self.src);
+                let shared = self.names.name(text);
+                Arg::Number(Box::new(parse_number(pos, text, shared, token.typ)?))
             }
             ItemType::LeftParen => {
                 if self.stack_depth >= MAX_STACK_DEPTH {
@@ -645,14 +733,36 @@ impl<'a> Parser<'a> {
                 Arg::Pipe(Box::new(r?))
             }
             ItemType::String | ItemType::RawString => {
-                let (quoted, value) = self.names.string(token.val)?;
-                Arg::String { pos, quoted, value }
+                let (quoted, value) = self.names.string(token.val(self.src))?;
+                Arg::String {
+                    pos: arg_pos(pos),
+                    quoted,
+                    value,
+                }
             }
             _ => {
                 self.backup();
-                return Ok(None);
+                return Ok(false);
             }
-        }))
+        };
+        self.stacks.args.push(arg);
+        Ok(true)
+    }
+}
+
+/// An argument's position: the parser takes at most `u32::MAX` bytes of source.
+fn arg_pos(pos: usize) -> u32 {
+    u32::try_from(pos).unwrap_or(u32::MAX)
+}
+
+/// The elements of `stack` from `mark` on, moved into a vector of their exact size.
+fn split_exact<T>(stack: &mut Vec<T>, mark: usize) -> Vec<T> {
+    if mark == 0 {
+        let mut list = Vec::with_capacity(stack.len());
+        list.append(stack);
+        list
+    } else {
+        stack.split_off(mark)
     }
 }
 
@@ -745,12 +855,37 @@ mod tests {
             .into_iter()
             .filter_map(|n| match n {
                 Node::Action(a) => {
-                    let mut pipe = a.pipe;
-                    Some(pipe.cmds.remove(0).args.remove(0))
+                    let cmd = a.pipe.cmds.into_vec().swap_remove(0);
+                    Some(cmd.args.into_vec().swap_remove(0))
                 }
                 _ => None,
             })
             .collect()
+    }
+
+    /// Parsing with names shared across files gives the trees (and errors) a fresh parse gives,
+    /// including after a shared table has seen the same names in other files.
+    #[test]
+    fn shared_names_parse_like_fresh_ones() {
+        let delims = ("{{".to_string(), "}}".to_string());
+        let texts = [
+            "{{ .a.b }}{{ $x := \"s\" }}{{ $x }}{{ len .a }}{{ 1.5 }}{{ 'c' }}{{ `r` }}",
+            "{{ .a.b.c }}{{ .a.b }}{{ \"s\" | printf \"%s\" }}{{ define \"d\" }}{{ .a }}{{ end }}",
+            "{{ $x.a }}",
+            "{{ nosuch 1 }}",
+            "{{ \"bad\\q\" }}",
+            "{{ len .a }}{{ index .a.b 1 }}{{ (.).a.b }}{{ $y := .a.b }}{{ $y.c }}",
+        ];
+        let funcs = FuncMap::new();
+        let mut shared = super::Reused::default();
+        for _ in 0..2 {
+            for text in texts {
+                let text: Arc<str> = text.into();
+                let fresh = super::parse("t", &text, &delims, &funcs);
+                let sharing = super::parse_sharing("t", &text, &delims, &funcs, &mut shared);
+                assert_eq!(format!("{fresh:?}"), format!("{sharing:?}"), "{text}");
+            }
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::ast::Tree;
 use crate::error::Error;
 use crate::exec;
 use crate::func::FuncMap;
-use crate::parse;
+use crate::parse::{self, ParsePool};
 use crate::textcache::TextCache;
 use crate::value::Value;
 
@@ -42,6 +42,9 @@ pub struct Templates {
     pub(crate) delims: (String, String),
     /// Texts already parsed by `execute_text`.
     pub(crate) texts: TextCache,
+    /// Names, constants and buffers shared by the files parsed into this set (and its copies,
+    /// which have the same functions).
+    reused: Arc<ParsePool>,
 }
 
 impl Default for Templates {
@@ -77,6 +80,7 @@ impl Templates {
             missing_key: MissingKey::Default,
             delims: ("{{".into(), "}}".into()),
             texts: TextCache::default(),
+            reused: Arc::default(),
         }
     }
 
@@ -139,7 +143,9 @@ impl Templates {
     /// and then added with [`Templates::add_parsed`] in the order that decides which `define` wins.
     pub fn parse_detached(&self, name: &str, text: impl Into<Arc<str>>) -> Result<Parsed, Error> {
         let source: Arc<str> = text.into();
-        let trees = parse::parse(name, &source, &self.delims, &self.funcs)?;
+        let trees = self.reused.with(|reused| {
+            parse::parse_sharing(name, &source, &self.delims, &self.funcs, reused)
+        })?;
         Ok(Parsed {
             name: name.to_string(),
             source,

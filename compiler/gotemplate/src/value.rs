@@ -5,13 +5,17 @@
 //! semantics like Go maps: Sprig's `set`/`unset` mutate a map in place and every holder sees the
 //! change, which charts rely on (`$_ := set .Values "x" 1`).
 
+mod entries;
+
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::func::FuncError;
+
+pub use entries::Entries;
 
 /// A Go value held in an `interface{}`.
 #[derive(Clone, Default)]
@@ -38,11 +42,49 @@ pub enum Value {
 #[derive(Clone, Default)]
 pub struct Map(Arc<MapCell>);
 
-#[derive(Default)]
 struct MapCell {
-    entries: RwLock<BTreeMap<String, Value>>,
+    entries: RwLock<Entries>,
     /// Set by [`Map::mark_shared`]: [`refusing_shared_writes`] stops writes to this map.
     shared: AtomicBool,
+    /// The [`WriteCheck::start`] count when the map was made: a write to a map made before the
+    /// latest check started counts as a write for [`WriteCheck`].
+    born: u64,
+}
+
+impl Default for MapCell {
+    fn default() -> Self {
+        MapCell {
+            entries: RwLock::default(),
+            shared: AtomicBool::new(false),
+            born: CHECKS.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// [`WriteCheck`]s started so far.
+static CHECKS: AtomicU64 = AtomicU64::new(0);
+/// Writes to maps older than the latest [`WriteCheck`].
+static OLD_WRITES: AtomicU64 = AtomicU64::new(0);
+
+/// Tells whether any map that existed when the check started has been written since: then what
+/// a template read from its data may read differently now. Maps made after the start are not
+/// watched (nothing read before could reach them without a write to an older map), so building
+/// fresh maps with `dict` or `set` on them costs nothing. Writes on other threads count too,
+/// which only makes the check more cautious.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct WriteCheck(u64);
+
+impl WriteCheck {
+    /// Starts watching every map that exists now.
+    pub fn start() -> Self {
+        CHECKS.fetch_add(1, Ordering::Relaxed);
+        WriteCheck(OLD_WRITES.load(Ordering::Relaxed))
+    }
+
+    /// Whether no watched map has been written since [`WriteCheck::start`].
+    pub fn unchanged(self) -> bool {
+        OLD_WRITES.load(Ordering::Relaxed) == self.0
+    }
 }
 
 thread_local! {
@@ -104,15 +146,18 @@ impl Map {
     }
 
     /// Reads the entries (sorted by key).
-    pub fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Value>> {
+    pub fn read(&self) -> RwLockReadGuard<'_, Entries> {
         self.0.entries.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Mutates the entries in place; every clone of this map sees the change.
-    pub fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Value>> {
+    pub fn write(&self) -> RwLockWriteGuard<'_, Entries> {
         if self.0.shared.load(Ordering::Relaxed) && REFUSE_SHARED_WRITES.with(Cell::get) {
             // Not a panic: the hook stays silent and `refusing_shared_writes` catches it.
             std::panic::resume_unwind(Box::new(SharedWriteStop));
+        }
+        if self.0.born < CHECKS.load(Ordering::Relaxed) {
+            OLD_WRITES.fetch_add(1, Ordering::Relaxed);
         }
         self.0.entries.write().unwrap_or_else(|e| e.into_inner())
     }
@@ -174,7 +219,7 @@ impl Map {
 
     /// A new map with the same entries (shallow: nested maps stay shared).
     pub fn shallow_copy(&self) -> Map {
-        Map::from(self.read().clone())
+        Map::from_entries(self.read().clone())
     }
 
     /// Whether both handles point at the same Go map.
@@ -183,18 +228,24 @@ impl Map {
     }
 }
 
+impl Map {
+    fn from_entries(entries: Entries) -> Self {
+        Map(Arc::new(MapCell {
+            entries: RwLock::new(entries),
+            ..MapCell::default()
+        }))
+    }
+}
+
 impl From<BTreeMap<String, Value>> for Map {
     fn from(m: BTreeMap<String, Value>) -> Self {
-        Map(Arc::new(MapCell {
-            entries: RwLock::new(m),
-            shared: AtomicBool::new(false),
-        }))
+        Map::from_entries(Entries::from(m))
     }
 }
 
 impl FromIterator<(String, Value)> for Map {
     fn from_iter<I: IntoIterator<Item = (String, Value)>>(iter: I) -> Self {
-        Map::from(iter.into_iter().collect::<BTreeMap<_, _>>())
+        Map::from_entries(iter.into_iter().collect())
     }
 }
 
@@ -539,6 +590,12 @@ impl From<&str> for Value {
 impl From<String> for Value {
     fn from(s: String) -> Self {
         Value::String(s.into())
+    }
+}
+
+impl From<Arc<str>> for Value {
+    fn from(s: Arc<str>) -> Self {
+        Value::String(s)
     }
 }
 

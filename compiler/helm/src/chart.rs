@@ -4,12 +4,12 @@
 //! Mirrors Helm's loader (`pkg/chart/loader`): every file that is not chart metadata, values,
 //! schema, a template or a subchart becomes one of the chart's `.Files`.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
 use crate::error::HelmError;
+pub use crate::filedata::FileData;
 use crate::ignore::Rules;
 use crate::yamlvalues;
 
@@ -18,7 +18,7 @@ use crate::yamlvalues;
 pub struct File {
     pub name: String,
     /// Shared: a chart is cloned per render and its files handed to `.Files` without copying.
-    pub data: std::sync::Arc<[u8]>,
+    pub data: FileData,
 }
 
 /// A dependency declared in `Chart.yaml` (or `requirements.yaml` for v1 charts).
@@ -63,7 +63,7 @@ pub struct Chart {
     /// `values.yaml`, decoded the way Helm does (numbers are float64); shared, because a chart
     /// is cloned per render and while its dependencies are processed.
     pub values: std::sync::Arc<Map<String, Value>>,
-    pub schema: Option<Vec<u8>>,
+    pub schema: Option<FileData>,
     pub templates: Vec<File>,
     pub files: Vec<File>,
     pub dependencies: Vec<Chart>,
@@ -186,15 +186,28 @@ fn read_dir_files(root: &Path) -> Result<Vec<File>, HelmError> {
     walk(root, "", &rules, &mut found)?;
     // Reading is most of a big chart's load; the files are independent.
     crate::parallel::map_when(found.len() >= 64, &found, |(rel_path, path)| {
-        std::fs::read(path)
+        crate::filedata::read(path, !is_template(rel_path))
             .map(|data| File {
                 name: rel_path.clone(),
-                data: data.into(),
+                data,
             })
             .map_err(|e| HelmError::load(path, format!("cannot read {rel_path}: {e}")))
     })
     .into_iter()
     .collect()
+}
+
+/// Whether the file at `rel_path` in a chart directory is a template of the chart or of one of its
+/// subcharts (`charts/sub/templates/x.yaml`).
+fn is_template(rel_path: &str) -> bool {
+    let mut rest = rel_path;
+    while let Some(sub) = rest.strip_prefix("charts/") {
+        match sub.split_once('/') {
+            Some((_, inner)) => rest = inner,
+            None => return false,
+        }
+    }
+    rest.starts_with("templates/")
 }
 
 /// Lists the files of `dir` (relative path, full path) in Helm's walk order.
@@ -217,13 +230,19 @@ fn walk(
             format!("{rel}/{name}")
         };
         let path = entry.path();
-        let meta = std::fs::metadata(&path).map_err(|e| {
-            HelmError::load(
-                &path,
-                format!("error reading {rel_path}: {e} (a dangling symbolic link?)"),
-            )
-        })?;
-        if meta.is_dir() {
+        // The directory listing tells the type of most entries; only links need a `stat`.
+        let is_dir = match entry.file_type() {
+            Ok(t) if !t.is_symlink() => t.is_dir(),
+            _ => std::fs::metadata(&path)
+                .map_err(|e| {
+                    HelmError::load(
+                        &path,
+                        format!("error reading {rel_path}: {e} (a dangling symbolic link?)"),
+                    )
+                })?
+                .is_dir(),
+        };
+        if is_dir {
             if rules.ignored(&rel_path, true) {
                 continue;
             }
@@ -263,13 +282,12 @@ fn load_archive(data: &[u8], origin: &Path) -> Result<Chart, HelmError> {
         if rest.is_empty() {
             continue;
         }
-        let mut buf = Vec::new();
-        entry
-            .read_to_end(&mut buf)
+        let size = usize::try_from(entry.size()).unwrap_or(usize::MAX);
+        let data = crate::filedata::read_sized(&mut entry, size)
             .map_err(|e| HelmError::load(origin, format!("cannot read chart archive: {e}")))?;
         files.push(File {
             name: rest.to_string(),
-            data: buf.into(),
+            data: data.into(),
         });
     }
     if files.is_empty() {
@@ -299,7 +317,7 @@ fn load_files(files: Vec<File>, origin: &Path) -> Result<Chart, HelmError> {
         } else if name == "values.yaml" {
             values_file = Some(f);
         } else if name == "values.schema.json" {
-            chart.schema = Some(f.data.to_vec());
+            chart.schema = Some(f.data);
         } else if name == "requirements.yaml" {
             requirements = Some(f);
         } else if name == "Chart.lock" || name == "requirements.lock" {
@@ -565,5 +583,54 @@ impl Metadata {
             "Type": self.chart_type,
             "IsRoot": is_root,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_followed_and_dangling_ones_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("x.yaml"), "kind: X\n").unwrap();
+        std::fs::create_dir(outside.path().join("more")).unwrap();
+        std::fs::write(outside.path().join("more/y.yaml"), "kind: Y\n").unwrap();
+        let root = dir.path();
+        std::fs::write(
+            root.join("Chart.yaml"),
+            "apiVersion: v2\nname: c\nversion: 1.0.0\n",
+        )
+        .unwrap();
+        std::fs::create_dir(root.join("templates")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("x.yaml"), root.join("templates/x.yaml"))
+            .unwrap();
+        std::os::unix::fs::symlink(outside.path().join("more"), root.join("templates/more"))
+            .unwrap();
+        let chart = Chart::load(root).unwrap();
+        let names: Vec<&str> = chart.templates.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["templates/more/y.yaml", "templates/x.yaml"]);
+        assert_eq!(&chart.templates[1].data[..], b"kind: X\n");
+        std::os::unix::fs::symlink(root.join("nowhere"), root.join("templates/gone.yaml")).unwrap();
+        let err = Chart::load(root).unwrap_err();
+        assert!(err.message().contains("dangling"), "{}", err.message());
+    }
+
+    #[test]
+    fn templates_are_told_from_other_files_at_any_depth() {
+        for (path, template) in [
+            ("templates/x.yaml", true),
+            ("charts/sub/templates/x.yaml", true),
+            ("charts/sub/charts/deep/templates/_h.tpl", true),
+            ("crds/x.yaml", false),
+            ("charts/sub/crds/x.yaml", false),
+            ("charts/templates/x.yaml", false),
+            ("charts/sub.tgz", false),
+            ("files/templates/x", false),
+        ] {
+            assert_eq!(is_template(path), template, "{path}");
+        }
     }
 }

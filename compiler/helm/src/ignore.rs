@@ -105,14 +105,9 @@ impl Rules {
         if path.is_empty() || path == "." {
             return false;
         }
+        let base = path.rsplit_once('/').map_or(path, |(_, base)| base);
         for p in &self.patterns {
-            let matched = || {
-                if p.is_path {
-                    p.glob.matches(path)
-                } else {
-                    p.glob.matches(path.rsplit('/').next().unwrap_or(path))
-                }
-            };
+            let matched = || p.glob.matches(if p.is_path { path } else { base });
             if p.negate {
                 if (p.must_dir && !is_dir) || !matched() {
                     return true;

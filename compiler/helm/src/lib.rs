@@ -46,6 +46,7 @@ mod coalesce;
 mod dependencies;
 pub mod dispose;
 mod error;
+mod filedata;
 mod funcs;
 mod glob;
 pub mod gofmt;

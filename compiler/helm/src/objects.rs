@@ -6,22 +6,23 @@ use std::sync::Arc;
 
 use kiln_gotemplate::{FuncError, Map, Object, Value};
 
+use crate::chart::FileData;
 use crate::toyaml;
 
 /// `.Files`: the chart's non-template files by path.
 #[derive(Debug, Clone, Default)]
 pub struct Files {
-    files: Arc<BTreeMap<String, Arc<[u8]>>>,
+    files: Arc<BTreeMap<String, FileData>>,
 }
 
 impl Files {
-    pub fn new(files: BTreeMap<String, Arc<[u8]>>) -> Files {
+    pub fn new(files: BTreeMap<String, FileData>) -> Files {
         Files {
             files: Arc::new(files),
         }
     }
 
-    fn get(&self, name: &str) -> Option<&Arc<[u8]>> {
+    fn get(&self, name: &str) -> Option<&FileData> {
         self.files.get(name)
     }
 
@@ -73,13 +74,15 @@ impl Object for Files {
             "GetBytes" => want(name, args, 1).and_then(|_| {
                 let p = string_arg(name, &args[0])?;
                 Ok(Value::Bytes(
-                    self.get(&p).cloned().unwrap_or_else(|| Arc::from(&[][..])),
+                    self.get(&p)
+                        .map(FileData::shared)
+                        .unwrap_or_else(|| Arc::from(&[][..])),
                 ))
             }),
             "Glob" => want(name, args, 1).and_then(|_| {
                 let p = string_arg(name, &args[0])?;
                 let g = crate::glob::Glob::new(&p);
-                let files: BTreeMap<String, Arc<[u8]>> = self
+                let files: BTreeMap<String, FileData> = self
                     .files
                     .iter()
                     .filter(|(k, _)| g.matches(k))
@@ -115,7 +118,7 @@ impl Object for Files {
         let m: Map = self
             .files
             .iter()
-            .map(|(k, v)| (k.clone(), Value::Bytes(v.clone())))
+            .map(|(k, v)| (k.clone(), Value::Bytes(v.shared())))
             .collect();
         Some(Value::Map(m))
     }

@@ -12,7 +12,7 @@ use kiln_gotemplate::{Error as TplError, JsonNumbers, Map, MissingKey, Parsed, T
 use rand::SeedableRng;
 use serde_json::Value as J;
 
-use crate::chart::{Chart, ChartFiles};
+use crate::chart::{Chart, ChartFiles, FileData};
 use crate::coalesce;
 use crate::dependencies;
 use crate::error::HelmError;
@@ -76,7 +76,7 @@ impl RenderState {
 pub struct Rendered {
     /// `crds/` files (path as printed, content) when CRDs were asked for; the content is the
     /// file as it is in the chart (text when it is UTF-8, see [`file_text`]).
-    pub crds: Vec<(String, Arc<[u8]>)>,
+    pub crds: Vec<(String, FileData)>,
     pub manifests: Vec<Manifest>,
     pub hooks: Vec<Manifest>,
     /// The rendered `NOTES.txt` of the top chart (not part of the output).
@@ -242,7 +242,7 @@ fn render_with_early_parse<'c>(
         let prepared = load().and_then(|chart| {
             let kube = check(&chart, opts)?;
             let prepared = prepare(&chart, opts, kube);
-            crate::dispose::dispose(chart);
+            drop(chart);
             prepared
         });
         let prepared = match prepared {
@@ -305,7 +305,7 @@ fn likely_sources(files: &ChartFiles) -> Vec<Source> {
             rest.starts_with("templates/").then(|| Source {
                 name: format!("{name}/{rest}"),
                 data: f.data.clone(),
-                text: Arc::from(file_text(&f.data).as_ref()),
+                text: f.data.text(),
             })
         })
         .collect()
@@ -316,7 +316,7 @@ fn likely_sources(files: &ChartFiles) -> Vec<Source> {
 struct Source {
     name: String,
     /// The file's bytes, which identify it across copies of the chart.
-    data: Arc<[u8]>,
+    data: FileData,
     text: Arc<str>,
 }
 
@@ -332,7 +332,7 @@ fn template_sources(chart: &Chart, out: &mut Vec<Source>) {
         out.push(Source {
             name: format!("{}/{}", chart.full_path, t.name),
             data: t.data.clone(),
-            text: Arc::from(file_text(&t.data).as_ref()),
+            text: t.data.text(),
         });
     }
 }
@@ -364,7 +364,7 @@ fn prepare(chart: &Chart, opts: &RenderOptions, kube: KubeVersion) -> Result<Pre
     dependencies::process_import_values(&mut chart);
     chart.set_full_paths(None);
     let values = J::Object(coalesce::coalesce_values(&chart, &vals));
-    crate::dispose::dispose(vals);
+    drop(vals);
     Ok(Prepared {
         chart,
         values,
@@ -411,15 +411,15 @@ fn render_templates(
     let mut parsed: HashMap<String, Result<Parsed, TplError>> = HashMap::new();
     for (name, data) in files {
         let text = match early.remove(&name) {
-            Some((t, p)) if Arc::ptr_eq(&t.data, &data) => {
+            Some((t, p)) if FileData::ptr_eq(&t.data, &data) => {
                 parsed.insert(name.clone(), p);
                 t.text
             }
-            _ => Arc::from(file_text(&data).as_ref()),
+            _ => data.text(),
         };
         sources.insert(name, text);
     }
-    crate::dispose::dispose(early);
+    drop(early);
     renderables
         .sort_by_cached_key(|r| std::cmp::Reverse((r.name.matches('/').count(), r.name.clone())));
     renderables.retain(|r| !is_partial(&r.name));
@@ -468,7 +468,7 @@ fn render_templates(
         files.insert(r.name.clone(), out);
     }
     let files: Vec<(String, String)> = files.into_iter().collect();
-    let sorted = sortmanifests::sort_manifests(&files).map_err(|e| e.with_chart(chart.name()))?;
+    let sorted = sortmanifests::sort_manifests(files).map_err(|e| e.with_chart(chart.name()))?;
     let crds = if opts.include_crds {
         chart
             .crd_objects()
@@ -605,7 +605,7 @@ fn collect(
     release: &Value,
     caps: &Value,
     out: &mut Vec<Renderable>,
-    sources: &mut HashMap<String, Arc<[u8]>>,
+    sources: &mut HashMap<String, FileData>,
 ) -> Map {
     let is_root = parent.is_none();
     let values = match parent {
@@ -618,7 +618,7 @@ fn collect(
             _ => Value::Map(Map::new()),
         },
     };
-    let files: BTreeMap<String, Arc<[u8]>> = chart
+    let files: BTreeMap<String, FileData> = chart
         .files
         .iter()
         .map(|f| (f.name.clone(), f.data.clone()))
@@ -822,7 +822,7 @@ mod tests {
 
     #[test]
     fn streamed_output_trims_like_helm() {
-        let crd = |p: &str, c: &str| (p.to_string(), Arc::<[u8]>::from(c.as_bytes()));
+        let crd = |p: &str, c: &str| (p.to_string(), FileData::from(c.as_bytes()));
         let cases = vec![
             Rendered::default(),
             Rendered {
@@ -846,7 +846,10 @@ mod tests {
                 ..Rendered::default()
             },
             Rendered {
-                crds: vec![("c/crds/bad.yaml".into(), Arc::from(&b"kind: \xff\n"[..]))],
+                crds: vec![(
+                    "c/crds/bad.yaml".into(),
+                    FileData::from(&b"kind: \xff\n"[..]),
+                )],
                 ..Rendered::default()
             },
         ];

@@ -61,6 +61,8 @@ fn validate_one(chart: &Chart, values: &Value, out: &mut String) -> Result<(), H
         if !errors.is_empty() {
             out.push_str(&format!("{}:\n{}\n", chart.name(), errors.join("\n")));
         }
+        // A compiled schema is thousands of small allocations (a tenth of the validation's cost).
+        crate::dispose::dispose((validator, schema));
     }
     let empty = Value::Object(Map::new());
     for sub in &chart.dependencies {

@@ -81,6 +81,14 @@ const HOOK_EVENTS: &[&str] = &[
 /// Splits a rendered file like Helm's `SplitManifests` (regexp `(?:^|\s*\n)---\s*`), returning each
 /// non-empty document, trimmed, with its 1-based line in the file.
 pub fn split_manifests(text: &str) -> Vec<(String, usize)> {
+    document_ranges(text)
+        .into_iter()
+        .map(|(a, b, line)| (text[a..b].to_string(), line))
+        .collect()
+}
+
+/// [`split_manifests`] as byte ranges of `text` (each document trimmed) and lines.
+fn document_ranges(text: &str) -> Vec<(usize, usize, usize)> {
     let lead = text.len() - text.trim_start().len();
     let trimmed = text.trim();
     let mut out = Vec::new();
@@ -97,9 +105,26 @@ pub fn split_manifests(text: &str) -> Vec<(String, usize)> {
             .filter(|&&c| c == b'\n')
             .count();
         counted = start;
-        out.push((seg.trim().to_string(), line));
+        let doc = seg.trim();
+        let from = lead + start;
+        out.push((from, from + doc.len(), line));
     }
     out
+}
+
+/// The documents of a rendered file with their lines; a file that is one document (most are)
+/// becomes it without a copy.
+fn into_documents(mut text: String) -> Vec<(String, usize)> {
+    let ranges = document_ranges(&text);
+    if let [(a, b, line)] = ranges[..] {
+        text.truncate(b);
+        text.drain(..a);
+        return vec![(text, line)];
+    }
+    ranges
+        .into_iter()
+        .map(|(a, b, line)| (text[a..b].to_string(), line))
+        .collect()
 }
 
 /// Go's `\s` (RE2: ASCII space, tab, newline, form feed, carriage return).
@@ -162,16 +187,18 @@ fn sort_by_kind(v: &mut [Manifest]) {
 }
 
 /// Sorts rendered files (path, text), already in path order.
-pub fn sort_manifests(files: &[(String, String)]) -> Result<Sorted, HelmError> {
-    let mut docs: Vec<(&str, String, usize)> = Vec::new();
+pub fn sort_manifests(files: Vec<(String, String)>) -> Result<Sorted, HelmError> {
+    let mut paths = Vec::new();
+    let mut docs: Vec<(usize, String, usize)> = Vec::new();
     for (path, text) in files {
-        let base = path.rsplit('/').next().unwrap_or(path);
+        let base = path.rsplit('/').next().unwrap_or(&path);
         if base.starts_with('_') || text.trim().is_empty() {
             continue;
         }
-        for (doc, line) in split_manifests(text) {
-            docs.push((path, doc, line));
+        for (doc, line) in into_documents(text) {
+            docs.push((paths.len(), doc, line));
         }
+        paths.push(path);
     }
     let size: usize = docs.iter().map(|(_, doc, _)| doc.len()).sum();
     let heads = crate::parallel::map_when(
@@ -180,7 +207,8 @@ pub fn sort_manifests(files: &[(String, String)]) -> Result<Sorted, HelmError> {
         |(_, doc, _)| yamlvalues::decode_head(doc),
     );
     let mut sorted = Sorted::default();
-    for ((path, doc, line), head) in docs.into_iter().zip(heads) {
+    for ((file, doc, line), head) in docs.into_iter().zip(heads) {
+        let path = paths[file].as_str();
         let head: Head = match head {
             Ok(h) => h,
             Err(e) => {
@@ -238,6 +266,19 @@ mod tests {
         assert_eq!(docs[1].0, "---\nb: 2");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn a_file_becomes_the_documents_split_manifests_finds(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec!["---", "--- ", "\n", " ", "\t", "a: 1", "b", "#c", "\r\n"]),
+                0..12,
+            )
+        ) {
+            let text: String = parts.concat();
+            proptest::prop_assert_eq!(into_documents(text.clone()), split_manifests(&text));
+        }
+    }
+
     #[test]
     fn orders_by_kind_then_file_order_and_separates_hooks() {
         let files = vec![
@@ -245,7 +286,7 @@ mod tests {
             ("c/templates/b.yaml".to_string(), "kind: Pod\nmetadata:\n  name: t\n  annotations:\n    helm.sh/hook: test\n---\nkind: Pod\nmetadata:\n  name: u\n  annotations:\n    helm.sh/hook: nonsense\n".to_string()),
             ("c/templates/c.yaml".to_string(), "kind: Foo\n---\nkind: ConfigMap".to_string()),
         ];
-        let s = sort_manifests(&files).unwrap();
+        let s = sort_manifests(files).unwrap();
         let kinds: Vec<&str> = s.manifests.iter().map(|m| m.kind.as_str()).collect();
         assert_eq!(kinds, vec!["ConfigMap", "Service", "Deployment", "Foo"]);
         assert_eq!(s.hooks.len(), 1);
@@ -257,7 +298,7 @@ mod tests {
             "c/templates/a.yaml".to_string(),
             "a: b\n c: d\n".to_string(),
         )];
-        let e = sort_manifests(&files).unwrap_err();
+        let e = sort_manifests(files).unwrap_err();
         assert!(
             e.message()
                 .starts_with("YAML parse error on c/templates/a.yaml"),

@@ -243,6 +243,9 @@ impl Emitter {
     }
 
     fn scalar(&mut self, s: &str, requested: Style, indent: i32, simple_key: bool) {
+        if requested == Style::Plain && is_simple_plain(s) {
+            return self.write_simple_plain(s);
+        }
         let a = analyze(s);
         let mut style = requested;
         if simple_key && a.multiline {
@@ -274,6 +277,17 @@ impl Emitter {
             Style::Double => self.write_double(s, scalar_indent, allow_breaks),
             Style::Literal => self.write_literal(s, scalar_indent),
         }
+    }
+
+    /// [`Self::write_plain`] for a string [`is_simple_plain`] accepts: no spaces to fold at.
+    fn write_simple_plain(&mut self, s: &str) {
+        if !self.whitespace {
+            self.put(' ');
+        }
+        self.out.push_str(s);
+        self.column += s.len();
+        self.whitespace = false;
+        self.indention = false;
     }
 
     fn write_plain(&mut self, s: &str, indent: i32, allow_breaks: bool) {
@@ -487,6 +501,19 @@ fn is_printable(c: char) -> bool {
         || (0x20..=0x7e).contains(&v)
         || (0xa0..=0xd7ff).contains(&v)
         || ((0xe000..=0xfffd).contains(&v) && v != 0xfeff)
+}
+
+/// Whether `s` is made of characters that [`analyze`] finds nothing to object to anywhere (ASCII
+/// letters, digits, `_`, `/`, and `.`, `-` after the first): most names, images and paths are.
+/// Such a string is written plain, as it is.
+fn is_simple_plain(s: &str) -> bool {
+    let b = s.as_bytes();
+    match b.first() {
+        Some(c) if c.is_ascii_alphanumeric() || matches!(c, b'_' | b'/') => {}
+        _ => return false,
+    }
+    b.iter()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'/' | b'.' | b'-'))
 }
 
 fn analyze(s: &str) -> Analysis {
@@ -907,6 +934,42 @@ fn ascii_key_less(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    proptest::proptest! {
+        /// Simple plain scalars take the short path, which writes what the general one does.
+        #[test]
+        fn simple_plain_scalars_write_like_the_general_path(
+            s in "[-_./a-zA-Z0-9]{0,12}",
+            column in 0usize..100,
+            whitespace: bool,
+            indention: bool,
+            simple_key: bool,
+        ) {
+            let emitter = || Emitter {
+                out: String::new(),
+                column,
+                whitespace,
+                indention,
+                indent_sequences: false,
+            };
+            let mut general = emitter();
+            let a = analyze(&s);
+            let mut style = Style::Plain;
+            if simple_key && a.multiline || !a.block_plain || s.is_empty() && simple_key {
+                style = Style::Single;
+            }
+            if is_simple_plain(&s) {
+                proptest::prop_assert!(style == Style::Plain);
+                general.write_plain(&s, 2, !simple_key);
+                let mut short = emitter();
+                short.scalar(&s, Style::Plain, 0, simple_key);
+                proptest::prop_assert_eq!(&short.out, &general.out);
+                proptest::prop_assert_eq!(short.column, general.column);
+                proptest::prop_assert_eq!(short.whitespace, general.whitespace);
+                proptest::prop_assert_eq!(short.indention, general.indention);
+            }
+        }
+    }
 
     #[test]
     fn ascii_key_order_is_go_yamls() {

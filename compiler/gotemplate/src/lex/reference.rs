@@ -176,13 +176,8 @@ impl<'a> ReferenceLexer<'a> {
         }
     }
 
-    fn this_item(&mut self, typ: ItemType) -> Item<'a> {
-        let i = Item {
-            typ,
-            pos: self.start,
-            val: &self.input[self.start..self.pos],
-            line: self.start_line,
-        };
+    fn this_item(&mut self, typ: ItemType) -> Item {
+        let i = Item::new(typ, self.start, self.pos - self.start, self.start_line);
         self.start = self.pos;
         self.start_line = self.line;
         i
@@ -209,13 +204,8 @@ impl<'a> ReferenceLexer<'a> {
         self.backup();
     }
 
-    fn errorf(&mut self, msg: String) -> Item<'a> {
-        let i = Item {
-            typ: ItemType::Error,
-            pos: self.start,
-            val: "",
-            line: self.start_line,
-        };
+    fn errorf(&mut self, msg: String) -> Item {
+        let i = Item::new(ItemType::Error, self.start, 0, self.start_line);
         self.error = Some(msg);
         self.done = true;
         i
@@ -250,14 +240,9 @@ impl<'a> ReferenceLexer<'a> {
     }
 
     /// The next token (Go's `nextItem`); after an error or EOF it keeps returning EOF.
-    pub(crate) fn next_item(&mut self) -> Item<'a> {
+    pub(crate) fn next_item(&mut self) -> Item {
         if self.done {
-            return Item {
-                typ: ItemType::Eof,
-                pos: self.pos,
-                val: "EOF",
-                line: self.start_line,
-            };
+            return Item::new(ItemType::Eof, self.pos, 0, self.start_line);
         }
         let mut state = if self.inside_action {
             State::InsideAction
@@ -292,7 +277,7 @@ impl<'a> ReferenceLexer<'a> {
         }
     }
 
-    fn lex_text(&mut self) -> Result<Item<'a>, State> {
+    fn lex_text(&mut self) -> Result<Item, State> {
         if let Some(x) = self.left_finder.find(&self.input.as_bytes()[self.pos..]) {
             if x > 0 {
                 self.pos += x;
@@ -307,7 +292,7 @@ impl<'a> ReferenceLexer<'a> {
                 let i = self.this_item(ItemType::Text);
                 self.pos += trim;
                 self.ignore();
-                if !i.val.is_empty() {
+                if !i.is_empty() {
                     return Ok(i);
                 }
             }
@@ -321,7 +306,7 @@ impl<'a> ReferenceLexer<'a> {
         Ok(self.this_item(ItemType::Eof))
     }
 
-    fn lex_left_delim(&mut self) -> Result<Item<'a>, State> {
+    fn lex_left_delim(&mut self) -> Result<Item, State> {
         self.pos += self.left.len();
         let trim = has_left_trim_marker(&self.input[self.pos..]);
         let after = if trim { TRIM_MARKER_LEN } else { 0 };
@@ -338,7 +323,7 @@ impl<'a> ReferenceLexer<'a> {
         Ok(i)
     }
 
-    fn lex_comment(&mut self) -> Result<Item<'a>, State> {
+    fn lex_comment(&mut self) -> Result<Item, State> {
         self.pos += LEFT_COMMENT.len();
         let Some(x) = self.input[self.pos..].find(RIGHT_COMMENT) else {
             return Ok(self.errorf("unclosed comment".into()));
@@ -363,7 +348,7 @@ impl<'a> ReferenceLexer<'a> {
         Err(State::Text)
     }
 
-    fn lex_right_delim(&mut self) -> Result<Item<'a>, State> {
+    fn lex_right_delim(&mut self) -> Result<Item, State> {
         let (_, trim) = self.at_right_delim();
         if trim {
             self.pos += TRIM_MARKER_LEN;
@@ -380,7 +365,7 @@ impl<'a> ReferenceLexer<'a> {
         Ok(i)
     }
 
-    fn lex_inside_action(&mut self) -> Result<Item<'a>, State> {
+    fn lex_inside_action(&mut self) -> Result<Item, State> {
         let (delim, _) = self.at_right_delim();
         if delim {
             if self.paren_depth == 0 {
@@ -443,7 +428,7 @@ impl<'a> ReferenceLexer<'a> {
         }
     }
 
-    fn lex_space(&mut self) -> Result<Item<'a>, State> {
+    fn lex_space(&mut self) -> Result<Item, State> {
         let mut n = 0;
         while is_space(self.peek()) {
             self.next();
@@ -459,7 +444,7 @@ impl<'a> ReferenceLexer<'a> {
         Ok(self.this_item(ItemType::Space))
     }
 
-    fn lex_identifier(&mut self) -> Result<Item<'a>, State> {
+    fn lex_identifier(&mut self) -> Result<Item, State> {
         self.skip_ascii_alnum();
         loop {
             let r = self.next();
@@ -489,7 +474,7 @@ impl<'a> ReferenceLexer<'a> {
         }
     }
 
-    fn bad_character(&mut self, r: Option<char>) -> Item<'a> {
+    fn bad_character(&mut self, r: Option<char>) -> Item {
         let shown = match r {
             Some(c) => gofmt::format_unicode_sharp(c),
             None => "U+FFFFFFFFFFFFFFFF".to_string(),
@@ -497,14 +482,14 @@ impl<'a> ReferenceLexer<'a> {
         self.errorf(format!("bad character {shown}"))
     }
 
-    fn lex_variable(&mut self) -> Result<Item<'a>, State> {
+    fn lex_variable(&mut self) -> Result<Item, State> {
         if self.at_terminator() {
             return Ok(self.this_item(ItemType::Variable));
         }
         self.lex_field_or_variable(ItemType::Variable)
     }
 
-    fn lex_field_or_variable(&mut self, typ: ItemType) -> Result<Item<'a>, State> {
+    fn lex_field_or_variable(&mut self, typ: ItemType) -> Result<Item, State> {
         if self.at_terminator() {
             return Ok(self.this_item(if typ == ItemType::Variable {
                 ItemType::Variable
@@ -527,7 +512,7 @@ impl<'a> ReferenceLexer<'a> {
         Ok(self.this_item(typ))
     }
 
-    fn lex_char(&mut self) -> Result<Item<'a>, State> {
+    fn lex_char(&mut self) -> Result<Item, State> {
         loop {
             match self.next() {
                 Some('\\') => {
@@ -547,7 +532,7 @@ impl<'a> ReferenceLexer<'a> {
         Ok(self.this_item(ItemType::CharConstant))
     }
 
-    fn lex_number(&mut self) -> Result<Item<'a>, State> {
+    fn lex_number(&mut self) -> Result<Item, State> {
         if !self.scan_number() {
             let text = self.input[self.start..self.pos].to_string();
             return Ok(self.errorf(format!("bad number syntax: {}", gofmt::quote(&text))));
@@ -594,7 +579,7 @@ impl<'a> ReferenceLexer<'a> {
         true
     }
 
-    fn lex_quote(&mut self) -> Result<Item<'a>, State> {
+    fn lex_quote(&mut self) -> Result<Item, State> {
         loop {
             match self.next() {
                 Some('\\') => {
@@ -612,7 +597,7 @@ impl<'a> ReferenceLexer<'a> {
         Ok(self.this_item(ItemType::String))
     }
 
-    fn lex_raw_quote(&mut self) -> Result<Item<'a>, State> {
+    fn lex_raw_quote(&mut self) -> Result<Item, State> {
         loop {
             match self.next() {
                 None => return Ok(self.errorf("unterminated raw quoted string".into())),

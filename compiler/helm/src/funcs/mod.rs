@@ -29,11 +29,15 @@ pub fn func_map() -> FuncMap {
         flow::register(&mut m);
         text::register(&mut m);
         encoding::register(&mut m);
-        random::register(&mut m);
         dates::register(&mut m);
-        crypto::register(&mut m);
         masterpassword::register(&mut m);
         helm::register(&mut m);
+        // They draw from a generator in the render state: each call gives something new.
+        let mut stateful = FuncMap::new();
+        random::register(&mut stateful);
+        crypto::register(&mut stateful);
+        stateful.mark_stateful();
+        m.extend(stateful);
         m
     })
     .clone()
