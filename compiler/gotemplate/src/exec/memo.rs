@@ -14,6 +14,27 @@ use crate::value::{Value, WriteCheck};
 /// Results kept at most; older ones go first.
 const MAX_ENTRIES: usize = 64;
 
+/// Small maps are compared by content: helpers are often passed a fresh
+/// `dict "context" $ "name" "x"`, equal each time.
+const COMPARED_MAP_MAX: usize = 8;
+
+/// Whether a template reads the same from `a` and `b`: the same values, maps or objects, or small
+/// maps holding such values under the same keys. (A map's identity only matters to writes, and a
+/// render that writes to a map it was given is not kept.)
+fn same_data(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Map(x), Value::Map(y)) if !x.ptr_eq(y) => {
+            let (x, y) = (x.read(), y.read());
+            x.len() == y.len()
+                && x.len() <= COMPARED_MAP_MAX
+                && x.iter()
+                    .zip(y.iter())
+                    .all(|((kx, vx), (ky, vy))| kx == ky && vx.is_same(vy))
+        }
+        _ => a.is_same(b),
+    }
+}
+
 /// Texts of finished includes.
 #[derive(Default)]
 pub(super) struct IncludeMemo {
@@ -34,7 +55,7 @@ impl IncludeMemo {
         self.entries
             .iter()
             .rev()
-            .find(|e| e.tree == tree && e.data.is_same(data) && e.check.unchanged())
+            .find(|e| e.tree == tree && same_data(&e.data, data) && e.check.unchanged())
             .map(|e| e.text.clone())
     }
 
@@ -92,8 +113,12 @@ mod tests {
                 Ok(a[0].clone())
             },
         );
-        f.insert("dict", Signature::fixed(&[]), |_, _| {
-            Ok(Value::Map(Map::new()))
+        f.insert("dict", Signature::variadic(&[], ArgType::Any), |_, a| {
+            let m = Map::new();
+            for pair in a.chunks(2) {
+                m.insert(pair[0].as_str().unwrap_or_default(), pair[1].clone());
+            }
+            Ok(Value::Map(m))
         });
         // Counts calls: a stand-in for the state a random generator keeps.
         let mut stateful = FuncMap::new();
@@ -154,6 +179,12 @@ mod tests {
         // again (it prints what it put in, not what the first one did).
         let t = r#"{{define "x"}}{{$d := dict}}{{$_ := set $d "k" .a}}{{$d.k}}{{end}}{{include "x" .}}{{$_ := set . "a" 7}}{{include "x" .}}{{include "x" .}}"#;
         assert_eq!(run(t, &data()), "177");
+    }
+
+    #[test]
+    fn equal_small_maps_are_the_same_data() {
+        let t = r#"{{define "x"}}{{.c.a}}{{.n}}{{end}}{{include "x" (dict "c" . "n" 1)}}{{include "x" (dict "c" . "n" 2)}}{{include "x" (dict "c" . "n" 1)}}{{$_ := set . "a" 3}}{{include "x" (dict "c" . "n" 1)}}"#;
+        assert_eq!(run(t, &data()), "11121131");
     }
 
     #[test]

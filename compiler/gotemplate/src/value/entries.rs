@@ -28,6 +28,22 @@ pub struct Entries {
     searches: AtomicU32,
 }
 
+/// Whether two keys of the same length are equal: keys are short, and comparing them in a few
+/// word loads beats a call to `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    debug_assert_eq!(n, b.len());
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or([0; 8]));
+    let half = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        // Two loads that overlap in the middle cover the whole key.
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
+    }
+}
+
 fn hash(key: &str) -> u64 {
     foldhash::fast::FixedState::with_seed(0x6b69_6c6e).hash_one(key)
 }
@@ -52,7 +68,7 @@ impl Entries {
             return self
                 .items
                 .iter()
-                .position(|(k, _)| k.len() == kb.len() && k.as_bytes() == kb);
+                .position(|(k, _)| k.len() == kb.len() && same_bytes(k.as_bytes(), kb));
         }
         let index = match self.index.get() {
             Some(index) => index,
@@ -73,7 +89,7 @@ impl Entries {
                 return None;
             }
             let k = &self.items[i as usize].0;
-            if k.len() == kb.len() && k.as_bytes() == kb {
+            if k.len() == kb.len() && same_bytes(k.as_bytes(), kb) {
                 return Some(i as usize);
             }
             slot = (slot + 1) & mask;
@@ -248,6 +264,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn same_bytes_is_equality(
+            a in proptest::collection::vec(0u8..3, 0..24),
+            flip in proptest::option::of(any::<proptest::sample::Index>()),
+        ) {
+            let mut b = a.clone();
+            if let Some(i) = flip.filter(|_| !b.is_empty()) {
+                b[i.index(a.len())] ^= 1;
+            }
+            prop_assert_eq!(same_bytes(&a, &b), a == b);
+        }
+
         /// Scanned and binary-searched maps behave exactly like a `BTreeMap`.
         #[test]
         fn behaves_like_a_btreemap(

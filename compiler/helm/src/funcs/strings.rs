@@ -23,12 +23,13 @@ fn indent(prefix: &str, width: i64, text: &str) -> String {
     let width = usize::try_from(width).unwrap_or(0);
     let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
     let mut out = String::with_capacity(prefix.len() + text.len() + lines * width);
+    let pad = " ".repeat(width);
     out.push_str(prefix);
     for (n, line) in text.split('\n').enumerate() {
         if n > 0 {
             out.push('\n');
         }
-        out.extend(std::iter::repeat_n(' ', width));
+        out.push_str(&pad);
         out.push_str(line);
     }
     out
