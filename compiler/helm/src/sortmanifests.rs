@@ -100,10 +100,7 @@ fn document_ranges(text: &str) -> Vec<(usize, usize, usize)> {
             continue;
         }
         let start = a + (seg.len() - seg.trim_start().len());
-        line += trimmed.as_bytes()[counted..start]
-            .iter()
-            .filter(|&&c| c == b'\n')
-            .count();
+        line += memchr::memchr_iter(b'\n', &trimmed.as_bytes()[counted..start]).count();
         counted = start;
         let doc = seg.trim();
         let from = lead + start;
@@ -148,7 +145,8 @@ fn separator_pieces(text: &str) -> Vec<(usize, usize)> {
         last = end;
         from = end;
     }
-    while let Some(off) = text[from..].find("\n---") {
+    let separator = memchr::memmem::Finder::new(b"\n---");
+    while let Some(off) = separator.find(&bytes[from..]) {
         let nl = from + off;
         let mut start = nl;
         while start > last && is_go_space(bytes[start - 1]) {

@@ -33,6 +33,12 @@ fn check_helm(text: &str, origin: &str) {
             "{origin}: the fast reader decodes differently for Helm"
         );
     }
+    let head = |v: Value| (!v.is_null()).then(|| crate::helm::ManifestHead::of(&v));
+    assert_eq!(
+        fast::head(text, crate::helm::MODE).map(head),
+        fast::single(text, crate::helm::MODE).map(head),
+        "{origin}: the head reader reads differently from the fast reader"
+    );
     match &complete {
         Ok(v) => assert_eq!(
             crate::helm::scan_head(text).ok(),

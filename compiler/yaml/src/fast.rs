@@ -17,6 +17,8 @@
 //! then the complete one), so results and error messages stay exactly theirs. Differential tests
 //! hold it to the complete decoder on the conformance corpora and on generated YAML.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::decode::{Duplicates, Mode};
@@ -55,6 +57,56 @@ thread_local! {
 /// Decodes a text holding at most one document; `Some(Value::Null)` for none, `None` when the
 /// text needs another decoder.
 pub(crate) fn single(text: &str, mode: Mode) -> Option<Value> {
+    read(text, mode, Keep::All)
+}
+
+/// Reads a text as [`single`] does (it accepts and hands over exactly the same texts) but builds
+/// only the fields of a Kubernetes object's head: `apiVersion`, `kind` and, under `metadata`,
+/// `name`, `namespace` and `annotations`. Every other node is checked and dropped, so a
+/// manifest's spec and data cost no allocation. A root that is not a mapping is built whole.
+/// A mode refusing duplicate keys needs every key kept to find them, so it reads all.
+pub(crate) fn head(text: &str, mode: Mode) -> Option<Value> {
+    let keep = match mode.duplicates {
+        Duplicates::LastWins => Keep::Root,
+        Duplicates::Unsupported => Keep::All,
+    };
+    read(text, mode, keep)
+}
+
+/// What of a node the caller keeps.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Keep {
+    All,
+    /// The document's root: in a mapping, only the head fields.
+    Root,
+    /// An object's `metadata`: in a mapping, only the fields of the head.
+    Metadata,
+    /// Nothing: the node is checked, and read as null.
+    Nothing,
+}
+
+impl Keep {
+    /// What is kept of the value of `key` in a mapping kept this way.
+    fn entry(self, key: &str) -> Keep {
+        match (self, key) {
+            (Keep::All, _) => Keep::All,
+            (Keep::Root, "apiVersion" | "kind") => Keep::All,
+            (Keep::Root, "metadata") => Keep::Metadata,
+            (Keep::Metadata, "name" | "namespace" | "annotations") => Keep::All,
+            _ => Keep::Nothing,
+        }
+    }
+
+    /// What is kept of an item in a sequence kept this way.
+    fn item(self) -> Keep {
+        match self {
+            Keep::All => Keep::All,
+            _ => Keep::Nothing,
+        }
+    }
+}
+
+fn read(text: &str, mode: Mode, keep: Keep) -> Option<Value> {
     if !plain_characters(text) {
         #[cfg(test)]
         GAVE_UP.with(|g| g.set((line!(), 0)));
@@ -66,6 +118,7 @@ pub(crate) fn single(text: &str, mode: Mode) -> Option<Value> {
         pos: 0,
         mode,
         nodes: 0,
+        keep,
     };
     let value = reader.document();
     #[cfg(test)]
@@ -118,6 +171,8 @@ struct Reader<'a> {
     pos: usize,
     mode: Mode,
     nodes: usize,
+    /// What is kept of the node being read.
+    keep: Keep,
 }
 
 impl<'a> Reader<'a> {
@@ -257,11 +312,13 @@ impl<'a> Reader<'a> {
         let value = match self.byte(self.pos) {
             Some(b'"') => {
                 self.count_node()?;
-                Value::String(self.double_quoted(owner)?)
+                let text = self.double_quoted(owner)?;
+                self.string(text)
             }
             Some(b'\'') => {
                 self.count_node()?;
-                Value::String(self.single_quoted(owner)?)
+                let text = self.single_quoted(owner)?;
+                self.string(text)
             }
             Some(b'[' | b'{') => self.flow(owner, depth)?,
             _ => {
@@ -340,7 +397,7 @@ impl<'a> Reader<'a> {
         match folded {
             None => self.plain_value(first),
             Some(text) => match resolve::plain(&text, self.mode.resolution) {
-                resolve::Plain::Str => Ok(Value::String(text)),
+                resolve::Plain::Str => Ok(self.string(text)),
                 _ => self.plain_value(&text),
             },
         }
@@ -364,17 +421,31 @@ impl<'a> Reader<'a> {
 
     fn plain_value(&self, text: &str) -> R<Value> {
         Ok(match resolve::plain(text, self.mode.resolution) {
+            resolve::Plain::Unsupported => return Err(bail()),
+            _ if self.keep == Keep::Nothing => Value::Null,
             resolve::Plain::Null => Value::Null,
             resolve::Plain::Bool(b) => Value::Bool(b),
             resolve::Plain::Number(n) => Value::Number(n),
             resolve::Plain::Str => Value::String(text.to_owned()),
-            resolve::Plain::Unsupported => return Err(bail()),
         })
+    }
+
+    /// A quoted or block scalar's text as a node, or null when it is not kept.
+    fn string(&self, text: String) -> Value {
+        match self.keep {
+            Keep::Nothing => Value::Null,
+            _ => Value::String(text),
+        }
+    }
+
+    /// Whether the text of scalars is dropped.
+    fn dropping(&self) -> bool {
+        self.keep == Keep::Nothing
     }
 
     /// If the cursor is at an implicit key (`key:` followed by a space or the line's end),
     /// returns the key as the decoded map key and where its value starts.
-    fn key(&mut self) -> R<Option<(String, usize)>> {
+    fn key(&mut self) -> R<Option<(Cow<'a, str>, usize)>> {
         let start = self.pos;
         let (key, colon) = match self.byte(start) {
             Some(b'"' | b'\'') => {
@@ -391,7 +462,7 @@ impl<'a> Reader<'a> {
                 if !self.is_separator(after + 1) {
                     return Err(bail());
                 }
-                (key, after)
+                (Cow::Owned(key), after)
             }
             Some(
                 b'[' | b'{' | b'|' | b'>' | b'&' | b'*' | b'!' | b'?' | b':' | b',' | b'%' | b'@'
@@ -418,9 +489,11 @@ impl<'a> Reader<'a> {
                 let text = self.text[start..start + colon].trim_end_matches(' ');
                 let key = match resolve::plain(text, self.mode.resolution) {
                     // Merge keys go to the event decoder.
-                    resolve::Plain::Str if text != "<<" => text.to_owned(),
-                    resolve::Plain::Bool(b) if self.mode.go_keys => b.to_string(),
-                    resolve::Plain::Number(n) if self.mode.go_keys => resolve::go_number_key(&n),
+                    resolve::Plain::Str if text != "<<" => Cow::Borrowed(text),
+                    resolve::Plain::Bool(b) if self.mode.go_keys => Cow::Owned(b.to_string()),
+                    resolve::Plain::Number(n) if self.mode.go_keys => {
+                        Cow::Owned(resolve::go_number_key(&n))
+                    }
                     _ => return Err(bail()),
                 };
                 (key, start + colon)
@@ -437,7 +510,7 @@ impl<'a> Reader<'a> {
     fn mapping(
         &mut self,
         indent: usize,
-        mut key: String,
+        mut key: Cow<'a, str>,
         mut value_at: usize,
         depth: usize,
     ) -> R<Value> {
@@ -445,12 +518,18 @@ impl<'a> Reader<'a> {
             return Err(bail());
         }
         self.count_node()?;
+        let keep = self.keep;
         let mut map = Map::new();
         loop {
             self.count_node()?;
             self.pos = value_at;
+            self.keep = keep.entry(&key);
             let value = self.value(indent, true, depth + 1)?;
-            self.insert(&mut map, key, value)?;
+            let kept = self.keep != Keep::Nothing;
+            self.keep = keep;
+            if kept {
+                self.insert(&mut map, key.into_owned(), value)?;
+            }
             match self.next_content()? {
                 Some(m) if m == indent => {
                     self.pos += m;
@@ -466,7 +545,10 @@ impl<'a> Reader<'a> {
                 _ => break,
             }
         }
-        Ok(Value::Object(map))
+        Ok(match keep {
+            Keep::Nothing => Value::Null,
+            _ => Value::Object(map),
+        })
     }
 
     /// A block sequence whose dashes sit in column `indent`; the cursor is on the first dash.
@@ -475,17 +557,26 @@ impl<'a> Reader<'a> {
             return Err(bail());
         }
         self.count_node()?;
+        let keep = self.keep;
         let mut items = Vec::new();
         loop {
             self.pos += 1;
-            items.push(self.value(indent, false, depth + 1)?);
+            self.keep = keep.item();
+            let item = self.value(indent, false, depth + 1)?;
+            self.keep = keep;
+            if keep != Keep::Nothing {
+                items.push(item);
+            }
             match self.next_content()? {
                 Some(m) if m == indent && self.is_dash(self.pos + m) => self.pos += m,
                 Some(m) if m > indent => return Err(bail()),
                 _ => break,
             }
         }
-        Ok(Value::Array(items))
+        Ok(match keep {
+            Keep::Nothing => Value::Null,
+            _ => Value::Array(items),
+        })
     }
 
     /// The value after a mapping key's `:` (`in_mapping`) or a sequence entry's `-`, owned by a
@@ -513,7 +604,8 @@ impl<'a> Reader<'a> {
                 return match self.inline_kind()? {
                     Inline::BlockScalar => {
                         self.count_node()?;
-                        self.block_scalar(indent).map(Value::String)
+                        let text = self.block_scalar(indent)?;
+                        Ok(self.string(text))
                     }
                     Inline::Line => self.line_scalar(Some(indent), depth),
                 };
@@ -570,6 +662,9 @@ impl<'a> Reader<'a> {
             }
         }
         self.pos = i + 1;
+        if self.dropping() {
+            return Ok(String::new());
+        }
         if run == start {
             return Ok(self.text[start..i].to_owned());
         }
@@ -673,6 +768,9 @@ impl<'a> Reader<'a> {
             }
         }
         self.pos = i + 1;
+        if self.dropping() {
+            return Ok(String::new());
+        }
         if run == start {
             return Ok(self.text[start..i].to_owned());
         }
@@ -687,6 +785,7 @@ impl<'a> Reader<'a> {
             return Err(bail());
         }
         self.count_node()?;
+        let keep = self.keep;
         let sequence = self.byte(self.pos) == Some(b'[');
         let close = if sequence { b']' } else { b'}' };
         self.pos += 1;
@@ -698,13 +797,23 @@ impl<'a> Reader<'a> {
                 break;
             }
             if sequence {
-                items.push(self.flow_node(owner, depth + 1)?);
+                self.keep = keep.item();
+                let item = self.flow_node(owner, depth + 1)?;
+                self.keep = keep;
+                if keep != Keep::Nothing {
+                    items.push(item);
+                }
             } else {
                 self.count_node()?;
                 let key = self.flow_key()?;
                 self.skip_flow_spaces(owner)?;
+                self.keep = keep.entry(&key);
                 let value = self.flow_node(owner, depth + 1)?;
-                self.insert(&mut map, key, value)?;
+                let kept = self.keep != Keep::Nothing;
+                self.keep = keep;
+                if kept {
+                    self.insert(&mut map, key.into_owned(), value)?;
+                }
             }
             self.skip_flow_spaces(owner)?;
             match self.byte(self.pos) {
@@ -714,7 +823,9 @@ impl<'a> Reader<'a> {
             }
         }
         self.pos += 1;
-        Ok(if sequence {
+        Ok(if keep == Keep::Nothing {
+            Value::Null
+        } else if sequence {
             Value::Array(items)
         } else {
             Value::Object(map)
@@ -764,7 +875,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A key in a flow mapping and its `:`; the cursor moves past the colon.
-    fn flow_key(&mut self) -> R<String> {
+    fn flow_key(&mut self) -> R<Cow<'a, str>> {
         match self.byte(self.pos) {
             Some(b'"' | b'\'') => {
                 let key = if self.byte(self.pos) == Some(b'"') {
@@ -780,7 +891,7 @@ impl<'a> Reader<'a> {
                 if self.byte(self.pos) != Some(b' ') {
                     return Err(bail());
                 }
-                Ok(key)
+                Ok(Cow::Owned(key))
             }
             _ => {
                 let text = self.flow_plain_text(true)?;
@@ -789,10 +900,10 @@ impl<'a> Reader<'a> {
                 }
                 self.pos += 1;
                 match resolve::plain(text, self.mode.resolution) {
-                    resolve::Plain::Str if text != "<<" => Ok(text.to_owned()),
-                    resolve::Plain::Bool(b) if self.mode.go_keys => Ok(b.to_string()),
+                    resolve::Plain::Str if text != "<<" => Ok(Cow::Borrowed(text)),
+                    resolve::Plain::Bool(b) if self.mode.go_keys => Ok(Cow::Owned(b.to_string())),
                     resolve::Plain::Number(n) if self.mode.go_keys => {
-                        Ok(resolve::go_number_key(&n))
+                        Ok(Cow::Owned(resolve::go_number_key(&n)))
                     }
                     _ => Err(bail()),
                 }
@@ -806,11 +917,13 @@ impl<'a> Reader<'a> {
             Some(b'[' | b'{') => self.flow(owner, depth),
             Some(b'"') => {
                 self.count_node()?;
-                self.double_quoted(owner).map(Value::String)
+                let text = self.double_quoted(owner)?;
+                Ok(self.string(text))
             }
             Some(b'\'') => {
                 self.count_node()?;
-                self.single_quoted(owner).map(Value::String)
+                let text = self.single_quoted(owner)?;
+                Ok(self.string(text))
             }
             _ => {
                 self.count_node()?;
@@ -923,6 +1036,9 @@ impl<'a> Reader<'a> {
 
         let mut lines: Vec<&'a str> = Vec::new();
         let mut ends_text = false;
+        // When dropping the text, only what the checks below need: the blank lines ending it.
+        let dropping = self.dropping();
+        let mut trailing = 0;
         loop {
             if self.pos >= self.bytes.len() {
                 break;
@@ -935,9 +1051,21 @@ impl<'a> Reader<'a> {
                 return Err(bail());
             }
             if start + spaces == end && spaces <= indent {
-                lines.push("");
+                trailing += 1;
+                if !dropping {
+                    lines.push("");
+                }
             } else if spaces >= indent {
-                lines.push(&self.text[start + indent..end]);
+                let line = &self.text[start + indent..end];
+                trailing = usize::from(line.is_empty());
+                if dropping {
+                    // The check the folding below makes.
+                    if folded && line.starts_with([' ', '\t']) {
+                        return Err(bail());
+                    }
+                } else {
+                    lines.push(line);
+                }
                 ends_text = end == self.bytes.len();
             } else {
                 if self.byte(start + spaces) == Some(b'\t') {
@@ -947,10 +1075,14 @@ impl<'a> Reader<'a> {
             }
             self.pos = (end + 1).min(self.bytes.len());
         }
-        let trailing = lines.iter().rev().take_while(|l| l.is_empty()).count();
-        let body = &lines[..lines.len() - trailing];
-
         let mut out = String::new();
+        if dropping {
+            if chomp == Chomp::Keep && ends_text {
+                return Err(bail());
+            }
+            return Ok(out);
+        }
+        let body = &lines[..lines.len() - trailing];
         if folded {
             let mut blanks = 0;
             let mut first = true;

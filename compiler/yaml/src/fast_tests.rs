@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::Resolution;
 use crate::decode::{Duplicates, Mode};
 use crate::fast;
+use crate::helm::ManifestHead;
 
 const MODES: [Mode; 3] = [
     Mode {
@@ -31,10 +32,21 @@ fn complete(text: &str, mode: Mode) -> Result<Value, String> {
     crate::complete(text, mode.resolution).map_err(|e| e.to_string())
 }
 
-/// Checks every mode; returns whether the fast reader took the text in all of them.
+/// What Helm reads of a document: `None` for an empty one.
+fn head_of(value: &Value) -> Option<ManifestHead> {
+    (!value.is_null()).then(|| ManifestHead::of(value))
+}
+
+/// Checks every mode; returns whether the fast reader took the text in all of them. The head
+/// reader must take exactly the texts the full reader takes, and find the same head in them.
 fn agrees(text: &str) -> bool {
     let mut read = true;
     for mode in MODES {
+        assert_eq!(
+            fast::head(text, mode).map(|v| head_of(&v)),
+            fast::single(text, mode).map(|v| head_of(&v)),
+            "head reader disagrees on {text:?} ({mode:?})"
+        );
         match fast::single(text, mode) {
             Some(v) => assert_eq!(
                 Ok(&v),
@@ -75,6 +87,14 @@ fn reads_what_values_files_and_manifests_are_made_of() {
             "description": "a long text folded\nwith a break",
             "quoted": "joined here",
         })
+    );
+    assert_eq!(
+        fast::head(text, crate::helm::MODE),
+        Some(json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "x", "annotations": {"a/b": "it's"}},
+        }))
     );
 }
 
@@ -218,12 +238,34 @@ const WORDS: &[&str] = &[
     "k8s.io/name",
 ];
 
+/// Keys that make generated mappings look like Kubernetes objects, so the head reader's choices
+/// of what to keep meet nesting, duplicates and odd values; with a few other keys.
+const HEAD_KEYS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "metadata",
+    "name",
+    "namespace",
+    "annotations",
+    "helm.sh/hook",
+    "spec",
+    "'kind'",
+    "yes",
+    "12",
+    "a: b",
+];
+
 fn node() -> impl Strategy<Value = Node> {
+    node_keyed(WORDS)
+}
+
+/// Nodes whose mapping keys are drawn from `keys`.
+fn node_keyed(keys: &'static [&'static str]) -> impl Strategy<Value = Node> {
     let leaf = prop::sample::select(WORDS).prop_map(|w| Node::Scalar(w.to_string()));
-    leaf.prop_recursive(4, 40, 5, |inner| {
+    leaf.prop_recursive(4, 40, 5, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..5).prop_map(Node::Seq),
-            prop::collection::vec((prop::sample::select(WORDS), inner), 0..5).prop_map(|entries| {
+            prop::collection::vec((prop::sample::select(keys), inner), 0..5).prop_map(|entries| {
                 Node::Map(
                     entries
                         .into_iter()
@@ -445,24 +487,47 @@ proptest! {
     }
 
     #[test]
+    fn generated_objects_read_the_same_head_as_the_whole_decode(
+        node in node_keyed(HEAD_KEYS),
+        choices in prop::collection::vec(any::<u8>(), 1..64),
+    ) {
+        agrees(&render(&node, &choices));
+    }
+
+    #[test]
+    fn mangled_objects_read_the_same_head_as_the_whole_decode(
+        node in node_keyed(HEAD_KEYS),
+        choices in prop::collection::vec(any::<u8>(), 1..64),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(MANGLES), any::<bool>()), 1..4),
+    ) {
+        agrees(&mangle(render(&node, &choices), edits));
+    }
+
+    #[test]
     fn mangled_yaml_never_makes_it_disagree_or_panic(
         node in node(),
         choices in prop::collection::vec(any::<u8>(), 1..64),
         edits in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(MANGLES), any::<bool>()), 1..4),
     ) {
-        let mut text = render(&node, &choices);
-        for (at, insert, delete) in edits {
-            let mut at = at.index(text.len() + 1);
-            while !text.is_char_boundary(at) {
-                at -= 1;
-            }
-            if delete && at < text.len() {
-                let end = (at + 1..=text.len()).find(|&e| text.is_char_boundary(e)).unwrap();
-                text.replace_range(at..end, "");
-            } else {
-                text.insert_str(at, insert);
-            }
-        }
-        agrees(&text);
+        agrees(&mangle(render(&node, &choices), edits));
     }
+}
+
+/// Applies edits to a text: each inserts a mangle at a place, or deletes the character there.
+fn mangle(mut text: String, edits: Vec<(prop::sample::Index, &str, bool)>) -> String {
+    for (at, insert, delete) in edits {
+        let mut at = at.index(text.len() + 1);
+        while !text.is_char_boundary(at) {
+            at -= 1;
+        }
+        if delete && at < text.len() {
+            let end = (at + 1..=text.len())
+                .find(|&e| text.is_char_boundary(e))
+                .unwrap();
+            text.replace_range(at..end, "");
+        } else {
+            text.insert_str(at, insert);
+        }
+    }
+    text
 }

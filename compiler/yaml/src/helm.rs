@@ -111,8 +111,8 @@ impl ManifestHead {
 /// returns its head without building the object: `Ok(None)` for an empty document (only
 /// comments, or null), which Helm skips. Errors are those of [`from_str`].
 pub fn scan_head(text: &str) -> Result<Option<ManifestHead>, Error> {
-    // Building the object with the fast reader costs less than scanning parser events.
-    if let Some(value) = crate::fast::single(text, MODE) {
+    // The fast reader builds only the head's fields, and costs less than scanning parser events.
+    if let Some(value) = crate::fast::head(text, MODE) {
         return Ok((!value.is_null()).then(|| ManifestHead::of(&value)));
     }
     match Scanner::new(text).document() {
