@@ -845,22 +845,11 @@ mod tests {
     /// would.
     #[test]
     fn corpus_tokens_match_go_transliteration() {
-        let root = std::env::var("KILN_PARSE_CHARTS")
-            .unwrap_or_else(|_| "/work/shared/conformance/helm/cases".into());
-        let mut stack = vec![(std::path::PathBuf::from(root), false)];
         let mut files = 0;
-        while let Some((dir, in_templates)) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let path = e.path();
-                if path.is_dir() {
-                    stack.push((path, in_templates || e.file_name() == "templates"));
-                } else if in_templates && let Ok(text) = std::fs::read_to_string(&path) {
-                    assert_same_tokens(&text, "{{", "}}", true, true);
-                    files += 1;
-                }
+        for path in crate::corpus::template_files() {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                assert_same_tokens(&text, "{{", "}}", true, true);
+                files += 1;
             }
         }
         if files == 0 {

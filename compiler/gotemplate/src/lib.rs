@@ -37,6 +37,8 @@
 
 mod ast;
 mod builtins;
+#[cfg(test)]
+mod corpus;
 mod error;
 mod exec;
 mod func;

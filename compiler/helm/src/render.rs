@@ -858,7 +858,7 @@ mod tests {
         }
     }
 
-    fn chart_dir(templates: &[(&str, &str)]) -> tempfile::TempDir {
+    fn chart_dir(templates: &[(impl AsRef<str>, impl AsRef<str>)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("Chart.yaml"),
@@ -868,7 +868,11 @@ mod tests {
         std::fs::write(dir.path().join("values.yaml"), "shared: default\n").unwrap();
         std::fs::create_dir(dir.path().join("templates")).unwrap();
         for (name, text) in templates {
-            std::fs::write(dir.path().join("templates").join(name), text).unwrap();
+            std::fs::write(
+                dir.path().join("templates").join(name.as_ref()),
+                text.as_ref(),
+            )
+            .unwrap();
         }
         dir
     }
@@ -894,18 +898,14 @@ mod tests {
                 "kind: A\nshared: {{ .Values.shared }}\ntop: {{ $.top }}".to_string(),
             ));
         }
-        let refs: Vec<(&str, &str)> = templates
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect();
-        let out = render_text(&chart_dir(&refs));
+        let out = render_text(&chart_dir(&templates));
         assert_eq!(out.matches("shared: from-z").count(), 20, "{out}");
         assert_eq!(out.matches("top: from-z").count(), 20, "{out}");
     }
 
     #[test]
     fn parallel_execution_gives_the_results_of_helms_order_whatever_templates_write() {
-        let run = |templates: &[(&str, &str)], parallel: bool| {
+        let run = |templates: &[(String, String)], parallel: bool| {
             let dir = chart_dir(templates);
             let chart = Chart::load(dir.path()).unwrap();
             let mut set = Templates::new(crate::funcs::func_map());
@@ -954,11 +954,11 @@ mod tests {
                 templates[3].1 = format!("{w}{reader}");
                 templates[8].1 = format!("{w2}{reader}");
                 templates[10].1 = format!("{w}{w2}{reader}");
-                let refs: Vec<(&str, &str)> = templates
-                    .iter()
-                    .map(|(n, t)| (n.as_str(), t.as_str()))
-                    .collect();
-                assert_eq!(run(&refs, true), run(&refs, false), "writers {i} and {j}");
+                assert_eq!(
+                    run(&templates, true),
+                    run(&templates, false),
+                    "writers {i} and {j}"
+                );
             }
         }
     }
@@ -971,11 +971,7 @@ mod tests {
         templates[15].1 = "{{ fail \"fifteen\" }}".to_string();
         templates[11].1 = "{{ $_ := set .Values \"x\" 1 }}".to_string();
         templates[4].1 = "{{ fail \"four\" }}".to_string();
-        let refs: Vec<(&str, &str)> = templates
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect();
-        let dir = chart_dir(&refs);
+        let dir = chart_dir(&templates);
         let chart = Chart::load(dir.path()).unwrap();
         let err = render_chart(&chart, &RenderOptions::default()).unwrap_err();
         assert!(err.to_string().contains("fifteen"), "{err}");
@@ -987,11 +983,7 @@ mod tests {
             .map(|n| (format!("t{n:02}.yaml"), "kind: T".to_string()))
             .collect();
         templates[7].1 = "{{ fail \"template failure\" }}".to_string();
-        let refs: Vec<(&str, &str)> = templates
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect();
-        let dir = chart_dir(&refs);
+        let dir = chart_dir(&templates);
         std::fs::write(
             dir.path().join("values.schema.json"),
             r#"{"type": "object", "properties": {"shared": {"type": "integer"}}}"#,
@@ -1017,11 +1009,7 @@ mod tests {
                 )
             })
             .collect();
-        let refs: Vec<(&str, &str)> = templates
-            .iter()
-            .map(|(n, t)| (n.as_str(), t.as_str()))
-            .collect();
-        let dir = chart_dir(&refs);
+        let dir = chart_dir(&templates);
         let alias = alias
             .map(|a| format!("\n    alias: {a}"))
             .unwrap_or_default();

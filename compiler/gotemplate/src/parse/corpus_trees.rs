@@ -5,33 +5,10 @@
 
 use std::fmt::Write;
 use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::func::{ArgType, FuncMap, Signature};
 use crate::value::Value;
-
-fn template_files() -> Vec<PathBuf> {
-    let root = std::env::var("KILN_PARSE_CHARTS")
-        .unwrap_or_else(|_| "/work/shared/conformance/helm/cases".into());
-    let mut stack = vec![(PathBuf::from(root), false)];
-    let mut files = Vec::new();
-    while let Some((dir, in_templates)) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let path = e.path();
-            if path.is_dir() {
-                stack.push((path, in_templates || e.file_name() == "templates"));
-            } else if in_templates {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
 
 #[test]
 #[ignore = "writes digests to $KILN_TREE_DIGESTS for comparing parser versions"]
@@ -42,7 +19,7 @@ fn corpus_tree_digests() {
     };
     let mut funcs = FuncMap::new();
     let mut report = String::new();
-    for path in template_files() {
+    for path in crate::corpus::template_files() {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
