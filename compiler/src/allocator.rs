@@ -2,41 +2,45 @@
 //!
 //! Rendering allocates many small, short-lived objects on two threads. glibc's malloc spent about
 //! 150 instructions on each (a sixth of a large chart's render); mimalloc spends a fraction of that.
-//! Two settings matter on the machines kiln runs on, where a page fault costs microseconds:
+//! On the machines kiln runs on a page fault costs microseconds, so the settings are about pages touched:
 //! - transparent huge pages are off (crate feature `no_thp`): a 2 MiB page is zeroed whole on first
 //!   touch, which made small charts, touching a few megabytes in all, slower than with 4 KiB pages;
 //! - freed memory is kept, not returned to the system (`purge_delay` = -1): a command lives for
-//!   milliseconds, and memory handed back is only faulted in again by the next allocation.
+//!   milliseconds, and memory handed back is only faulted in again by the next allocation;
+//! - the first arena is 64 MiB, not 1 GiB (`arena_reserve`): mimalloc writes an arena's bitmaps when it
+//!   reserves it, and those of a 1 GiB arena are 42 pages, touched at every start of every command.
+//!   Larger renders get further arenas.
+//!
+//! The first allocation happens before `main` (the Rust runtime's), so the settings are made by a
+//! constructor that runs before any other; as defaults, so `MIMALLOC_*` variables still override them.
+
+use std::ffi::c_long;
+
+use libmimalloc_sys::mi_option_t;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `mi_option_purge_delay` in mimalloc v3's `mi_option_e` (the Rust bindings do not name it);
-/// the test below checks it against the option's documented default.
-const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+// Positions in mimalloc v3's `mi_option_e` (the Rust bindings do not name these options); the
+// test below checks them by name against the binary's own report.
+const PURGE_DELAY: mi_option_t = 15;
+const ARENA_RESERVE: mi_option_t = 23;
+const ARENA_RESERVE_KIB: c_long = 64 * 1024;
 
-/// Stops mimalloc from returning freed memory to the system for the rest of the process.
-pub fn keep_freed_memory() {
-    // SAFETY: sets a plain integer option; mimalloc reads options atomically.
-    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) }
-}
+// Prioritised constructors run before plain ones such as mimalloc's own process start-up, which
+// fixes the options it has not been given.
+#[cfg_attr(target_os = "linux", unsafe(link_section = ".init_array.00200"))]
+#[cfg_attr(
+    target_vendor = "apple",
+    unsafe(link_section = "__DATA,__mod_init_func")
+)]
+#[used]
+static SET_DEFAULTS: extern "C" fn() = set_defaults;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn purge_delay_names_the_option_it_sets() {
-        // SAFETY: reads integer options.
-        let (delay, os_tag) = unsafe {
-            (
-                libmimalloc_sys::mi_option_get(PURGE_DELAY),
-                libmimalloc_sys::mi_option_get(PURGE_DELAY + 3),
-            )
-        };
-        // Defaults from mimalloc v3 options.c: purge_delay 1000 ms, and os_tag (three places on) 100.
-        assert_eq!((delay, os_tag), (1000, 100));
-        keep_freed_memory();
-        assert_eq!(unsafe { libmimalloc_sys::mi_option_get(PURGE_DELAY) }, -1);
+extern "C" fn set_defaults() {
+    // SAFETY: sets plain integer options before any allocation.
+    unsafe {
+        libmimalloc_sys::mi_option_set_default(PURGE_DELAY, -1);
+        libmimalloc_sys::mi_option_set_default(ARENA_RESERVE, ARENA_RESERVE_KIB);
     }
 }

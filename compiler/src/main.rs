@@ -1,5 +1,6 @@
 //! The `kiln` command line.
 
+use std::ffi::OsStr;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -46,6 +47,13 @@ enum Command {
     Drift(kiln::cli::drift::Args),
     /// Apply again a previous bundle from a target's history.
     Rollback(kiln::cli::rollback::Args),
+    #[command(flatten)]
+    Engine(Engine),
+}
+
+/// The rendering engines, run once per overlay or chart, often hundreds of times in a CI job.
+#[derive(Debug, Subcommand)]
+enum Engine {
     /// Render a kustomization like `kubectl kustomize DIR`.
     Kustomize(kiln_kustomize::cli::Args),
     /// Helm-compatible commands (`kiln helm template`).
@@ -53,8 +61,38 @@ enum Command {
     Helm(kiln_helm::cli::Command),
 }
 
+/// The command line of `kiln kustomize …` and `kiln helm …` alone: parsing against it spares
+/// building the whole command tree, a tenth of a small render's start-up. What users see (help,
+/// errors, versions) is the same as under [`Cli`] (tested below).
+#[derive(Debug, Parser)]
+#[command(
+    name = "kiln",
+    version,
+    about = "A declarative GitOps config compiler for Kubernetes"
+)]
+struct EngineCli {
+    #[command(flatten)]
+    global: kiln::cli::Global,
+    #[command(subcommand)]
+    command: Engine,
+}
+
+/// The engines report through their own diagnostics and do not log, so they skip logging set-up.
+fn run_engine(engine: &Engine) -> ExitCode {
+    match engine {
+        Engine::Kustomize(args) => kiln_kustomize::cli::run(args),
+        Engine::Helm(cmd) => kiln_helm::cli::run(cmd),
+    }
+}
+
+fn names_an_engine(arg: Option<&OsStr>) -> bool {
+    matches!(arg.and_then(OsStr::to_str), Some("kustomize" | "helm"))
+}
+
 fn main() -> ExitCode {
-    allocator::keep_freed_memory();
+    if names_an_engine(std::env::args_os().nth(1).as_deref()) {
+        return run_engine(&EngineCli::parse().command);
+    }
     let cli = Cli::parse();
     kiln::cli::init_logging(&cli.global);
     let result = match &cli.command {
@@ -70,8 +108,63 @@ fn main() -> ExitCode {
         Command::Apply(args) => kiln::cli::apply::run(&cli.global, args),
         Command::Drift(args) => kiln::cli::drift::run(&cli.global, args),
         Command::Rollback(args) => kiln::cli::rollback::run(&cli.global, args),
-        Command::Kustomize(args) => return kiln_kustomize::cli::run(args),
-        Command::Helm(cmd) => return kiln_helm::cli::run(cmd),
+        Command::Engine(engine) => return run_engine(engine),
     };
     kiln::cli::finish(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// What a user sees for `argv` under a command line: the parsed command, or the rendered
+    /// help/usage/error text with its exit code.
+    fn outcome<C: Parser + std::fmt::Debug>(argv: &[&str], pick: fn(&C) -> &Engine) -> String {
+        match C::try_parse_from(argv) {
+            Ok(cli) => format!("{:?}", pick(&cli)),
+            Err(e) => format!("{} (exit {})", e.render(), e.exit_code()),
+        }
+    }
+
+    #[test]
+    fn engine_command_line_is_the_full_one_for_engines() {
+        Cli::command().debug_assert();
+        EngineCli::command().debug_assert();
+        let cases: &[&[&str]] = &[
+            &["kiln", "helm", "--help"],
+            &["kiln", "helm", "template", "--help"],
+            &["kiln", "helm", "template", "-h"],
+            &["kiln", "kustomize", "--help"],
+            &["kiln", "helm"],
+            &["kiln", "helm", "templat"],
+            &["kiln", "helm", "template"],
+            &["kiln", "helm", "template", "r", "./chart", "--namespace"],
+            &[
+                "kiln", "helm", "template", "r", "./c", "-f", "v.yaml", "--set", "a=b", "-q",
+            ],
+            &["kiln", "helm", "--version"],
+            &["kiln", "kustomize", "--bogus", "dir"],
+            &["kiln", "kustomize", "overlay", "-v"],
+        ];
+        for argv in cases {
+            let full = outcome::<Cli>(argv, |c| match &c.command {
+                Command::Engine(e) => e,
+                other => panic!("{other:?}"),
+            });
+            let lean = outcome::<EngineCli>(argv, |c| &c.command);
+            assert_eq!(full, lean, "{argv:?}");
+        }
+    }
+
+    #[test]
+    fn only_an_engine_as_first_argument_takes_the_short_path() {
+        assert!(names_an_engine(Some(OsStr::new("helm"))));
+        assert!(names_an_engine(Some(OsStr::new("kustomize"))));
+        for other in ["-v", "build", "--help", "helmx", "--version"] {
+            assert!(!names_an_engine(Some(OsStr::new(other))), "{other}");
+        }
+        assert!(!names_an_engine(None));
+    }
 }
