@@ -154,6 +154,30 @@ const LEFT_COMMENT: &[u8] = b"/*";
 const RIGHT_COMMENT: &[u8] = b"*/";
 const TRIM_MARKER_LEN: usize = 2;
 
+/// Whether the lexer's skipping fast paths are on: tests turn them off to compare parses with
+/// and without them.
+#[cfg(test)]
+thread_local! {
+    static FAST_PATHS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Runs `f` with the lexer's fast paths ([`Lexer::skip_spaces_in_action`],
+/// [`Lexer::skip_ascii_fields`]) off on this thread.
+#[cfg(test)]
+pub(crate) fn without_fast_paths<T>(f: impl FnOnce() -> T) -> T {
+    FAST_PATHS.with(|on| on.set(false));
+    let r = f();
+    FAST_PATHS.with(|on| on.set(true));
+    r
+}
+
+fn fast_paths() -> bool {
+    #[cfg(test)]
+    return FAST_PATHS.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    true
+}
+
 pub(crate) struct Lexer<'a> {
     input: &'a str,
     left_len: usize,
@@ -393,6 +417,71 @@ impl<'a> Lexer<'a> {
             self.done = true;
         }
         item
+    }
+
+    /// Skips the spaces at the current position inside an action, leaving the lexer as lexing
+    /// their `Space` token would; false (nothing skipped) when there are none, or when they may
+    /// belong to a trim marker or a delimiter (then [`Lexer::next_item`] must lex them). The
+    /// parser drops most `Space` tokens unseen: this spares it their tokens.
+    pub(crate) fn skip_spaces_in_action(&mut self) -> bool {
+        if self.done
+            || !self.inside_action
+            || self.right.first().is_some_and(|&b| is_space(b))
+            || !fast_paths()
+        {
+            return false;
+        }
+        let bytes = self.bytes();
+        let mut p = self.pos;
+        let mut lines = 0;
+        while let Some(&b) = bytes.get(p).filter(|&&b| is_space(b)) {
+            lines += usize::from(b == b'\n');
+            p += 1;
+        }
+        if p == self.pos || (bytes.get(p) == Some(&b'-') && self.is_right_delim(&bytes[p + 1..])) {
+            return false;
+        }
+        self.pos = p;
+        self.line += lines;
+        self.start = p;
+        self.start_line = self.line;
+        true
+    }
+
+    /// Consumes the fields (`.x.y`) right after a field or variable token, leaving the lexer as
+    /// lexing their `Field` tokens would, and returns where they end; `None` (nothing consumed)
+    /// unless at least one plain ASCII field follows. A field this does not take (one with a
+    /// non-ASCII letter, or followed by a bad character) is left to [`Lexer::next_item`].
+    pub(crate) fn skip_ascii_fields(&mut self) -> Option<usize> {
+        if self.done || !self.inside_action || !fast_paths() {
+            return None;
+        }
+        let bytes = self.bytes();
+        let mut end = None;
+        let mut p = self.pos;
+        while bytes.get(p) == Some(&b'.')
+            && bytes
+                .get(p + 1)
+                .is_some_and(|&b| is_ascii_alnum(b) && !b.is_ascii_digit())
+        {
+            let mut q = p + 2;
+            while bytes.get(q).is_some_and(|&b| is_ascii_alnum(b)) {
+                q += 1;
+            }
+            let terminated = match bytes.get(q) {
+                None => true,
+                Some(&b) => CLASS[b as usize] & TERMINATOR != 0 || self.is_right_delim(&bytes[q..]),
+            };
+            if !terminated {
+                break;
+            }
+            p = q;
+            end = Some(q);
+        }
+        let end = end?;
+        self.pos = end;
+        self.start = end;
+        Some(end)
     }
 
     /// Text up to the next action, or the action's left delimiter; comments are skipped.

@@ -215,6 +215,9 @@ impl<'a> Parser<'a> {
     }
 
     fn next_non_space(&mut self) -> Item {
+        if self.peek_count == 0 {
+            self.lex.skip_spaces_in_action();
+        }
         loop {
             let t = self.next();
             if t.typ != ItemType::Space {
@@ -611,6 +614,10 @@ impl<'a> Parser<'a> {
         loop {
             self.peek_non_space();
             self.operand()?;
+            // Spaces separate operands.
+            if self.peek_count == 0 && self.lex.skip_spaces_in_action() {
+                continue;
+            }
             let token = self.next();
             match token.typ {
                 ItemType::Space => continue,
@@ -666,9 +673,18 @@ impl<'a> Parser<'a> {
     fn chain(&mut self, first: Item) -> Arg {
         let mut pos = first.pos();
         let mut end = first.pos() + first.len();
+        if self.peek_count == 0
+            && let Some(fields_end) = self.lex.skip_ascii_fields()
+        {
+            // Go positions the whole at its second part, which follows the first.
+            pos = end;
+            end = fields_end;
+        }
         if self.peek().typ == ItemType::Field {
-            // Go positions the whole at its second part.
-            pos = self.peek().pos();
+            if pos == first.pos() {
+                // Go positions the whole at its second part.
+                pos = self.peek().pos();
+            }
             while self.peek().typ == ItemType::Field {
                 let t = self.next();
                 end = t.pos() + t.len();
@@ -861,6 +877,59 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Parses `text` with and without the lexer's skipping fast paths: the same trees, or the
+    /// same error at the same place.
+    fn assert_fast_paths_agree(text: &str, left: &str, right: &str) {
+        let text: Arc<str> = text.into();
+        let delims = (left.to_string(), right.to_string());
+        let funcs = FuncMap::new();
+        let fast = format!("{:?}", super::parse("t", &text, &delims, &funcs));
+        let general = crate::lex::without_fast_paths(|| {
+            format!("{:?}", super::parse("t", &text, &delims, &funcs))
+        });
+        assert_eq!(fast, general, "{text:?} with delimiters {delims:?}");
+    }
+
+    /// Pieces whose combinations reach the fast paths' edges: spaces before trim markers and
+    /// delimiters, fields with non-ASCII letters, digits and bad characters, variables, chains
+    /// on parentheses.
+    const PIECES: &[&str] = &[
+        "{{", "}}", "{{- ", " -}}", "-}}", "[[", "]]", " ", "  ", "\n", "\t", "\r", ".", ".a",
+        ".B", "._1", ".é", ".1", "a", "é", "1", "$", "$x", ":=", "=", ",", "|", "(", ")", "#", "-",
+        "\"s\"", "`r`", "len", "print", "if", "else", "end", "range", "with", "define", "block",
+        "template", "nil", "true", "break", "/*", "*/", "'c'",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn fast_paths_parse_like_the_general_path(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..24),
+            delims in proptest::sample::select(
+                &[("{{", "}}"), ("[[", "]]"), ("{{", " }}"), ("{{", "a}}")][..],
+            ),
+        ) {
+            assert_fast_paths_agree(&pieces.concat(), delims.0, delims.1);
+        }
+    }
+
+    /// Real chart templates (the conformance corpus, when present) parse alike with and without
+    /// the fast paths.
+    #[test]
+    fn corpus_parses_alike_without_fast_paths() {
+        let mut files = 0;
+        for path in crate::corpus::template_files() {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                assert_fast_paths_agree(&text, "{{", "}}");
+                files += 1;
+            }
+        }
+        if files == 0 {
+            eprintln!("corpus_parses_alike_without_fast_paths: no chart templates found; skipped");
+        }
     }
 
     /// Parsing with names shared across files gives the trees (and errors) a fresh parse gives,
