@@ -106,8 +106,8 @@ pub(crate) struct Action {
 pub(crate) struct Branch {
     pub pos: usize,
     pub pipe: Pipe,
-    pub list: Vec<Node>,
-    pub else_list: Option<Vec<Node>>,
+    pub list: Box<[Node]>,
+    pub else_list: Option<Box<[Node]>>,
 }
 
 #[derive(Debug)]
@@ -117,10 +117,11 @@ pub(crate) struct TemplateCall {
     pub pipe: Option<Pipe>,
 }
 
-/// `$x := cmd | cmd` or `$x = ...` or just commands.
+/// `$x := cmd | cmd` or `$x = ...` or just commands. The position is kept in 32 bits (the
+/// parser takes no longer source) so that it shares a word with `is_assign`.
 #[derive(Debug)]
 pub(crate) struct Pipe {
-    pub pos: usize,
+    pub pos: u32,
     pub is_assign: bool,
     /// Declared or assigned variables (each with its position).
     pub decl: Box<[(usize, Arc<str>)]>,
@@ -169,13 +170,19 @@ pub(crate) enum Arg {
     Nil(u32),
     Bool(u32, bool),
     Number(Box<Number>),
-    /// A string constant: the quoted source text and the unquoted value.
+    /// A string constant, shared by every use of the same literal in a template set.
     String {
         pos: u32,
-        quoted: Arc<str>,
-        value: Arc<str>,
+        literal: Arc<StringLiteral>,
     },
     Pipe(Box<Pipe>),
+}
+
+/// A string constant: the quoted source text and the unquoted value.
+#[derive(Debug)]
+pub(crate) struct StringLiteral {
+    pub quoted: Box<str>,
+    pub value: Arc<str>,
 }
 
 /// The names of a field or variable chain, shared by every use of the same chain in a template set.
@@ -212,7 +219,7 @@ impl Arg {
             | Arg::Bool(pos, _)
             | Arg::String { pos, .. } => *pos as usize,
             Arg::Number(n) => n.pos,
-            Arg::Pipe(p) => p.pos,
+            Arg::Pipe(p) => p.pos as usize,
         }
     }
 }
@@ -310,7 +317,7 @@ impl fmt::Display for Arg {
             Arg::Nil(_) => f.write_str("nil"),
             Arg::Bool(_, b) => write!(f, "{b}"),
             Arg::Number(n) => f.write_str(&n.text),
-            Arg::String { quoted, .. } => f.write_str(quoted),
+            Arg::String { literal, .. } => f.write_str(&literal.quoted),
             Arg::Pipe(p) => write!(f, "{p}"),
         }
     }
@@ -376,9 +383,11 @@ mod tests {
     fn nodes_and_arguments_stay_small() {
         assert_eq!(size_of::<Text>(), 24);
         assert_eq!(size_of::<Node>(), 32);
-        assert_eq!(size_of::<Arg>(), 40);
+        assert_eq!(size_of::<Arg>(), 32);
         assert_eq!(size_of::<Command>(), 24);
-        assert_eq!(size_of::<Pipe>(), 48);
+        assert_eq!(size_of::<Pipe>(), 40);
+        assert_eq!(size_of::<Action>(), 48);
+        assert_eq!(size_of::<Branch>(), 80);
     }
 
     #[test]

@@ -162,7 +162,7 @@ impl Cur<'_> {
                 Node::Break(p) | Node::Continue(p) => *p,
                 Node::Text(_) => 0,
             },
-            Cur::Pipe(p) => p.pos,
+            Cur::Pipe(p) => p.pos as usize,
             Cur::Cmd(c) => c.pos,
             Cur::Arg(a) => a.pos(),
             Cur::Number(n) => n.pos,
@@ -571,7 +571,7 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             Arg::Dot(_) => Ok(dot.clone()),
             Arg::Nil(_) => Err(self.error("nil is not a command".into())),
             Arg::Number(n) => self.ideal_constant(n).map(Slot::concrete),
-            Arg::String { value, .. } => Ok(Slot::concrete(Value::String(value.clone()))),
+            Arg::String { literal, .. } => Ok(Slot::concrete(Value::String(literal.value.clone()))),
             other => Err(self.error(format!(
                 "can't evaluate command {}",
                 gofmt::quote(&other.to_string())
@@ -980,13 +980,13 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
                 _ => Err(self.error(format!("expected integer; found {n}"))),
             },
             ArgType::String => match n {
-                Arg::String { value, .. } => Ok(Value::String(value.clone())),
+                Arg::String { literal, .. } => Ok(Value::String(literal.value.clone())),
                 _ => Err(self.error(format!("expected string; found {n}"))),
             },
             ArgType::Any => match n {
                 Arg::Bool(_, b) => Ok(Value::Bool(*b)),
                 Arg::Number(num) => self.ideal_constant(num),
-                Arg::String { value, .. } => Ok(Value::String(value.clone())),
+                Arg::String { literal, .. } => Ok(Value::String(literal.value.clone())),
                 _ => Err(self.error(format!(
                     "can't handle assignment of {n} to empty interface argument"
                 ))),

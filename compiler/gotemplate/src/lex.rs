@@ -154,8 +154,8 @@ const LEFT_COMMENT: &[u8] = b"/*";
 const RIGHT_COMMENT: &[u8] = b"*/";
 const TRIM_MARKER_LEN: usize = 2;
 
-/// Whether the lexer's skipping fast paths are on: tests turn them off to compare parses with
-/// and without them.
+// Whether the lexer's skipping fast paths are on: tests turn them off to compare parses with
+// and without them.
 #[cfg(test)]
 thread_local! {
     static FAST_PATHS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
@@ -360,6 +360,8 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn errorf(&mut self, msg: String) -> Item {
         let i = Item::new(ItemType::Error, self.start, 0, self.start_line);
         self.error = Some(msg);
@@ -423,7 +425,14 @@ impl<'a> Lexer<'a> {
     /// their `Space` token would; false (nothing skipped) when there are none, or when they may
     /// belong to a trim marker or a delimiter (then [`Lexer::next_item`] must lex them). The
     /// parser drops most `Space` tokens unseen: this spares it their tokens.
+    #[inline]
     pub(crate) fn skip_spaces_in_action(&mut self) -> bool {
+        self.inside_action
+            && self.byte(self.pos).is_some_and(is_space)
+            && self.skip_spaces_in_action_here()
+    }
+
+    fn skip_spaces_in_action_here(&mut self) -> bool {
         if self.done
             || !self.inside_action
             || self.right.first().is_some_and(|&b| is_space(b))
@@ -452,7 +461,15 @@ impl<'a> Lexer<'a> {
     /// lexing their `Field` tokens would, and returns where they end; `None` (nothing consumed)
     /// unless at least one plain ASCII field follows. A field this does not take (one with a
     /// non-ASCII letter, or followed by a bad character) is left to [`Lexer::next_item`].
+    #[inline]
     pub(crate) fn skip_ascii_fields(&mut self) -> Option<usize> {
+        if self.byte(self.pos) != Some(b'.') {
+            return None;
+        }
+        self.skip_ascii_fields_here()
+    }
+
+    fn skip_ascii_fields_here(&mut self) -> Option<usize> {
         if self.done || !self.inside_action || !fast_paths() {
             return None;
         }
@@ -536,6 +553,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Skips a comment and its delimiters; an error token if it is malformed.
+    #[inline(never)]
     fn lex_comment(&mut self) -> Option<Item> {
         self.pos += LEFT_COMMENT.len();
         let Some(x) = self.comment_end.find(&self.bytes()[self.pos..]) else {
@@ -723,6 +741,8 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::Identifier)
     }
 
+    #[cold]
+    #[inline(never)]
     fn bad_character(&mut self, r: Option<char>) -> Item {
         let shown = match r {
             Some(c) => gofmt::format_unicode_sharp(c),
@@ -749,6 +769,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A quoted string or character constant, the opening quote already consumed.
+    #[inline(never)]
     fn lex_quote(&mut self, quote: u8, typ: ItemType, unterminated: &str) -> Item {
         loop {
             let rest = &self.bytes()[self.pos..];
@@ -776,6 +797,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    #[inline(never)]
     fn lex_raw_quote(&mut self) -> Item {
         let rest = &self.bytes()[self.pos..];
         let Some(x) = memchr::memchr(b'`', rest) else {
@@ -788,6 +810,7 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::RawString)
     }
 
+    #[inline(never)]
     fn lex_number(&mut self) -> Item {
         if !self.scan_number() {
             return self.bad_number();
@@ -801,6 +824,8 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::Number)
     }
 
+    #[cold]
+    #[inline(never)]
     fn bad_number(&mut self) -> Item {
         let text = &self.input[self.start..self.pos];
         let msg = format!("bad number syntax: {}", gofmt::quote(text));

@@ -422,13 +422,8 @@ impl<'a> Parser<'a> {
     }
 
     fn pipeline(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
-        let token = self.peek_non_space();
-        let mut pipe = Pipe {
-            pos: token.pos(),
-            is_assign: false,
-            decl: Box::default(),
-            cmds: Box::default(),
-        };
+        let pos = arg_pos(self.peek_non_space().pos());
+        let mut is_assign = false;
         let mut decl = Vec::new();
         'decls: loop {
             let v = self.peek_non_space();
@@ -439,7 +434,7 @@ impl<'a> Parser<'a> {
             let token_after = self.peek();
             let next = self.peek_non_space();
             if next.typ == ItemType::Assign || next.typ == ItemType::Declare {
-                pipe.is_assign = next.typ == ItemType::Assign;
+                is_assign = next.typ == ItemType::Assign;
                 self.next_non_space();
                 let name = self.names.name(v.val(self.src));
                 decl.push((v.pos(), name.clone()));
@@ -465,13 +460,18 @@ impl<'a> Parser<'a> {
             }
             break;
         }
-        pipe.decl = decl.into_boxed_slice();
+        let decl = decl.into_boxed_slice();
         let mark = self.stacks.commands.len();
         loop {
             let token = self.next_non_space();
             match token.typ {
                 t if t == end => {
-                    pipe.cmds = split_exact(&mut self.stacks.commands, mark).into_boxed_slice();
+                    let pipe = Pipe {
+                        pos,
+                        is_assign,
+                        decl,
+                        cmds: split_exact(&mut self.stacks.commands, mark).into_boxed_slice(),
+                    };
                     self.check_pipeline(&pipe, context)?;
                     return Ok(pipe);
                 }
@@ -546,22 +546,22 @@ impl<'a> Parser<'a> {
         if let End::Else = next {
             if context == "if" && self.peek().typ == ItemType::If {
                 self.next();
-                else_list = Some(vec![self.control("if")?]);
+                else_list = Some(Box::new([self.control("if")?]) as Box<[Node]>);
             } else if context == "with" && self.peek().typ == ItemType::With {
                 self.next();
-                else_list = Some(vec![self.control("with")?]);
+                else_list = Some(Box::new([self.control("with")?]) as Box<[Node]>);
             } else {
                 let (l, next) = self.item_list()?;
                 if let End::Else = next {
                     return Err("expected end; found {{else}}".into());
                 }
-                else_list = Some(l);
+                else_list = Some(l.into_boxed_slice());
             }
         }
         Ok(Branch {
-            pos: pipe.pos,
+            pos: pipe.pos as usize,
             pipe,
-            list,
+            list: list.into_boxed_slice(),
             else_list,
         })
     }
@@ -749,11 +749,10 @@ impl<'a> Parser<'a> {
                 Arg::Pipe(Box::new(r?))
             }
             ItemType::String | ItemType::RawString => {
-                let (quoted, value) = self.names.string(token.val(self.src))?;
+                let literal = self.names.string(token.val(self.src))?;
                 Arg::String {
                     pos: arg_pos(pos),
-                    quoted,
-                    value,
+                    literal,
                 }
             }
             _ => {
