@@ -353,8 +353,8 @@ impl<'a> Parser<'a> {
         let token = self.next_non_space();
         match token.typ {
             ItemType::Text => Ok(Parsed::Node(Node::Text(Text::new(
-                &self.text,
-                token.val(self.src),
+                token.pos(),
+                token.len(),
             )))),
             ItemType::LeftDelim => {
                 self.action_line = token.line();
