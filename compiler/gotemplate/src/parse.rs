@@ -790,6 +790,41 @@ enum Parsed {
 /// Go's `newNumber`: every valid reading of a numeric literal.
 /// `shared` is `text`, allocated.
 fn parse_number(pos: usize, text: &str, shared: Arc<str>, typ: ItemType) -> PResult<Number> {
+    if typ == ItemType::Number
+        && let Some(v) = small_decimal(text)
+    {
+        return Ok(Number {
+            pos,
+            text: shared,
+            is_int: true,
+            is_uint: true,
+            is_float: true,
+            int: v,
+            float: v as f64,
+        });
+    }
+    parse_number_general(pos, text, shared, typ)
+}
+
+/// The value of a plain decimal literal of at most 18 digits (no sign, base prefix, leading zero
+/// or `_`): every reading of it is that integer, which [`parse_number`] takes without parsing it
+/// three ways.
+fn small_decimal(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.is_empty() || b.len() > 18 || (b[0] == b'0' && b.len() > 1) {
+        return None;
+    }
+    b.iter().try_fold(0i64, |v, &d| {
+        d.is_ascii_digit().then(|| v * 10 + i64::from(d - b'0'))
+    })
+}
+
+fn parse_number_general(
+    pos: usize,
+    text: &str,
+    shared: Arc<str>,
+    typ: ItemType,
+) -> PResult<Number> {
     let mut n = Number {
         pos,
         text: shared,
@@ -876,6 +911,20 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    proptest::proptest! {
+        /// Small decimals read as the general number parser reads them.
+        #[test]
+        fn small_decimals_read_like_any_number(
+            text in "[0-9_+.xe-]{1,20}|[1-9][0-9]{0,19}|0[0-9]{0,3}",
+        ) {
+            use crate::lex::ItemType;
+            let fast = super::parse_number(3, &text, text.as_str().into(), ItemType::Number);
+            let general =
+                super::parse_number_general(3, &text, text.as_str().into(), ItemType::Number);
+            proptest::prop_assert_eq!(format!("{fast:?}"), format!("{general:?}"));
+        }
     }
 
     /// Parses `text` with and without the lexer's skipping fast paths: the same trees, or the
