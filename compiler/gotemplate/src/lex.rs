@@ -476,15 +476,17 @@ impl<'a> Lexer<'a> {
         let bytes = self.bytes();
         let mut end = None;
         let mut p = self.pos;
-        while bytes.get(p) == Some(&b'.')
-            && bytes
-                .get(p + 1)
-                .is_some_and(|&b| is_ascii_alnum(b) && !b.is_ascii_digit())
-        {
-            let mut q = p + 2;
-            while bytes.get(q).is_some_and(|&b| is_ascii_alnum(b)) {
-                q += 1;
+        // Here `bytes[p]` is a `.`.
+        loop {
+            let name = &bytes[p + 1..];
+            let len = name
+                .iter()
+                .position(|&b| !is_ascii_alnum(b))
+                .unwrap_or(name.len());
+            if len == 0 || name[0].is_ascii_digit() {
+                break;
             }
+            let q = p + 1 + len;
             let terminated = match bytes.get(q) {
                 None => true,
                 Some(&b) => CLASS[b as usize] & TERMINATOR != 0 || self.is_right_delim(&bytes[q..]),
@@ -492,8 +494,11 @@ impl<'a> Lexer<'a> {
             if !terminated {
                 break;
             }
-            p = q;
             end = Some(q);
+            if bytes.get(q) != Some(&b'.') {
+                break;
+            }
+            p = q;
         }
         let end = end?;
         self.pos = end;
@@ -576,8 +581,8 @@ impl<'a> Lexer<'a> {
         None
     }
 
-    fn lex_right_delim(&mut self) -> Item {
-        let (_, trim) = self.at_right_delim();
+    /// The right delimiter at the current position, `trim` if a trim marker precedes it.
+    fn lex_right_delim(&mut self, trim: bool) -> Item {
         if trim {
             self.pos += TRIM_MARKER_LEN;
             self.ignore();
@@ -597,14 +602,15 @@ impl<'a> Lexer<'a> {
             return self.errorf("unclosed action".into());
         };
         // Only a delimiter's first byte or a trim marker's space can start the right delimiter.
-        if (Some(&b) == self.right.first()
-            || (is_space(b) && self.byte(self.pos + 1) == Some(b'-')))
-            && self.at_right_delim().0
+        if Some(&b) == self.right.first() || (is_space(b) && self.byte(self.pos + 1) == Some(b'-'))
         {
-            if self.paren_depth == 0 {
-                return self.lex_right_delim();
+            let (delim, trim) = self.at_right_delim();
+            if delim {
+                if self.paren_depth == 0 {
+                    return self.lex_right_delim(trim);
+                }
+                return self.errorf("unclosed left paren".into());
             }
-            return self.errorf("unclosed left paren".into());
         }
         if !b.is_ascii() {
             let c = self.char_here().unwrap_or_default();
@@ -696,7 +702,7 @@ impl<'a> Lexer<'a> {
                 self.line -= 1;
             }
             if spaces == 1 {
-                return self.lex_right_delim();
+                return self.lex_right_delim(true);
             }
         }
         self.emit(ItemType::Space)
