@@ -74,10 +74,16 @@ pub(crate) enum Node {
     Continue(usize),
 }
 
+/// An action: its position is its pipeline's (Go places both at the first token after `{{`).
 #[derive(Debug)]
 pub(crate) struct Action {
-    pub pos: usize,
     pub pipe: Pipe,
+}
+
+impl Action {
+    pub(crate) fn pos(&self) -> usize {
+        self.pipe.pos as usize
+    }
 }
 
 /// `if`, `with` and `range`: a pipeline, a body and an optional else body.
@@ -380,7 +386,7 @@ mod tests {
         assert_eq!(size_of::<Arg>(), 32);
         assert_eq!(size_of::<Command>(), 24);
         assert_eq!(size_of::<Pipe>(), 40);
-        assert_eq!(size_of::<Action>(), 48);
+        assert_eq!(size_of::<Action>(), 40);
         assert_eq!(size_of::<Branch>(), 80);
     }
 

@@ -155,7 +155,7 @@ impl Cur<'_> {
     fn pos(&self) -> usize {
         match self {
             Cur::Node(n) => match n {
-                Node::Action(a) => a.pos,
+                Node::Action(a) => a.pos(),
                 Node::If(b) | Node::With(b) | Node::Range(b) => b.pos,
                 Node::Template(t) => t.pos,
                 Node::Break(p) | Node::Continue(p) => *p,

@@ -384,12 +384,8 @@ impl<'a> Parser<'a> {
             _ => {}
         }
         self.backup();
-        let token = self.peek();
         let pipe = self.pipeline("command", ItemType::RightDelim)?;
-        Ok(Parsed::Node(Node::Action(Box::new(Action {
-            pos: token.pos(),
-            pipe,
-        }))))
+        Ok(Parsed::Node(Node::Action(Box::new(Action { pipe }))))
     }
 
     fn break_control(&mut self, pos: usize, is_break: bool) -> PResult<Node> {
