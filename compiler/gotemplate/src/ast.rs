@@ -26,58 +26,37 @@ impl Tree {
     /// Go's `parse.IsEmptyTree`: only whitespace text and comments.
     pub(crate) fn is_empty_tree(&self) -> bool {
         self.root.iter().all(|n| match n {
-            Node::Text(t) => t.trim_matches(|c: char| c.is_whitespace()).is_empty(),
+            Node::Text(t) => t
+                .of(&self.text)
+                .trim_matches(|c: char| c.is_whitespace())
+                .is_empty(),
             _ => false,
         })
     }
 }
 
-/// Literal text of a template: a range of its file's source, shared rather than copied. The
-/// range is kept in 32 bits (the parser takes no longer source) so that a node is 32 bytes.
+/// Literal text of a template: a range of its tree's source ([`Tree::text`]), kept in 32 bits
+/// (the parser takes no longer source) so that a node is 16 bytes.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Text {
-    source: Arc<str>,
     start: u32,
     len: u32,
 }
 
 impl Text {
-    /// `text` as a range of `source` when it is a slice of it, else a copy of its own; `text`
-    /// is at most `u32::MAX` bytes long.
-    pub(crate) fn new(source: &Arc<str>, text: &str) -> Text {
-        let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
-        let base = source.as_ptr() as usize;
-        let at = (text.as_ptr() as usize).wrapping_sub(base);
-        match (
-            source.get(at..at.wrapping_add(text.len())),
-            u32::try_from(at),
-        ) {
-            (Some(s), Ok(start)) if std::ptr::eq(s.as_ptr(), text.as_ptr()) => Text {
-                source: source.clone(),
-                start,
-                len,
-            },
-            _ => Text {
-                source: Arc::from(text),
-                start: 0,
-                len,
-            },
+    /// The `len` bytes at `start` of the tree's source; both lie within a source of at most
+    /// `u32::MAX` bytes.
+    pub(crate) fn new(start: usize, len: usize) -> Text {
+        Text {
+            start: start as u32,
+            len: len as u32,
         }
     }
-}
 
-impl fmt::Debug for Text {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let end = self.start as usize + self.len as usize;
-        write!(f, "Text({}..{end}, {:?})", self.start, &**self)
-    }
-}
-
-impl std::ops::Deref for Text {
-    type Target = str;
-
-    fn deref(&self) -> &str {
+    /// The text, from the source of the tree holding it.
+    pub(crate) fn of<'a>(&self, source: &'a str) -> &'a str {
         let start = self.start as usize;
-        self.source
+        source
             .get(start..start + self.len as usize)
             .unwrap_or_default()
     }
@@ -95,10 +74,16 @@ pub(crate) enum Node {
     Continue(usize),
 }
 
+/// An action: its position is its pipeline's (Go places both at the first token after `{{`).
 #[derive(Debug)]
 pub(crate) struct Action {
-    pub pos: usize,
     pub pipe: Pipe,
+}
+
+impl Action {
+    pub(crate) fn pos(&self) -> usize {
+        self.pipe.pos as usize
+    }
 }
 
 /// `if`, `with` and `range`: a pipeline, a body and an optional else body.
@@ -106,8 +91,8 @@ pub(crate) struct Action {
 pub(crate) struct Branch {
     pub pos: usize,
     pub pipe: Pipe,
-    pub list: Vec<Node>,
-    pub else_list: Option<Vec<Node>>,
+    pub list: Box<[Node]>,
+    pub else_list: Option<Box<[Node]>>,
 }
 
 #[derive(Debug)]
@@ -117,10 +102,11 @@ pub(crate) struct TemplateCall {
     pub pipe: Option<Pipe>,
 }
 
-/// `$x := cmd | cmd` or `$x = ...` or just commands.
+/// `$x := cmd | cmd` or `$x = ...` or just commands. The position is kept in 32 bits (the
+/// parser takes no longer source) so that it shares a word with `is_assign`.
 #[derive(Debug)]
 pub(crate) struct Pipe {
-    pub pos: usize,
+    pub pos: u32,
     pub is_assign: bool,
     /// Declared or assigned variables (each with its position).
     pub decl: Box<[(usize, Arc<str>)]>,
@@ -169,13 +155,19 @@ pub(crate) enum Arg {
     Nil(u32),
     Bool(u32, bool),
     Number(Box<Number>),
-    /// A string constant: the quoted source text and the unquoted value.
+    /// A string constant, shared by every use of the same literal in a template set.
     String {
         pos: u32,
-        quoted: Arc<str>,
-        value: Arc<str>,
+        literal: Arc<StringLiteral>,
     },
     Pipe(Box<Pipe>),
+}
+
+/// A string constant: the quoted source text and the unquoted value.
+#[derive(Debug)]
+pub(crate) struct StringLiteral {
+    pub quoted: Box<str>,
+    pub value: Arc<str>,
 }
 
 /// The names of a field or variable chain, shared by every use of the same chain in a template set.
@@ -212,23 +204,38 @@ impl Arg {
             | Arg::Bool(pos, _)
             | Arg::String { pos, .. } => *pos as usize,
             Arg::Number(n) => n.pos,
-            Arg::Pipe(p) => p.pos,
+            Arg::Pipe(p) => p.pos as usize,
         }
     }
 }
 
-fn write_list(f: &mut fmt::Formatter<'_>, list: &[Node]) -> fmt::Result {
-    list.iter().try_for_each(|n| write!(f, "{n}"))
+fn write_list(f: &mut fmt::Formatter<'_>, list: &[Node], source: &str) -> fmt::Result {
+    list.iter()
+        .try_for_each(|n| write!(f, "{}", n.display(source)))
 }
 
-impl fmt::Display for Node {
+impl Node {
+    /// Go's `Node.String()`; `source` is the source of the tree holding the node.
+    pub(crate) fn display<'a>(&'a self, source: &'a str) -> NodeDisplay<'a> {
+        NodeDisplay { node: self, source }
+    }
+}
+
+/// A node shown with its tree's source (see [`Node::display`]).
+pub(crate) struct NodeDisplay<'a> {
+    node: &'a Node,
+    source: &'a str,
+}
+
+impl fmt::Display for NodeDisplay<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Node::Text(t) => f.write_str(t),
+        let source = self.source;
+        match self.node {
+            Node::Text(t) => f.write_str(t.of(source)),
             Node::Action(a) => write!(f, "{{{{{}}}}}", a.pipe),
-            Node::If(b) => write_branch(f, "if", b),
-            Node::With(b) => write_branch(f, "with", b),
-            Node::Range(b) => write_branch(f, "range", b),
+            Node::If(b) => write_branch(f, "if", b, source),
+            Node::With(b) => write_branch(f, "with", b, source),
+            Node::Range(b) => write_branch(f, "range", b, source),
             Node::Template(t) => match &t.pipe {
                 None => write!(f, "{{{{template {}}}}}", gofmt::quote(&t.name)),
                 Some(p) => write!(f, "{{{{template {} {p}}}}}", gofmt::quote(&t.name)),
@@ -239,12 +246,12 @@ impl fmt::Display for Node {
     }
 }
 
-fn write_branch(f: &mut fmt::Formatter<'_>, name: &str, b: &Branch) -> fmt::Result {
+fn write_branch(f: &mut fmt::Formatter<'_>, name: &str, b: &Branch, source: &str) -> fmt::Result {
     write!(f, "{{{{{name} {}}}}}", b.pipe)?;
-    write_list(f, &b.list)?;
+    write_list(f, &b.list, source)?;
     if let Some(e) = &b.else_list {
         f.write_str("{{else}}")?;
-        write_list(f, e)?;
+        write_list(f, e, source)?;
     }
     f.write_str("{{end}}")
 }
@@ -310,7 +317,7 @@ impl fmt::Display for Arg {
             Arg::Nil(_) => f.write_str("nil"),
             Arg::Bool(_, b) => write!(f, "{b}"),
             Arg::Number(n) => f.write_str(&n.text),
-            Arg::String { quoted, .. } => f.write_str(quoted),
+            Arg::String { literal, .. } => f.write_str(&literal.quoted),
             Arg::Pipe(p) => write!(f, "{p}"),
         }
     }
@@ -374,21 +381,19 @@ mod tests {
     /// the memory parsing touches.
     #[test]
     fn nodes_and_arguments_stay_small() {
-        assert_eq!(size_of::<Text>(), 24);
-        assert_eq!(size_of::<Node>(), 32);
-        assert_eq!(size_of::<Arg>(), 40);
+        assert_eq!(size_of::<Text>(), 8);
+        assert_eq!(size_of::<Node>(), 16);
+        assert_eq!(size_of::<Arg>(), 32);
         assert_eq!(size_of::<Command>(), 24);
-        assert_eq!(size_of::<Pipe>(), 48);
+        assert_eq!(size_of::<Pipe>(), 40);
+        assert_eq!(size_of::<Action>(), 40);
+        assert_eq!(size_of::<Branch>(), 80);
     }
 
     #[test]
-    fn text_is_a_range_of_its_source_or_a_copy() {
-        let source: Arc<str> = "abcdef".into();
-        let t = Text::new(&source, &source[2..4]);
-        assert_eq!(&*t, "cd");
-        assert!(Arc::ptr_eq(&t.source, &source));
-        let other = Text::new(&source, "xy");
-        assert_eq!(&*other, "xy");
-        assert!(!Arc::ptr_eq(&other.source, &source));
+    fn text_is_a_range_of_its_source() {
+        let source = "abcdef";
+        assert_eq!(Text::new(2, 2).of(source), "cd");
+        assert_eq!(Text::new(4, 9).of(source), "");
     }
 }

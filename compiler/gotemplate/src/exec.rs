@@ -5,7 +5,6 @@
 mod memo;
 
 use std::any::Any;
-use std::fmt;
 use std::sync::Arc;
 
 use crate::ast::{Arg, Branch, Command, Func, Node, Number, Pipe, TemplateCall, Tree};
@@ -156,13 +155,13 @@ impl Cur<'_> {
     fn pos(&self) -> usize {
         match self {
             Cur::Node(n) => match n {
-                Node::Action(a) => a.pos,
+                Node::Action(a) => a.pos(),
                 Node::If(b) | Node::With(b) | Node::Range(b) => b.pos,
                 Node::Template(t) => t.pos,
                 Node::Break(p) | Node::Continue(p) => *p,
                 Node::Text(_) => 0,
             },
-            Cur::Pipe(p) => p.pos,
+            Cur::Pipe(p) => p.pos as usize,
             Cur::Cmd(c) => c.pos,
             Cur::Arg(a) => a.pos(),
             Cur::Number(n) => n.pos,
@@ -170,14 +169,15 @@ impl Cur<'_> {
     }
 }
 
-impl fmt::Display for Cur<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Cur<'_> {
+    /// Go's `String()` of the node; `source` is the source of its tree.
+    fn display(&self, source: &str) -> String {
         match self {
-            Cur::Node(n) => n.fmt(f),
-            Cur::Pipe(p) => p.fmt(f),
-            Cur::Cmd(c) => c.fmt(f),
-            Cur::Arg(a) => a.fmt(f),
-            Cur::Number(n) => f.write_str(&n.text),
+            Cur::Node(n) => n.display(source).to_string(),
+            Cur::Pipe(p) => p.to_string(),
+            Cur::Cmd(c) => c.to_string(),
+            Cur::Arg(a) => a.to_string(),
+            Cur::Number(n) => n.text.to_string(),
         }
     }
 }
@@ -230,7 +230,10 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
 
     fn error_with_cause(&self, message: String, cause: Option<Box<Error>>) -> Error {
         let (location, context) = match self.cur {
-            Some(c) => (Some(location_of(self.tree, c.pos())), c.to_string()),
+            Some(c) => (
+                Some(location_of(self.tree, c.pos())),
+                c.display(&self.tree.text),
+            ),
             None => (None, String::new()),
         };
         Error::Exec(Box::new(ExecError {
@@ -298,7 +301,7 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
     fn walk(&mut self, dot: &Slot, node: &'n Node, out: &mut String) -> R<Flow> {
         match node {
             Node::Text(t) => {
-                out.push_str(t);
+                out.push_str(t.of(&self.tree.text));
                 Ok(Flow::Normal)
             }
             Node::Action(a) => {
@@ -571,7 +574,7 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
             Arg::Dot(_) => Ok(dot.clone()),
             Arg::Nil(_) => Err(self.error("nil is not a command".into())),
             Arg::Number(n) => self.ideal_constant(n).map(Slot::concrete),
-            Arg::String { value, .. } => Ok(Slot::concrete(Value::String(value.clone()))),
+            Arg::String { literal, .. } => Ok(Slot::concrete(Value::String(literal.value.clone()))),
             other => Err(self.error(format!(
                 "can't evaluate command {}",
                 gofmt::quote(&other.to_string())
@@ -980,13 +983,13 @@ impl<'f, 't, 'n> Frame<'f, 't, 'n> {
                 _ => Err(self.error(format!("expected integer; found {n}"))),
             },
             ArgType::String => match n {
-                Arg::String { value, .. } => Ok(Value::String(value.clone())),
+                Arg::String { literal, .. } => Ok(Value::String(literal.value.clone())),
                 _ => Err(self.error(format!("expected string; found {n}"))),
             },
             ArgType::Any => match n {
                 Arg::Bool(_, b) => Ok(Value::Bool(*b)),
                 Arg::Number(num) => self.ideal_constant(num),
-                Arg::String { value, .. } => Ok(Value::String(value.clone())),
+                Arg::String { literal, .. } => Ok(Value::String(literal.value.clone())),
                 _ => Err(self.error(format!(
                     "can't handle assignment of {n} to empty interface argument"
                 ))),

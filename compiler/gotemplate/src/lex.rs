@@ -154,6 +154,30 @@ const LEFT_COMMENT: &[u8] = b"/*";
 const RIGHT_COMMENT: &[u8] = b"*/";
 const TRIM_MARKER_LEN: usize = 2;
 
+// Whether the lexer's skipping fast paths are on: tests turn them off to compare parses with
+// and without them.
+#[cfg(test)]
+thread_local! {
+    static FAST_PATHS: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Runs `f` with the lexer's fast paths ([`Lexer::skip_spaces_in_action`],
+/// [`Lexer::skip_ascii_fields`]) off on this thread.
+#[cfg(test)]
+pub(crate) fn without_fast_paths<T>(f: impl FnOnce() -> T) -> T {
+    FAST_PATHS.with(|on| on.set(false));
+    let r = f();
+    FAST_PATHS.with(|on| on.set(true));
+    r
+}
+
+fn fast_paths() -> bool {
+    #[cfg(test)]
+    return FAST_PATHS.with(std::cell::Cell::get);
+    #[cfg(not(test))]
+    true
+}
+
 pub(crate) struct Lexer<'a> {
     input: &'a str,
     left_len: usize,
@@ -336,6 +360,8 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn errorf(&mut self, msg: String) -> Item {
         let i = Item::new(ItemType::Error, self.start, 0, self.start_line);
         self.error = Some(msg);
@@ -395,6 +421,91 @@ impl<'a> Lexer<'a> {
         item
     }
 
+    /// Skips the spaces at the current position inside an action, leaving the lexer as lexing
+    /// their `Space` token would; false (nothing skipped) when there are none, or when they may
+    /// belong to a trim marker or a delimiter (then [`Lexer::next_item`] must lex them). The
+    /// parser drops most `Space` tokens unseen: this spares it their tokens.
+    #[inline]
+    pub(crate) fn skip_spaces_in_action(&mut self) -> bool {
+        self.inside_action
+            && self.byte(self.pos).is_some_and(is_space)
+            && self.skip_spaces_in_action_here()
+    }
+
+    fn skip_spaces_in_action_here(&mut self) -> bool {
+        if self.done
+            || !self.inside_action
+            || self.right.first().is_some_and(|&b| is_space(b))
+            || !fast_paths()
+        {
+            return false;
+        }
+        let bytes = self.bytes();
+        let mut p = self.pos;
+        let mut lines = 0;
+        while let Some(&b) = bytes.get(p).filter(|&&b| is_space(b)) {
+            lines += usize::from(b == b'\n');
+            p += 1;
+        }
+        if p == self.pos || (bytes.get(p) == Some(&b'-') && self.is_right_delim(&bytes[p + 1..])) {
+            return false;
+        }
+        self.pos = p;
+        self.line += lines;
+        self.start = p;
+        self.start_line = self.line;
+        true
+    }
+
+    /// Consumes the fields (`.x.y`) right after a field or variable token, leaving the lexer as
+    /// lexing their `Field` tokens would, and returns where they end; `None` (nothing consumed)
+    /// unless at least one plain ASCII field follows. A field this does not take (one with a
+    /// non-ASCII letter, or followed by a bad character) is left to [`Lexer::next_item`].
+    #[inline]
+    pub(crate) fn skip_ascii_fields(&mut self) -> Option<usize> {
+        if self.byte(self.pos) != Some(b'.') {
+            return None;
+        }
+        self.skip_ascii_fields_here()
+    }
+
+    fn skip_ascii_fields_here(&mut self) -> Option<usize> {
+        if self.done || !self.inside_action || !fast_paths() {
+            return None;
+        }
+        let bytes = self.bytes();
+        let mut end = None;
+        let mut p = self.pos;
+        // Here `bytes[p]` is a `.`.
+        loop {
+            let name = &bytes[p + 1..];
+            let len = name
+                .iter()
+                .position(|&b| !is_ascii_alnum(b))
+                .unwrap_or(name.len());
+            if len == 0 || name[0].is_ascii_digit() {
+                break;
+            }
+            let q = p + 1 + len;
+            let terminated = match bytes.get(q) {
+                None => true,
+                Some(&b) => CLASS[b as usize] & TERMINATOR != 0 || self.is_right_delim(&bytes[q..]),
+            };
+            if !terminated {
+                break;
+            }
+            end = Some(q);
+            if bytes.get(q) != Some(&b'.') {
+                break;
+            }
+            p = q;
+        }
+        let end = end?;
+        self.pos = end;
+        self.start = end;
+        Some(end)
+    }
+
     /// Text up to the next action, or the action's left delimiter; comments are skipped.
     fn lex_text(&mut self) -> Item {
         loop {
@@ -447,6 +558,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Skips a comment and its delimiters; an error token if it is malformed.
+    #[inline(never)]
     fn lex_comment(&mut self) -> Option<Item> {
         self.pos += LEFT_COMMENT.len();
         let Some(x) = self.comment_end.find(&self.bytes()[self.pos..]) else {
@@ -469,8 +581,8 @@ impl<'a> Lexer<'a> {
         None
     }
 
-    fn lex_right_delim(&mut self) -> Item {
-        let (_, trim) = self.at_right_delim();
+    /// The right delimiter at the current position, `trim` if a trim marker precedes it.
+    fn lex_right_delim(&mut self, trim: bool) -> Item {
         if trim {
             self.pos += TRIM_MARKER_LEN;
             self.ignore();
@@ -490,14 +602,15 @@ impl<'a> Lexer<'a> {
             return self.errorf("unclosed action".into());
         };
         // Only a delimiter's first byte or a trim marker's space can start the right delimiter.
-        if (Some(&b) == self.right.first()
-            || (is_space(b) && self.byte(self.pos + 1) == Some(b'-')))
-            && self.at_right_delim().0
+        if Some(&b) == self.right.first() || (is_space(b) && self.byte(self.pos + 1) == Some(b'-'))
         {
-            if self.paren_depth == 0 {
-                return self.lex_right_delim();
+            let (delim, trim) = self.at_right_delim();
+            if delim {
+                if self.paren_depth == 0 {
+                    return self.lex_right_delim(trim);
+                }
+                return self.errorf("unclosed left paren".into());
             }
-            return self.errorf("unclosed left paren".into());
         }
         if !b.is_ascii() {
             let c = self.char_here().unwrap_or_default();
@@ -589,7 +702,7 @@ impl<'a> Lexer<'a> {
                 self.line -= 1;
             }
             if spaces == 1 {
-                return self.lex_right_delim();
+                return self.lex_right_delim(true);
             }
         }
         self.emit(ItemType::Space)
@@ -634,6 +747,8 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::Identifier)
     }
 
+    #[cold]
+    #[inline(never)]
     fn bad_character(&mut self, r: Option<char>) -> Item {
         let shown = match r {
             Some(c) => gofmt::format_unicode_sharp(c),
@@ -660,6 +775,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// A quoted string or character constant, the opening quote already consumed.
+    #[inline(never)]
     fn lex_quote(&mut self, quote: u8, typ: ItemType, unterminated: &str) -> Item {
         loop {
             let rest = &self.bytes()[self.pos..];
@@ -687,6 +803,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    #[inline(never)]
     fn lex_raw_quote(&mut self) -> Item {
         let rest = &self.bytes()[self.pos..];
         let Some(x) = memchr::memchr(b'`', rest) else {
@@ -699,6 +816,7 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::RawString)
     }
 
+    #[inline(never)]
     fn lex_number(&mut self) -> Item {
         if !self.scan_number() {
             return self.bad_number();
@@ -712,6 +830,8 @@ impl<'a> Lexer<'a> {
         self.emit(ItemType::Number)
     }
 
+    #[cold]
+    #[inline(never)]
     fn bad_number(&mut self) -> Item {
         let text = &self.input[self.start..self.pos];
         let msg = format!("bad number syntax: {}", gofmt::quote(text));

@@ -215,6 +215,9 @@ impl<'a> Parser<'a> {
     }
 
     fn next_non_space(&mut self) -> Item {
+        if self.peek_count == 0 {
+            self.lex.skip_spaces_in_action();
+        }
         loop {
             let t = self.next();
             if t.typ != ItemType::Space {
@@ -350,8 +353,8 @@ impl<'a> Parser<'a> {
         let token = self.next_non_space();
         match token.typ {
             ItemType::Text => Ok(Parsed::Node(Node::Text(Text::new(
-                &self.text,
-                token.val(self.src),
+                token.pos(),
+                token.len(),
             )))),
             ItemType::LeftDelim => {
                 self.action_line = token.line();
@@ -381,12 +384,8 @@ impl<'a> Parser<'a> {
             _ => {}
         }
         self.backup();
-        let token = self.peek();
         let pipe = self.pipeline("command", ItemType::RightDelim)?;
-        Ok(Parsed::Node(Node::Action(Box::new(Action {
-            pos: token.pos(),
-            pipe,
-        }))))
+        Ok(Parsed::Node(Node::Action(Box::new(Action { pipe }))))
     }
 
     fn break_control(&mut self, pos: usize, is_break: bool) -> PResult<Node> {
@@ -419,13 +418,8 @@ impl<'a> Parser<'a> {
     }
 
     fn pipeline(&mut self, context: &str, end: ItemType) -> PResult<Pipe> {
-        let token = self.peek_non_space();
-        let mut pipe = Pipe {
-            pos: token.pos(),
-            is_assign: false,
-            decl: Box::default(),
-            cmds: Box::default(),
-        };
+        let pos = arg_pos(self.peek_non_space().pos());
+        let mut is_assign = false;
         let mut decl = Vec::new();
         'decls: loop {
             let v = self.peek_non_space();
@@ -436,7 +430,7 @@ impl<'a> Parser<'a> {
             let token_after = self.peek();
             let next = self.peek_non_space();
             if next.typ == ItemType::Assign || next.typ == ItemType::Declare {
-                pipe.is_assign = next.typ == ItemType::Assign;
+                is_assign = next.typ == ItemType::Assign;
                 self.next_non_space();
                 let name = self.names.name(v.val(self.src));
                 decl.push((v.pos(), name.clone()));
@@ -462,13 +456,18 @@ impl<'a> Parser<'a> {
             }
             break;
         }
-        pipe.decl = decl.into_boxed_slice();
+        let decl = decl.into_boxed_slice();
         let mark = self.stacks.commands.len();
         loop {
             let token = self.next_non_space();
             match token.typ {
                 t if t == end => {
-                    pipe.cmds = split_exact(&mut self.stacks.commands, mark).into_boxed_slice();
+                    let pipe = Pipe {
+                        pos,
+                        is_assign,
+                        decl,
+                        cmds: split_exact(&mut self.stacks.commands, mark).into_boxed_slice(),
+                    };
                     self.check_pipeline(&pipe, context)?;
                     return Ok(pipe);
                 }
@@ -543,22 +542,22 @@ impl<'a> Parser<'a> {
         if let End::Else = next {
             if context == "if" && self.peek().typ == ItemType::If {
                 self.next();
-                else_list = Some(vec![self.control("if")?]);
+                else_list = Some(Box::new([self.control("if")?]) as Box<[Node]>);
             } else if context == "with" && self.peek().typ == ItemType::With {
                 self.next();
-                else_list = Some(vec![self.control("with")?]);
+                else_list = Some(Box::new([self.control("with")?]) as Box<[Node]>);
             } else {
                 let (l, next) = self.item_list()?;
                 if let End::Else = next {
                     return Err("expected end; found {{else}}".into());
                 }
-                else_list = Some(l);
+                else_list = Some(l.into_boxed_slice());
             }
         }
         Ok(Branch {
-            pos: pipe.pos,
+            pos: pipe.pos as usize,
             pipe,
-            list,
+            list: list.into_boxed_slice(),
             else_list,
         })
     }
@@ -611,6 +610,10 @@ impl<'a> Parser<'a> {
         loop {
             self.peek_non_space();
             self.operand()?;
+            // Spaces separate operands.
+            if self.peek_count == 0 && self.lex.skip_spaces_in_action() {
+                continue;
+            }
             let token = self.next();
             match token.typ {
                 ItemType::Space => continue,
@@ -666,9 +669,18 @@ impl<'a> Parser<'a> {
     fn chain(&mut self, first: Item) -> Arg {
         let mut pos = first.pos();
         let mut end = first.pos() + first.len();
+        if self.peek_count == 0
+            && let Some(fields_end) = self.lex.skip_ascii_fields()
+        {
+            // Go positions the whole at its second part, which follows the first.
+            pos = end;
+            end = fields_end;
+        }
         if self.peek().typ == ItemType::Field {
-            // Go positions the whole at its second part.
-            pos = self.peek().pos();
+            if pos == first.pos() {
+                // Go positions the whole at its second part.
+                pos = self.peek().pos();
+            }
             while self.peek().typ == ItemType::Field {
                 let t = self.next();
                 end = t.pos() + t.len();
@@ -733,11 +745,10 @@ impl<'a> Parser<'a> {
                 Arg::Pipe(Box::new(r?))
             }
             ItemType::String | ItemType::RawString => {
-                let (quoted, value) = self.names.string(token.val(self.src))?;
+                let literal = self.names.string(token.val(self.src))?;
                 Arg::String {
                     pos: arg_pos(pos),
-                    quoted,
-                    value,
+                    literal,
                 }
             }
             _ => {
@@ -775,6 +786,41 @@ enum Parsed {
 /// Go's `newNumber`: every valid reading of a numeric literal.
 /// `shared` is `text`, allocated.
 fn parse_number(pos: usize, text: &str, shared: Arc<str>, typ: ItemType) -> PResult<Number> {
+    if typ == ItemType::Number
+        && let Some(v) = small_decimal(text)
+    {
+        return Ok(Number {
+            pos,
+            text: shared,
+            is_int: true,
+            is_uint: true,
+            is_float: true,
+            int: v,
+            float: v as f64,
+        });
+    }
+    parse_number_general(pos, text, shared, typ)
+}
+
+/// The value of a plain decimal literal of at most 18 digits (no sign, base prefix, leading zero
+/// or `_`): every reading of it is that integer, which [`parse_number`] takes without parsing it
+/// three ways.
+fn small_decimal(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.is_empty() || b.len() > 18 || (b[0] == b'0' && b.len() > 1) {
+        return None;
+    }
+    b.iter().try_fold(0i64, |v, &d| {
+        d.is_ascii_digit().then(|| v * 10 + i64::from(d - b'0'))
+    })
+}
+
+fn parse_number_general(
+    pos: usize,
+    text: &str,
+    shared: Arc<str>,
+    typ: ItemType,
+) -> PResult<Number> {
     let mut n = Number {
         pos,
         text: shared,
@@ -861,6 +907,73 @@ mod tests {
                 _ => None,
             })
             .collect()
+    }
+
+    proptest::proptest! {
+        /// Small decimals read as the general number parser reads them.
+        #[test]
+        fn small_decimals_read_like_any_number(
+            text in "[0-9_+.xe-]{1,20}|[1-9][0-9]{0,19}|0[0-9]{0,3}",
+        ) {
+            use crate::lex::ItemType;
+            let fast = super::parse_number(3, &text, text.as_str().into(), ItemType::Number);
+            let general =
+                super::parse_number_general(3, &text, text.as_str().into(), ItemType::Number);
+            proptest::prop_assert_eq!(format!("{fast:?}"), format!("{general:?}"));
+        }
+    }
+
+    /// Parses `text` with and without the lexer's skipping fast paths: the same trees, or the
+    /// same error at the same place.
+    fn assert_fast_paths_agree(text: &str, left: &str, right: &str) {
+        let text: Arc<str> = text.into();
+        let delims = (left.to_string(), right.to_string());
+        let funcs = FuncMap::new();
+        let fast = format!("{:?}", super::parse("t", &text, &delims, &funcs));
+        let general = crate::lex::without_fast_paths(|| {
+            format!("{:?}", super::parse("t", &text, &delims, &funcs))
+        });
+        assert_eq!(fast, general, "{text:?} with delimiters {delims:?}");
+    }
+
+    /// Pieces whose combinations reach the fast paths' edges: spaces before trim markers and
+    /// delimiters, fields with non-ASCII letters, digits and bad characters, variables, chains
+    /// on parentheses.
+    const PIECES: &[&str] = &[
+        "{{", "}}", "{{- ", " -}}", "-}}", "[[", "]]", " ", "  ", "\n", "\t", "\r", ".", ".a",
+        ".B", "._1", ".é", ".1", "a", "é", "1", "$", "$x", ":=", "=", ",", "|", "(", ")", "#", "-",
+        "\"s\"", "`r`", "len", "print", "if", "else", "end", "range", "with", "define", "block",
+        "template", "nil", "true", "break", "/*", "*/", "'c'",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn fast_paths_parse_like_the_general_path(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..24),
+            delims in proptest::sample::select(
+                &[("{{", "}}"), ("[[", "]]"), ("{{", " }}"), ("{{", "a}}")][..],
+            ),
+        ) {
+            assert_fast_paths_agree(&pieces.concat(), delims.0, delims.1);
+        }
+    }
+
+    /// Real chart templates (the conformance corpus, when present) parse alike with and without
+    /// the fast paths.
+    #[test]
+    fn corpus_parses_alike_without_fast_paths() {
+        let mut files = 0;
+        for path in crate::corpus::template_files() {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                assert_fast_paths_agree(&text, "{{", "}}");
+                files += 1;
+            }
+        }
+        if files == 0 {
+            eprintln!("corpus_parses_alike_without_fast_paths: no chart templates found; skipped");
+        }
     }
 
     /// Parsing with names shared across files gives the trees (and errors) a fresh parse gives,

@@ -7,12 +7,15 @@
 //! A set keeps them in a [`super::ParsePool`], which lends them to one parse at a time. The hash is foldhash's fast, fixed-seed one (the keys
 //! are template text, and a collision only costs time).
 
+use std::borrow::Borrow;
 use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use foldhash::fast::FixedState;
+use smallvec::SmallVec;
 
-use crate::ast::{Func, Idents};
+use crate::ast::{Func, Idents, StringLiteral};
 use crate::builtins::Builtin;
 use crate::func::FuncMap;
 use crate::gofmt;
@@ -25,8 +28,8 @@ pub(crate) struct Names {
     names: HashSet<Arc<str>, FixedState>,
     /// Function name -> the function it calls (valid for the function map of one set).
     idents: HashMap<Arc<str>, Arc<Func>, FixedState>,
-    /// Quoted text -> value.
-    strings: HashMap<Arc<str>, Arc<str>, FixedState>,
+    /// String literals, looked up by their quoted text.
+    strings: HashSet<ByQuoted, FixedState>,
     chains: HashMap<Box<str>, Idents, FixedState>,
 }
 
@@ -35,7 +38,7 @@ impl Default for Names {
         Names {
             names: HashSet::with_capacity_and_hasher(INITIAL_CAPACITY, FixedState::default()),
             idents: HashMap::with_capacity_and_hasher(INITIAL_CAPACITY / 4, FixedState::default()),
-            strings: HashMap::with_capacity_and_hasher(INITIAL_CAPACITY, FixedState::default()),
+            strings: HashSet::with_capacity_and_hasher(INITIAL_CAPACITY, FixedState::default()),
             chains: HashMap::with_capacity_and_hasher(INITIAL_CAPACITY, FixedState::default()),
         }
     }
@@ -58,7 +61,14 @@ impl Names {
             return idents.clone();
         }
         let names = if variable { text } else { &text[1..] };
-        let idents: Idents = names.split('.').map(|n| self.name(n)).collect();
+        let mut parts: SmallVec<[Arc<str>; 8]> = SmallVec::new();
+        let mut rest = names;
+        while let Some(dot) = memchr::memchr(b'.', rest.as_bytes()) {
+            parts.push(self.name(&rest[..dot]));
+            rest = &rest[dot + 1..];
+        }
+        parts.push(self.name(rest));
+        let idents: Idents = Arc::from(&parts[..]);
         self.chains.insert(text.into(), idents.clone());
         idents
     }
@@ -85,14 +95,90 @@ impl Names {
         Ok((n, func))
     }
 
-    /// A string literal's quoted text and its value.
-    pub(crate) fn string(&mut self, quoted: &str) -> Result<(Arc<str>, Arc<str>), String> {
-        if let Some((q, v)) = self.strings.get_key_value(quoted) {
-            return Ok((q.clone(), v.clone()));
+    /// A string literal, from its quoted text.
+    pub(crate) fn string(&mut self, quoted: &str) -> Result<Arc<StringLiteral>, String> {
+        if let Some(literal) = self.strings.get(quoted) {
+            return Ok(literal.0.clone());
         }
-        let value: Arc<str> = strconv::unquote(quoted).map_err(|e| e.to_string())?.into();
-        let q: Arc<str> = quoted.into();
-        self.strings.insert(q.clone(), value.clone());
-        Ok((q, value))
+        let value: Arc<str> = match plain_value(quoted) {
+            Some(value) => value.into(),
+            None => strconv::unquote(quoted).map_err(|e| e.to_string())?.into(),
+        };
+        let literal = Arc::new(StringLiteral {
+            quoted: quoted.into(),
+            value,
+        });
+        self.strings.insert(ByQuoted(literal.clone()));
+        Ok(literal)
+    }
+}
+
+/// The value of a string token that needs no unquoting: a quoted string without escapes or a raw
+/// string without carriage returns (the lexer guarantees the rest of what unquoting checks).
+fn plain_value(quoted: &str) -> Option<&str> {
+    let inner = quoted.get(1..quoted.len().checked_sub(1)?)?;
+    let special = match quoted.as_bytes()[0] {
+        b'"' => b'\\',
+        b'`' => b'\r',
+        _ => return None,
+    };
+    memchr::memchr(special, inner.as_bytes())
+        .is_none()
+        .then_some(inner)
+}
+
+/// A string literal as a set member: found by its quoted text.
+struct ByQuoted(Arc<StringLiteral>);
+
+impl Borrow<str> for ByQuoted {
+    fn borrow(&self) -> &str {
+        &self.0.quoted
+    }
+}
+
+impl Hash for ByQuoted {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.quoted.hash(state);
+    }
+}
+
+impl PartialEq for ByQuoted {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.quoted == other.0.quoted
+    }
+}
+
+impl Eq for ByQuoted {}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::plain_value;
+    use crate::strconv;
+
+    proptest! {
+        /// A string token's value taken as it stands is the value unquoting gives.
+        #[test]
+        fn plain_values_are_unquoted_values(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(&["a", " ", "\\", "\\n", "\r", "\n", "é", "'", "\"", "`", "\t"][..]),
+                0..8,
+            ),
+            quote in proptest::sample::select(&["\"", "`", "'"][..]),
+        ) {
+            let inner = pieces.concat();
+            // What the lexer takes as one string token.
+            let escaped = inner.replace("\\\\", "").replace("\\\"", "");
+            prop_assume!(match quote {
+                "`" => !inner.contains('`'),
+                _ => !escaped.contains(quote) && !inner.contains('\n') && !inner.ends_with('\\'),
+            });
+            let quoted = format!("{quote}{inner}{quote}");
+            if let Some(value) = plain_value(&quoted) {
+                let unquoted = strconv::unquote(&quoted).ok();
+                prop_assert_eq!(unquoted.as_deref(), Some(value));
+            }
+        }
     }
 }
