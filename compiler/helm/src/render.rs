@@ -259,11 +259,14 @@ fn render_with_early_parse<'c>(
             s.spawn(move || schema::validate(&p.chart, &p.values))
         });
         let mine = queue.work();
-        let parsed: HashMap<String, (Source, Result<Parsed, TplError>)> = early
-            .iter()
-            .zip(queue.partial_results(mine, helper.into_iter().collect()))
-            .filter_map(|(t, p)| Some((t.name.clone(), (t.clone(), p?))))
-            .collect();
+        let mut parsed: HashMap<String, (Source, Result<Parsed, TplError>)> =
+            HashMap::with_capacity(early.len());
+        parsed.extend(
+            early
+                .iter()
+                .zip(queue.partial_results(mine, helper.into_iter().collect()))
+                .filter_map(|(t, p)| Some((t.name.clone(), (t.clone(), p?)))),
+        );
         let rendered = render_templates(&prepared, opts, parsed);
         if let Some(check) = check {
             check
@@ -408,7 +411,7 @@ fn render_templates(
     );
     // Early parses stand for the templates whose name and file they were made for.
     let mut sources: HashMap<String, Arc<str>> = HashMap::with_capacity(files.len());
-    let mut parsed: HashMap<String, Result<Parsed, TplError>> = HashMap::new();
+    let mut parsed: HashMap<String, Result<Parsed, TplError>> = HashMap::with_capacity(files.len());
     for (name, data) in files {
         let text = match early.remove(&name) {
             Some((t, p)) if FileData::ptr_eq(&t.data, &data) => {
@@ -487,6 +490,27 @@ fn render_templates(
     })
 }
 
+/// A copy of `r`'s chart scope with its `.Template`, sized for it (a copy grown by one entry
+/// would take twice the memory).
+fn template_scope(r: &Renderable) -> Map {
+    let entries = r.vals.read();
+    let mut items = Vec::with_capacity(entries.len() + 1);
+    let mut template = Some(("Template".to_string(), template_value(r)));
+    // In key order, as the map keeps them (it then takes them as they are).
+    for (k, v) in entries.iter() {
+        if k.as_str() >= "Template"
+            && let Some(t) = template.take()
+        {
+            items.push(t);
+        }
+        if k != "Template" {
+            items.push((k.clone(), v.clone()));
+        }
+    }
+    items.extend(template);
+    items.into_iter().collect()
+}
+
 /// The `.Template` object of a template.
 fn template_value(r: &Renderable) -> Value {
     let t = Map::new();
@@ -556,30 +580,28 @@ fn execute_parallel(
         } else {
             kiln_gotemplate::mark_all_shared(renderables[start..].iter().map(|r| &r.vals));
         }
-        let jobs: Vec<(usize, &Renderable, Map)> = renderables[start..]
+        let jobs: Vec<(usize, &Renderable)> = renderables[start..]
             .iter()
             .enumerate()
-            .map(|(i, r)| {
-                let top = r.vals.shallow_copy();
-                top.insert("Template", template_value(r));
-                top.mark_shared();
-                (start + i, r, top)
-            })
+            .map(|(i, r)| (start + i, r))
             .collect();
         let first_stopped = AtomicUsize::new(usize::MAX);
-        let results = crate::parallel::map(&jobs, |(i, r, top)| {
-            if *i > first_stopped.load(Ordering::Relaxed) {
+        let results = crate::parallel::map(&jobs, |&(i, r)| {
+            if i > first_stopped.load(Ordering::Relaxed) {
                 return None;
             }
+            // Made here rather than up front, so that each thread's allocator hands the memory
+            // of one template's scope to the next instead of holding every scope at once.
+            let top = template_scope(r);
+            top.mark_shared();
             let out = kiln_gotemplate::refusing_shared_writes(|| {
                 execute_one(set, release, r, top.clone())
             });
             if out.is_err() {
-                first_stopped.fetch_min(*i, Ordering::Relaxed);
+                first_stopped.fetch_min(i, Ordering::Relaxed);
             }
             out.ok()
         });
-        crate::dispose::dispose(jobs);
         let stopped = first_stopped.into_inner();
         let mut results = results.into_iter();
         for out in results.by_ref() {
