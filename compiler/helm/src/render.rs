@@ -241,9 +241,7 @@ fn render_with_early_parse<'c>(
             .then(|| s.spawn(|| queue.work()));
         let prepared = load().and_then(|chart| {
             let kube = check(&chart, opts)?;
-            let prepared = prepare(&chart, opts, kube);
-            drop(chart);
-            prepared
+            prepare(chart, opts, kube)
         });
         let prepared = match prepared {
             Ok(p) => Arc::new(p),
@@ -360,14 +358,20 @@ struct Prepared {
     kube: KubeVersion,
 }
 
-fn prepare(chart: &Chart, opts: &RenderOptions, kube: KubeVersion) -> Result<Prepared, HelmError> {
+/// Resolves the dependencies of `chart` and coalesces its values. The chart's defaults are moved
+/// into the values rather than copied (a chart owned here shares them with no one): `Prepared`'s
+/// chart has none left.
+fn prepare(
+    chart: Cow<'_, Chart>,
+    opts: &RenderOptions,
+    kube: KubeVersion,
+) -> Result<Prepared, HelmError> {
     let vals = user_values(opts)?;
-    let mut chart = chart.clone();
+    let mut chart = chart.into_owned();
     dependencies::process_enabled(&mut chart, &vals, "");
     dependencies::process_import_values(&mut chart);
     chart.set_full_paths(None);
-    let values = J::Object(coalesce::coalesce_values(&chart, &vals));
-    drop(vals);
+    let values = J::Object(coalesce::coalesce_values_taking(&mut chart, vals));
     Ok(Prepared {
         chart,
         values,
