@@ -10,21 +10,7 @@ use crate::chart::Chart;
 
 type Table = Map<String, Value>;
 
-/// `CoalesceValues(chart, vals)`: user values win, `null` deletes.
-pub fn coalesce_values(chart: &Chart, vals: &Table) -> Table {
-    let mut dest = vals.clone();
-    coalesce(chart, &mut dest, false);
-    dest
-}
-
-/// `MergeValues(chart, vals)`: like coalescing but `null`s are kept.
-pub fn merge_values(chart: &Chart, vals: &Table) -> Table {
-    let mut dest = vals.clone();
-    coalesce(chart, &mut dest, true);
-    dest
-}
-
-/// [`coalesce_values`] restricted to the top-level keys `wanted` accepts (and `global`): what
+/// `CoalesceValues(chart, vals)` (user values win, `null` deletes) restricted to the top-level keys `wanted` accepts (and `global`): what
 /// `condition` and `tags` lookups read, without copying every default of the chart. Each
 /// top-level key of the result depends on that key of the inputs and on `global` alone, so the
 /// keys kept are exactly those of the full result.
@@ -40,7 +26,7 @@ pub fn coalesce_values_of(chart: &Chart, vals: &Table, wanted: &dyn Fn(&str) -> 
     dest
 }
 
-/// [`coalesce_values`] for a chart that is done with its defaults: they are moved into the
+/// `CoalesceValues(chart, vals)` for a chart that is done with its defaults: they are moved into the
 /// result (no copy, unless another chart shares them) and `chart` and its subcharts are left
 /// with empty values.
 pub fn coalesce_values_taking(chart: &mut Chart, vals: Table) -> Table {
@@ -49,7 +35,7 @@ pub fn coalesce_values_taking(chart: &mut Chart, vals: Table) -> Table {
     dest
 }
 
-/// `MergeValues(chart, {})` for a chart whose own defaults are replaced by the result: they are
+/// `MergeValues(chart, {})` (coalescing that keeps `null`s) for a chart whose own defaults are replaced by the result: they are
 /// moved into it (the subcharts' defaults are copied, as they are still needed).
 pub fn merge_defaults_taking(chart: &mut Chart) -> Table {
     let mut dest = Table::new();
@@ -233,6 +219,20 @@ pub fn merge_maps(a: &Table, b: &Table) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `CoalesceValues(chart, vals)` copying the defaults: what the other forms must agree with.
+    fn coalesce_values(chart: &Chart, vals: &Table) -> Table {
+        let mut dest = vals.clone();
+        coalesce(chart, &mut dest, false);
+        dest
+    }
+
+    /// `MergeValues(chart, vals)` copying the defaults.
+    fn merge_values(chart: &Chart, vals: &Table) -> Table {
+        let mut dest = vals.clone();
+        coalesce(chart, &mut dest, true);
+        dest
+    }
     use serde_json::json;
 
     fn chart(values: Value, deps: Vec<Chart>, name: &str) -> Chart {

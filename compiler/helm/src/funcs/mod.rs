@@ -7,6 +7,7 @@ mod crypto;
 pub mod dates;
 pub mod encoding;
 mod flow;
+mod goregex;
 mod helm;
 mod masterpassword;
 mod math;
