@@ -345,7 +345,7 @@ fn is_partial(name: &str) -> bool {
 
 /// An empty template set configured as Helm configures its engine.
 fn template_set() -> Templates {
-    let mut set = Templates::new(crate::funcs::func_map());
+    let mut set = Templates::with_shared_funcs(crate::funcs::func_map());
     set.set_name("gotpl");
     set.set_missing_key(MissingKey::Zero);
     set
@@ -934,7 +934,7 @@ mod tests {
         let run = |templates: &[(String, String)], parallel: bool| {
             let dir = chart_dir(templates);
             let chart = Chart::load(dir.path()).unwrap();
-            let mut set = Templates::new(crate::funcs::func_map());
+            let mut set = Templates::with_shared_funcs(crate::funcs::func_map());
             set.set_missing_key(MissingKey::Zero);
             let values = Value::from_json_with(
                 &serde_json::json!({"shared": "default", "nested": {"k": "v"}}),
