@@ -73,7 +73,9 @@ pub fn process_enabled(chart: &mut Chart, vals: &Table, path: &str) {
     for d in &mut chart.metadata.dependencies {
         d.enabled = true;
     }
-    let cvals = coalesce::coalesce_values(chart, vals);
+    let cvals = coalesce::coalesce_values_of(chart, vals, &|key| {
+        looked_up_keys(chart, path).any(|k| k == key)
+    });
     process_tags(chart, &cvals);
     process_conditions(chart, &cvals, path);
     let disabled: Vec<String> = chart
@@ -94,6 +96,28 @@ pub fn process_enabled(chart: &mut Chart, vals: &Table, path: &str) {
         let subpath = format!("{path}{}.", sub.metadata.name);
         process_enabled(sub, &cvals, &subpath);
     }
+}
+
+/// The top-level keys of the coalesced values that resolving `chart`'s dependencies reads:
+/// `tags`, the first key of each condition path and, for subcharts with dependencies of their
+/// own (whose paths start with `path`), the first key of their path.
+fn looked_up_keys<'a>(chart: &'a Chart, path: &'a str) -> impl Iterator<Item = &'a str> {
+    let first = |rest: &'a str| match path.split_once('.') {
+        Some((first, _)) => first,
+        None => rest.split('.').next().unwrap_or(rest),
+    };
+    let conditions = chart
+        .metadata
+        .dependencies
+        .iter()
+        .flat_map(|r| r.condition.split(','))
+        .map(move |c| first(c.trim()));
+    let nested = chart
+        .dependencies
+        .iter()
+        .filter(|sub| !sub.metadata.dependencies.is_empty())
+        .map(move |sub| first(sub.name()));
+    std::iter::once("tags").chain(conditions).chain(nested)
 }
 
 fn process_tags(chart: &mut Chart, cvals: &Table) {
@@ -180,7 +204,7 @@ pub fn process_import_values(chart: &mut Chart) {
     if chart.metadata.dependencies.is_empty() {
         return;
     }
-    let cvals = coalesce::merge_values(chart, &Map::new());
+    let cvals = coalesce::merge_defaults_taking(chart);
     let mut b: Table = Map::new();
     for r in &mut chart.metadata.dependencies {
         let mut out = Vec::new();

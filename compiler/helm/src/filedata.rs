@@ -11,8 +11,9 @@ use std::ops::Deref;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-/// Files from this size on are mapped rather than read, when they may be.
-const MAP_FROM: u64 = 64 << 10;
+/// Files from this size on are mapped rather than read, when they may be: a mapped file's pages
+/// are touched 16 at a time (or never, for a file nobody reads), a read one's one by one.
+const MAP_FROM: u64 = 16 << 10;
 
 /// The bytes of a chart file, cheap to clone.
 #[derive(Clone)]

@@ -241,9 +241,7 @@ fn render_with_early_parse<'c>(
             .then(|| s.spawn(|| queue.work()));
         let prepared = load().and_then(|chart| {
             let kube = check(&chart, opts)?;
-            let prepared = prepare(&chart, opts, kube);
-            drop(chart);
-            prepared
+            prepare(chart, opts, kube)
         });
         let prepared = match prepared {
             Ok(p) => Arc::new(p),
@@ -259,11 +257,14 @@ fn render_with_early_parse<'c>(
             s.spawn(move || schema::validate(&p.chart, &p.values))
         });
         let mine = queue.work();
-        let parsed: HashMap<String, (Source, Result<Parsed, TplError>)> = early
-            .iter()
-            .zip(queue.partial_results(mine, helper.into_iter().collect()))
-            .filter_map(|(t, p)| Some((t.name.clone(), (t.clone(), p?))))
-            .collect();
+        let mut parsed: HashMap<String, (Source, Result<Parsed, TplError>)> =
+            HashMap::with_capacity(early.len());
+        parsed.extend(
+            early
+                .iter()
+                .zip(queue.partial_results(mine, helper.into_iter().collect()))
+                .filter_map(|(t, p)| Some((t.name.clone(), (t.clone(), p?)))),
+        );
         let rendered = render_templates(&prepared, opts, parsed);
         if let Some(check) = check {
             check
@@ -344,7 +345,7 @@ fn is_partial(name: &str) -> bool {
 
 /// An empty template set configured as Helm configures its engine.
 fn template_set() -> Templates {
-    let mut set = Templates::new(crate::funcs::func_map());
+    let mut set = Templates::with_shared_funcs(crate::funcs::func_map());
     set.set_name("gotpl");
     set.set_missing_key(MissingKey::Zero);
     set
@@ -357,14 +358,20 @@ struct Prepared {
     kube: KubeVersion,
 }
 
-fn prepare(chart: &Chart, opts: &RenderOptions, kube: KubeVersion) -> Result<Prepared, HelmError> {
+/// Resolves the dependencies of `chart` and coalesces its values. The chart's defaults are moved
+/// into the values rather than copied (a chart owned here shares them with no one): `Prepared`'s
+/// chart has none left.
+fn prepare(
+    chart: Cow<'_, Chart>,
+    opts: &RenderOptions,
+    kube: KubeVersion,
+) -> Result<Prepared, HelmError> {
     let vals = user_values(opts)?;
-    let mut chart = chart.clone();
+    let mut chart = chart.into_owned();
     dependencies::process_enabled(&mut chart, &vals, "");
     dependencies::process_import_values(&mut chart);
     chart.set_full_paths(None);
-    let values = J::Object(coalesce::coalesce_values(&chart, &vals));
-    drop(vals);
+    let values = J::Object(coalesce::coalesce_values_taking(&mut chart, vals));
     Ok(Prepared {
         chart,
         values,
@@ -408,7 +415,7 @@ fn render_templates(
     );
     // Early parses stand for the templates whose name and file they were made for.
     let mut sources: HashMap<String, Arc<str>> = HashMap::with_capacity(files.len());
-    let mut parsed: HashMap<String, Result<Parsed, TplError>> = HashMap::new();
+    let mut parsed: HashMap<String, Result<Parsed, TplError>> = HashMap::with_capacity(files.len());
     for (name, data) in files {
         let text = match early.remove(&name) {
             Some((t, p)) if FileData::ptr_eq(&t.data, &data) => {
@@ -487,6 +494,27 @@ fn render_templates(
     })
 }
 
+/// A copy of `r`'s chart scope with its `.Template`, sized for it (a copy grown by one entry
+/// would take twice the memory).
+fn template_scope(r: &Renderable) -> Map {
+    let entries = r.vals.read();
+    let mut items = Vec::with_capacity(entries.len() + 1);
+    let mut template = Some(("Template".to_string(), template_value(r)));
+    // In key order, as the map keeps them (it then takes them as they are).
+    for (k, v) in entries.iter() {
+        if k.as_str() >= "Template"
+            && let Some(t) = template.take()
+        {
+            items.push(t);
+        }
+        if k != "Template" {
+            items.push((k.clone(), v.clone()));
+        }
+    }
+    items.extend(template);
+    items.into_iter().collect()
+}
+
 /// The `.Template` object of a template.
 fn template_value(r: &Renderable) -> Value {
     let t = Map::new();
@@ -556,30 +584,28 @@ fn execute_parallel(
         } else {
             kiln_gotemplate::mark_all_shared(renderables[start..].iter().map(|r| &r.vals));
         }
-        let jobs: Vec<(usize, &Renderable, Map)> = renderables[start..]
+        let jobs: Vec<(usize, &Renderable)> = renderables[start..]
             .iter()
             .enumerate()
-            .map(|(i, r)| {
-                let top = r.vals.shallow_copy();
-                top.insert("Template", template_value(r));
-                top.mark_shared();
-                (start + i, r, top)
-            })
+            .map(|(i, r)| (start + i, r))
             .collect();
         let first_stopped = AtomicUsize::new(usize::MAX);
-        let results = crate::parallel::map(&jobs, |(i, r, top)| {
-            if *i > first_stopped.load(Ordering::Relaxed) {
+        let results = crate::parallel::map(&jobs, |&(i, r)| {
+            if i > first_stopped.load(Ordering::Relaxed) {
                 return None;
             }
+            // Made here rather than up front, so that each thread's allocator hands the memory
+            // of one template's scope to the next instead of holding every scope at once.
+            let top = template_scope(r);
+            top.mark_shared();
             let out = kiln_gotemplate::refusing_shared_writes(|| {
                 execute_one(set, release, r, top.clone())
             });
             if out.is_err() {
-                first_stopped.fetch_min(*i, Ordering::Relaxed);
+                first_stopped.fetch_min(i, Ordering::Relaxed);
             }
             out.ok()
         });
-        crate::dispose::dispose(jobs);
         let stopped = first_stopped.into_inner();
         let mut results = results.into_iter();
         for out in results.by_ref() {
@@ -908,7 +934,7 @@ mod tests {
         let run = |templates: &[(String, String)], parallel: bool| {
             let dir = chart_dir(templates);
             let chart = Chart::load(dir.path()).unwrap();
-            let mut set = Templates::new(crate::funcs::func_map());
+            let mut set = Templates::with_shared_funcs(crate::funcs::func_map());
             set.set_missing_key(MissingKey::Zero);
             let values = Value::from_json_with(
                 &serde_json::json!({"shared": "default", "nested": {"k": "v"}}),

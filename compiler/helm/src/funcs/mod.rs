@@ -7,6 +7,7 @@ mod crypto;
 pub mod dates;
 pub mod encoding;
 mod flow;
+mod goregex;
 mod helm;
 mod masterpassword;
 mod math;
@@ -14,13 +15,14 @@ pub mod random;
 mod strings;
 mod text;
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use kiln_gotemplate::FuncMap;
 
-/// Every function Helm gives templates.
-pub fn func_map() -> FuncMap {
-    static MAP: OnceLock<FuncMap> = OnceLock::new();
+/// Every function Helm gives templates, built once and shared: template sets made with it
+/// (`Templates::with_shared_funcs`) copy no map of hundreds of names and functions.
+pub fn func_map() -> Arc<FuncMap> {
+    static MAP: OnceLock<Arc<FuncMap>> = OnceLock::new();
     MAP.get_or_init(|| {
         let mut m = FuncMap::new();
         strings::register(&mut m);
@@ -38,7 +40,7 @@ pub fn func_map() -> FuncMap {
         crypto::register(&mut stateful);
         stateful.mark_stateful();
         m.extend(stateful);
-        m
+        Arc::new(m)
     })
     .clone()
 }

@@ -1,96 +1,13 @@
-//! Regular expressions (Go RE2 syntax, which the `regex` crate shares), `path` helpers, semver
-//! functions and URL helpers from Sprig.
-
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+//! Regular expression functions (patterns compiled by [`super::goregex`]), `path` helpers,
+//! semver functions and URL helpers from Sprig.
 
 use kiln_gotemplate::{ArgType as A, FuncError, FuncMap, Object, Signature, Value};
 
+use super::goregex::re;
 use crate::semver;
 
 fn s(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
-}
-
-/// Compiles `p`, reusing earlier compilations: charts call `regexReplaceAll` and friends with the
-/// same few patterns thousands of times, and compiling costs far more than matching. Shared by
-/// every render thread, and shared rather than cloned: a cloned `Regex` starts with empty match
-/// caches, which made every call rebuild its lazy DFA.
-fn re(p: &str) -> Result<Arc<regex::Regex>, FuncError> {
-    static CACHE: LazyLock<Mutex<HashMap<String, Arc<regex::Regex>>>> =
-        LazyLock::new(Mutex::default);
-    let cache = || CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(r) = cache().get(p).cloned() {
-        return Ok(r);
-    }
-    let r = Arc::new(
-        regex::Regex::new(&go_regex(p))
-            .map_err(|e| FuncError::new(format!("error parsing regexp: {e}")))?,
-    );
-    let mut c = cache();
-    if c.len() >= 512 {
-        c.clear();
-    }
-    c.insert(p.to_string(), r.clone());
-    Ok(r)
-}
-
-/// Adapts RE2 syntax that Go accepts but the `regex` crate rejects: a `-` next to a class escape
-/// inside `[...]` (`[\w-.]`) is a literal in Go.
-pub fn go_regex(p: &str) -> String {
-    let chars: Vec<char> = p.chars().collect();
-    let mut out = String::with_capacity(p.len());
-    let mut in_class = false;
-    let mut prev_was_class_escape = false;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' && i + 1 < chars.len() {
-            let n = chars[i + 1];
-            out.push(c);
-            out.push(n);
-            prev_was_class_escape = in_class && "dDsSwW".contains(n);
-            i += 2;
-            continue;
-        }
-        if in_class {
-            if c == ']' {
-                in_class = false;
-            } else if c == '-' {
-                let next_is_escape =
-                    i + 2 < chars.len() && chars[i + 1] == '\\' && "dDsSwW".contains(chars[i + 2]);
-                if prev_was_class_escape || next_is_escape {
-                    out.push_str("\\-");
-                    prev_was_class_escape = false;
-                    i += 1;
-                    continue;
-                }
-            } else if c == '[' && chars.get(i + 1) != Some(&':') {
-                out.push_str("\\[");
-                prev_was_class_escape = false;
-                i += 1;
-                continue;
-            }
-        } else if c == '[' {
-            in_class = true;
-            out.push(c);
-            i += 1;
-            if chars.get(i) == Some(&'^') {
-                out.push('^');
-                i += 1;
-            }
-            if chars.get(i) == Some(&']') {
-                out.push_str("\\]");
-                i += 1;
-            }
-            prev_was_class_escape = false;
-            continue;
-        }
-        prev_was_class_escape = false;
-        out.push(c);
-        i += 1;
-    }
-    out
 }
 
 fn strs(v: Vec<String>) -> Value {
@@ -213,59 +130,41 @@ impl Object for SemverObj {
 
 pub fn register(m: &mut FuncMap) {
     let fixed = Signature::fixed;
-    m.insert("regexMatch", fixed(&[A::String, A::String]), |_, a| {
-        Ok(Value::Bool(re(s(&a[0]))?.is_match(s(&a[1]))))
-    });
-    m.insert("mustRegexMatch", fixed(&[A::String, A::String]), |_, a| {
-        Ok(Value::Bool(re(s(&a[0]))?.is_match(s(&a[1]))))
-    });
+    for name in ["regexMatch", "mustRegexMatch"] {
+        m.insert(name, fixed(&[A::String, A::String]), |_, a| {
+            Ok(Value::Bool(re(s(&a[0]))?.is_match(s(&a[1]))?))
+        });
+    }
     for name in ["regexFindAll", "mustRegexFindAll"] {
         m.insert(name, fixed(&[A::String, A::String, A::Int]), |_, a| {
             let n = a[2].as_i64().unwrap_or(-1);
-            let r = re(s(&a[0]))?;
-            let it = r.find_iter(s(&a[1])).map(|x| x.as_str().to_string());
-            Ok(strs(if n < 0 {
-                it.collect()
-            } else {
-                it.take(n as usize).collect()
-            }))
+            let limit = usize::try_from(n).unwrap_or(usize::MAX);
+            Ok(strs(re(s(&a[0]))?.find_all(s(&a[1]), limit)?))
         });
     }
     for name in ["regexFind", "mustRegexFind"] {
         m.insert(name, fixed(&[A::String, A::String]), |_, a| {
-            Ok(re(s(&a[0]))?
-                .find(s(&a[1]))
-                .map(|x| x.as_str())
-                .unwrap_or_default()
-                .into())
+            Ok(re(s(&a[0]))?.find(s(&a[1]))?.into())
         });
     }
     for name in ["regexReplaceAll", "mustRegexReplaceAll"] {
         m.insert(name, fixed(&[A::String, A::String, A::String]), |_, a| {
-            Ok(re(s(&a[0]))?
-                .replace_all(s(&a[1]), s(&a[2]))
-                .into_owned()
-                .into())
+            Ok(re(s(&a[0]))?.replace_all(s(&a[1]), s(&a[2]), false)?.into())
         });
     }
     for name in ["regexReplaceAllLiteral", "mustRegexReplaceAllLiteral"] {
         m.insert(name, fixed(&[A::String, A::String, A::String]), |_, a| {
-            Ok(re(s(&a[0]))?
-                .replace_all(s(&a[1]), regex::NoExpand(s(&a[2])))
-                .into_owned()
-                .into())
+            Ok(re(s(&a[0]))?.replace_all(s(&a[1]), s(&a[2]), true)?.into())
         });
     }
     for name in ["regexSplit", "mustRegexSplit"] {
         m.insert(name, fixed(&[A::String, A::String, A::Int]), |_, a| {
             let n = a[2].as_i64().unwrap_or(-1);
-            let r = re(s(&a[0]))?;
-            Ok(strs(if n < 0 {
-                r.split(s(&a[1])).map(str::to_string).collect()
-            } else if n == 0 {
+            Ok(strs(if n == 0 {
                 Vec::new()
             } else {
-                r.splitn(s(&a[1]), n as usize).map(str::to_string).collect()
+                let limit = usize::try_from(n).unwrap_or(usize::MAX);
+                re(s(&a[0]))?.split(s(&a[1]), limit)?
             }))
         });
     }
@@ -376,13 +275,6 @@ pub fn register(m: &mut FuncMap) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn go_regex_classes() {
-        let r = regex::Regex::new(&go_regex(r"^[\w-\.]+$")).unwrap();
-        assert!(r.is_match("a-b.c"));
-        assert!(regex::Regex::new(&go_regex(r"[]a]")).unwrap().is_match("]"));
-    }
 
     #[test]
     fn go_paths() {
