@@ -108,37 +108,92 @@ struct Reader<'a> {
     items: Vec<Node<'a>>,
 }
 
-/// What a keyword's value is read as.
+/// What a keyword's value is read as. Keys are looked up by their first byte and then their
+/// length (a `match` on the strings would compare against each in turn).
 fn keyword_ctx(key: &str) -> Ctx {
-    match key {
-        "properties" | "patternProperties" | "definitions" | "$defs" | "dependentSchemas"
-        | "dependencies" => Ctx::SchemaMap,
-        "items"
-        | "prefixItems"
-        | "additionalItems"
-        | "additionalProperties"
-        | "allOf"
-        | "anyOf"
-        | "oneOf"
-        | "not"
-        | "if"
-        | "then"
-        | "else"
-        | "contains"
-        | "propertyNames"
-        | "unevaluatedItems"
-        | "unevaluatedProperties"
-        | "contentSchema" => Ctx::Schema,
-        "type" | "enum" | "const" | "required" | "multipleOf" | "maximum" | "minimum"
-        | "exclusiveMaximum" | "exclusiveMinimum" | "maxLength" | "minLength" | "pattern"
-        | "maxItems" | "minItems" | "uniqueItems" | "maxContains" | "minContains"
-        | "maxProperties" | "minProperties" | "dependentRequired" | "format" | "$ref"
-        | "$schema" | "$id" | "id" | "$anchor" | "$dynamicRef" | "$dynamicAnchor"
-        | "$recursiveRef" | "$recursiveAnchor" | "$vocabulary" | "readOnly" | "writeOnly"
-        | "deprecated" | "contentMediaType" | "contentEncoding" => Ctx::Full,
-        "title" | "description" | "default" | "examples" | "$comment" => Ctx::Skip,
-        _ => Ctx::Unknown,
-    }
+    use Ctx::{Full, Schema, SchemaMap, Skip};
+    let b = key.as_bytes();
+    let candidates: &[(&str, Ctx)] = match b.first() {
+        Some(b'$') => &[
+            ("$ref", Full),
+            ("$defs", SchemaMap),
+            ("$schema", Full),
+            ("$id", Full),
+            ("$comment", Skip),
+            ("$anchor", Full),
+            ("$dynamicRef", Full),
+            ("$dynamicAnchor", Full),
+            ("$recursiveRef", Full),
+            ("$recursiveAnchor", Full),
+            ("$vocabulary", Full),
+        ],
+        Some(b'a') => &[
+            ("additionalProperties", Schema),
+            ("additionalItems", Schema),
+            ("allOf", Schema),
+            ("anyOf", Schema),
+        ],
+        Some(b'c') => &[
+            ("const", Full),
+            ("contains", Schema),
+            ("contentSchema", Schema),
+            ("contentMediaType", Full),
+            ("contentEncoding", Full),
+        ],
+        Some(b'd') => &[
+            ("description", Skip),
+            ("default", Skip),
+            ("definitions", SchemaMap),
+            ("dependencies", SchemaMap),
+            ("dependentSchemas", SchemaMap),
+            ("dependentRequired", Full),
+            ("deprecated", Full),
+        ],
+        Some(b'e') => &[
+            ("enum", Full),
+            ("else", Schema),
+            ("examples", Skip),
+            ("exclusiveMaximum", Full),
+            ("exclusiveMinimum", Full),
+        ],
+        Some(b'f') => &[("format", Full)],
+        Some(b'i') => &[("items", Schema), ("if", Schema), ("id", Full)],
+        Some(b'm') => &[
+            ("minimum", Full),
+            ("maximum", Full),
+            ("minLength", Full),
+            ("maxLength", Full),
+            ("minItems", Full),
+            ("maxItems", Full),
+            ("minProperties", Full),
+            ("maxProperties", Full),
+            ("multipleOf", Full),
+            ("minContains", Full),
+            ("maxContains", Full),
+        ],
+        Some(b'n') => &[("not", Schema)],
+        Some(b'o') => &[("oneOf", Schema)],
+        Some(b'p') => &[
+            ("properties", SchemaMap),
+            ("pattern", Full),
+            ("patternProperties", SchemaMap),
+            ("propertyNames", Schema),
+            ("prefixItems", Schema),
+        ],
+        Some(b'r') => &[("required", Full), ("readOnly", Full)],
+        Some(b't') => &[("type", Full), ("title", Skip), ("then", Schema)],
+        Some(b'u') => &[
+            ("uniqueItems", Full),
+            ("unevaluatedProperties", Schema),
+            ("unevaluatedItems", Schema),
+        ],
+        Some(b'w') => &[("writeOnly", Full)],
+        _ => &[],
+    };
+    candidates
+        .iter()
+        .find(|(k, _)| k.len() == b.len() && k.as_bytes() == b)
+        .map_or(Ctx::Unknown, |&(_, ctx)| ctx)
 }
 
 impl<'a> Reader<'a> {

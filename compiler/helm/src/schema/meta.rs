@@ -373,8 +373,8 @@ impl<'s> Cx<'s> {
 
     /// Checks that `pattern` compiles as jsonschema compiles it (ECMA 262 translated, then
     /// `fancy-regex`). Building the matcher costs ~300,000 instructions and most patterns are never
-    /// matched, so a pattern that parses (by fancy-regex and into regex-syntax's HIR) is built when
-    /// first used, unless its build could still fail ([`build_may_fail`]).
+    /// matched, so a pattern that parses is built when first used, unless its build could still
+    /// fail ([`build_may_fail`]).
     fn pattern(&mut self, pattern: &'s str) -> Option<()> {
         if self.patterns.contains_key(pattern) {
             return Some(());
@@ -385,7 +385,6 @@ impl<'s> Cx<'s> {
             let _ = regex.set(Some(compile(&translated)?));
         } else {
             fancy_regex::Expr::parse_tree(&translated).ok()?;
-            regex_syntax::parse(&translated).ok()?;
         }
         self.patterns.insert(
             pattern,
@@ -399,12 +398,16 @@ impl<'s> Cx<'s> {
     }
 }
 
-/// Whether building a translated pattern that parses could still fail: a counted repetition
-/// (`x{n,m}`, the engine's size limit) or a Unicode class (`\p{..}`, unknown names are only
-/// rejected by the build). Any `{` but those of `\x{..}`, `\u{..}` or `\{` counts.
+/// Whether building a translated pattern that parses could still fail. Past the syntax, the
+/// build rejects patterns over the engine's size limit (counted repetitions `x{n,m}`, long
+/// patterns) and in regex-syntax's translation only Unicode class names (`\p{..}`) and
+/// flag-dependent constructs (`(?-u)`); any `{` but those of `\x{..}`, `\u{..}` or `\{` counts.
 fn build_may_fail(translated: &str) -> bool {
     let b = translated.as_bytes();
     translated.len() > 256
+        || translated.contains("\\p")
+        || translated.contains("\\P")
+        || translated.contains("(?")
         || (0..b.len()).any(|i| {
             b[i] == b'{'
                 && !(i >= 1 && b[i - 1] == b'\\'
