@@ -22,8 +22,14 @@ use crate::error::HelmError;
 /// the values valid, `Some(false)` only where it finds them invalid, `None` when it cannot tell.
 fn fast_check(schema: &[u8], values: &Value) -> Option<bool> {
     let root = json::read(schema)?;
-    let checked = meta::check(&root)?;
-    eval::is_valid(&checked, values)
+    let verdict = meta::check(&root).and_then(|checked| {
+        let verdict = eval::is_valid(&checked, values);
+        crate::dispose::dispose(checked);
+        verdict
+    });
+    // The read schema is a few thousand small allocations.
+    crate::dispose::dispose(root);
+    verdict
 }
 
 fn validate_one(chart: &Chart, values: &Value, out: &mut String) -> Result<(), HelmError> {
