@@ -12,7 +12,7 @@ use super::json::{Node, Num};
 use super::meta::{Checked, Draft, resolve};
 
 /// How deep schemas may nest (references included) before the general path takes over.
-const MAX_DEPTH: usize = 512;
+const MAX_DEPTH: usize = 256;
 
 /// Whether `values` satisfies the checked schema; `None` when the fast path cannot tell.
 pub fn is_valid(schema: &Checked<'_>, values: &Value) -> Option<bool> {

@@ -78,8 +78,8 @@ enum Ctx {
     Unknown,
 }
 
-/// serde_json's default recursion limit.
-const MAX_DEPTH: usize = 127;
+/// Nesting beyond this is left to the general path (serde_json stops at 128 levels).
+const MAX_DEPTH: usize = 100;
 
 /// Reads a schema document; `None` where serde_json might read it differently or reject it.
 pub fn read(bytes: &[u8]) -> Option<Node<'_>> {
