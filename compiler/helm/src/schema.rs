@@ -1,13 +1,41 @@
 //! `values.schema.json` validation, as Helm does it after coalescing: the top chart's schema against
 //! all values, each enabled subchart's schema against its own values, errors collected per chart.
 
+//!
+//! Most values are valid, and compiling a schema with the `jsonschema` crate costs far more than
+//! one validation, so a fast path answers first: [`json`] reads the parts of the schema that
+//! matter, [`meta`] checks them, [`eval`] walks schema and values together. Only when it cannot
+//! say "valid" does the general path (`jsonschema`) run, which produces the errors.
+
+mod eval;
+mod json;
+mod meta;
+#[cfg(test)]
+mod tests;
+
 use serde_json::{Map, Value};
 
 use crate::chart::Chart;
 use crate::error::HelmError;
 
+/// The fast path's verdict: `Some(true)` only where the general path finds the schema sound and
+/// the values valid, `Some(false)` only where it finds them invalid, `None` when it cannot tell.
+fn fast_check(schema: &[u8], values: &Value) -> Option<bool> {
+    let root = json::read(schema)?;
+    let verdict = meta::check(&root).and_then(|checked| {
+        let verdict = eval::is_valid(&checked, values);
+        crate::dispose::dispose(checked);
+        verdict
+    });
+    // The read schema is a few thousand small allocations.
+    crate::dispose::dispose(root);
+    verdict
+}
+
 fn validate_one(chart: &Chart, values: &Value, out: &mut String) -> Result<(), HelmError> {
-    if let Some(schema) = &chart.schema {
+    if let Some(schema) = &chart.schema
+        && fast_check(schema, values) != Some(true)
+    {
         let schema: Value = serde_json::from_slice(schema).map_err(|e| {
             HelmError::load(
                 &chart.origin.join("values.schema.json"),
