@@ -118,21 +118,27 @@ mod tests {
                 // freed with its own layout.
                 unsafe {
                     let p = ALLOCATOR.alloc(layout);
-                    assert!(!p.is_null() && p as usize % align == 0, "{layout:?}");
+                    assert!(
+                        !p.is_null() && (p as usize).is_multiple_of(align),
+                        "{layout:?}"
+                    );
                     p.write_bytes(0xa5, layout.size());
                     let grown = layout.size() * 3 + 5;
                     let q = ALLOCATOR.realloc(p, layout, grown);
                     assert!(
-                        !q.is_null() && q as usize % align == 0,
+                        !q.is_null() && (q as usize).is_multiple_of(align),
                         "realloc {layout:?}"
                     );
                     assert!((0..layout.size()).all(|i| *q.add(i) == 0xa5), "{layout:?}");
                     let shrunk = Layout::from_size_align(grown, align).unwrap();
                     let r = ALLOCATOR.realloc(q, shrunk, 1);
-                    assert!(!r.is_null() && r as usize % align == 0 && *r == 0xa5);
+                    assert!(!r.is_null() && (r as usize).is_multiple_of(align) && *r == 0xa5);
                     ALLOCATOR.dealloc(r, Layout::from_size_align(1, align).unwrap());
                     let z = ALLOCATOR.alloc_zeroed(layout);
-                    assert!(!z.is_null() && z as usize % align == 0, "zeroed {layout:?}");
+                    assert!(
+                        !z.is_null() && (z as usize).is_multiple_of(align),
+                        "zeroed {layout:?}"
+                    );
                     assert!((0..layout.size()).all(|i| *z.add(i) == 0), "{layout:?}");
                     ALLOCATOR.dealloc(z, layout);
                 }
