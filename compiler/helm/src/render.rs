@@ -75,7 +75,7 @@ impl RenderState {
 #[derive(Debug, Default)]
 pub struct Rendered {
     /// `crds/` files (path as printed, content) when CRDs were asked for; the content is the
-    /// file as it is in the chart (text when it is UTF-8, see [`file_text`]).
+    /// file as it is in the chart, printed byte for byte as Helm prints it.
     pub crds: Vec<(String, FileData)>,
     pub manifests: Vec<Manifest>,
     pub hooks: Vec<Manifest>,
@@ -94,28 +94,28 @@ pub fn file_text(data: &[u8]) -> std::borrow::Cow<'_, str> {
 
 impl Rendered {
     /// The text `helm template` writes on stdout.
+    /// CRD files that are not UTF-8 show with U+FFFD replacements.
     pub fn to_helm_output(&self) -> String {
         let mut out = Vec::new();
         self.write_helm_output(&mut out)
             .expect("writing to memory cannot fail");
-        String::from_utf8(out).expect("the output is made of strings")
+        match String::from_utf8(out) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        }
     }
 
     /// Writes what `helm template` prints to `w`, piece by piece (a big chart prints megabytes of
-    /// CRDs that are never copied into one string).
+    /// CRDs that are never copied into one string, nor read when `w` does not read them).
     pub fn write_helm_output(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        let crds: Vec<(&str, std::borrow::Cow<'_, str>)> = self
+        let pieces: Vec<(&str, &[u8])> = self
             .crds
             .iter()
-            .map(|(p, c)| (p.as_str(), file_text(c)))
-            .collect();
-        let pieces: Vec<(&str, &str)> = crds
-            .iter()
-            .map(|(p, c)| (*p, c.as_ref()))
+            .map(|(p, c)| (p.as_str(), &c[..]))
             .chain(
                 self.manifests
                     .iter()
-                    .map(|m| (m.path.as_str(), m.content.as_str())),
+                    .map(|m| (m.path.as_str(), m.content.as_bytes())),
             )
             .collect();
         // Helm trims the non-hook part as a whole (so an empty render prints a single newline).
@@ -124,7 +124,7 @@ impl Rendered {
             for (path, content) in rest {
                 write_piece(w, path, content)?;
             }
-            let content = last.trim_end();
+            let content = trim_end(last);
             if content.is_empty() {
                 let header = format!("---\n# Source: {last_path}");
                 w.write_all(header.trim_end().as_bytes())?;
@@ -139,18 +139,30 @@ impl Rendered {
 
     fn write_hooks(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         for h in &self.hooks {
-            write_piece(w, &h.path, &h.content)?;
+            write_piece(w, &h.path, h.content.as_bytes())?;
         }
         Ok(())
     }
 }
 
+/// `content` without its trailing white space, as Go's `strings.TrimSpace` ends it: bytes that are
+/// not UTF-8 are not white space.
+fn trim_end(content: &[u8]) -> &[u8] {
+    match content.utf8_chunks().last() {
+        Some(chunk) if chunk.invalid().is_empty() => {
+            let valid = chunk.valid();
+            &content[..content.len() - (valid.len() - valid.trim_end().len())]
+        }
+        _ => content,
+    }
+}
+
 /// One `# Source:` block: `---`, the source line, the content and a newline.
-fn write_piece(w: &mut dyn std::io::Write, path: &str, content: &str) -> std::io::Result<()> {
+fn write_piece(w: &mut dyn std::io::Write, path: &str, content: &[u8]) -> std::io::Result<()> {
     w.write_all(b"---\n# Source: ")?;
     w.write_all(path.as_bytes())?;
     w.write_all(b"\n")?;
-    w.write_all(content.as_bytes())?;
+    w.write_all(content)?;
     w.write_all(b"\n")
 }
 
@@ -881,6 +893,44 @@ mod tests {
         ];
         for r in &cases {
             assert_eq!(r.to_helm_output(), helm_output(r), "{r:?}");
+        }
+    }
+
+    #[test]
+    fn crds_are_printed_byte_for_byte_like_helm() {
+        let r = Rendered {
+            crds: vec![
+                (
+                    "c/crds/a.yaml".into(),
+                    FileData::from(&b"kind: \xff\n \n"[..]),
+                ),
+                (
+                    "c/crds/z.yaml".into(),
+                    FileData::from(&b"kind: Z\xc3\n"[..]),
+                ),
+            ],
+            ..Rendered::default()
+        };
+        let mut out = Vec::new();
+        r.write_helm_output(&mut out).unwrap();
+        let want: &[u8] = b"---\n# Source: c/crds/a.yaml\nkind: \xff\n \n\n---\n# Source: c/crds/z.yaml\nkind: Z\xc3\n";
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn trailing_white_space_ends_where_go_ends_it() {
+        let cases: &[(&[u8], &[u8])] = &[
+            (b"a \n\t", b"a"),
+            (b" \t\n", b""),
+            (b"", b""),
+            (b"a\xff", b"a\xff"),
+            (b"a\xff \n", b"a\xff"),
+            (b"a\xc2\xa0\n", b"a"),
+            (b"a\xe3\x80\x80", b"a"),
+            (b"a \xe3\x80", b"a \xe3\x80"),
+        ];
+        for (content, want) in cases {
+            assert_eq!(trim_end(content), *want, "{content:?}");
         }
     }
 
