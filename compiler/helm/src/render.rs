@@ -236,8 +236,8 @@ fn check(chart: &Chart, opts: &RenderOptions) -> Result<KubeVersion, HelmError> 
 
 /// Renders the chart `load` gives, with the templates `early` parsed from the start on a helper
 /// thread, beside loading, values and dependencies. Early parses stand for the templates whose
-/// final name and file they were made for (nearly all: not those of a dependency renamed by an
-/// alias); the others are parsed once names are known.
+/// final name and file they were made for (nearly all: not those of the second alias of a chart
+/// used twice); the others are parsed once names are known.
 fn render_with_early_parse<'c>(
     early: Vec<Source>,
     load: impl FnOnce() -> Result<Cow<'c, Chart>, HelmError>,
@@ -288,32 +288,49 @@ fn render_with_early_parse<'c>(
     })
 }
 
-/// The templates of a chart directory under the names they will most likely have: subcharts
-/// named as their directories, the chart as its `Chart.yaml` says. A wrong guess costs a parse.
+/// The templates of a chart directory under the names they will most likely have: the chart as
+/// its `Chart.yaml` says, its subcharts as its dependencies alias them (unless one also uses a
+/// chart under its own name; the first alias of a chart used twice), deeper subcharts as their
+/// directories. A wrong guess costs a parse.
 fn likely_sources(files: &ChartFiles) -> Vec<Source> {
     let files = files.files();
-    let Some(root) = files
+    let Some(meta) = files
         .iter()
         .find(|f| f.name == "Chart.yaml")
         .and_then(|f| std::str::from_utf8(&f.data).ok())
-        .and_then(|text| {
-            text.lines()
-                .find_map(|l| l.strip_prefix("name:"))
-                .map(|n| n.trim().trim_matches(['"', '\'']).to_string())
-        })
     else {
         return Vec::new();
+    };
+    let Some(root) = meta
+        .lines()
+        .find_map(|l| l.strip_prefix("name:"))
+        .map(|n| n.trim().trim_matches(['"', '\'']))
+    else {
+        return Vec::new();
+    };
+    // Read as YAML only when it names an alias: most charts have none.
+    let aliases: Vec<(String, String)> = match meta.contains("alias:") {
+        true => dependency_aliases(meta.as_bytes()),
+        false => Vec::new(),
+    };
+    let alias = |dir: &str| {
+        aliases
+            .iter()
+            .find(|(name, _)| name == dir)
+            .map(|(_, alias)| alias.as_str())
     };
     files
         .iter()
         .filter_map(|f| {
-            let mut name = root.clone();
+            let mut name = root.to_string();
             let mut rest = f.name.as_str();
+            let mut top = true;
             while let Some(sub) = rest.strip_prefix("charts/") {
                 let (dir, inner) = sub.split_once('/')?;
                 name.push_str("/charts/");
-                name.push_str(dir);
+                name.push_str(if top { alias(dir).unwrap_or(dir) } else { dir });
                 rest = inner;
+                top = false;
             }
             rest.starts_with("templates/").then(|| Source {
                 name: format!("{name}/{rest}"),
@@ -322,6 +339,35 @@ fn likely_sources(files: &ChartFiles) -> Vec<Source> {
             })
         })
         .collect()
+}
+
+/// The (chart name, alias) of the dependencies of a `Chart.yaml` that are only used under an
+/// alias, the first alias of each.
+fn dependency_aliases(chart_yaml: &[u8]) -> Vec<(String, String)> {
+    let Ok(doc) = yamlvalues::parse_value(chart_yaml) else {
+        return Vec::new();
+    };
+    let deps: Vec<(&str, Option<&str>)> = doc
+        .get("dependencies")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            let alias = d.get("alias").and_then(J::as_str).filter(|a| !a.is_empty());
+            Some((d.get("name")?.as_str()?, alias))
+        })
+        .collect();
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (name, alias) in &deps {
+        let plain = deps.iter().any(|(n, a)| n == name && a.is_none());
+        if let Some(alias) = alias
+            && !plain
+            && !out.iter().any(|(n, _)| n == name)
+        {
+            out.push((name.to_string(), alias.to_string()));
+        }
+    }
+    out
 }
 
 /// A template file's name as Helm knows it and its text.
@@ -894,6 +940,44 @@ mod tests {
         for r in &cases {
             assert_eq!(r.to_helm_output(), helm_output(r), "{r:?}");
         }
+    }
+
+    #[test]
+    fn early_parses_are_named_as_aliases_name_subcharts() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            (
+                "Chart.yaml",
+                "apiVersion: v2\nname: \"top\"\nversion: 1.0.0\ndependencies:\n  - name: kong\n    alias: controller\n  - name: kong\n    alias: gateway\n  - name: plain\n  - name: blank\n    alias: \"\"\n  - name: both\n    alias: other\n  - name: both\n",
+            ),
+            ("templates/t.yaml", "t"),
+            ("charts/kong/templates/a.yaml", "a"),
+            ("charts/kong/charts/inner/templates/c.yaml", "c"),
+            ("charts/plain/templates/b.yaml", "b"),
+            ("charts/blank/templates/d.yaml", "d"),
+            ("charts/both/templates/e.yaml", "e"),
+        ];
+        for (path, text) in files {
+            let p = dir.path().join(path);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        }
+        let mut names: Vec<String> = likely_sources(&ChartFiles::read(dir.path()).unwrap())
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "top/charts/blank/templates/d.yaml",
+                "top/charts/both/templates/e.yaml",
+                "top/charts/controller/charts/inner/templates/c.yaml",
+                "top/charts/controller/templates/a.yaml",
+                "top/charts/plain/templates/b.yaml",
+                "top/templates/t.yaml",
+            ]
+        );
     }
 
     #[test]
