@@ -187,3 +187,55 @@ fn inline_values_render_like_a_values_file() {
     assert_eq!(inline, from_file);
     assert!(inline.contains("count=float64"), "{inline}");
 }
+
+#[test]
+fn crd_files_that_are_not_utf8_print_byte_for_byte_like_helm() {
+    let Some(helm) = common::helm() else {
+        eprintln!(
+            "\n*** SKIPPING differential test: reference helm not found (set KILN_ORACLES) ***\n"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chart = dir.path().join("c");
+    std::fs::create_dir_all(chart.join("crds")).expect("mkdir");
+    std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
+    )
+    .expect("write");
+    std::fs::write(
+        chart.join("crds/a.yaml"),
+        b"kind: A\nnote: \"caf\xe9 \xff\"\n \n",
+    )
+    .expect("write");
+    let out = Command::new(helm)
+        .args(["template", "r"])
+        .arg(&chart)
+        .arg("--include-crds")
+        .output()
+        .expect("run helm");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loaded = Chart::load(&chart).expect("load chart");
+    let rendered = kiln_helm::render::render_chart(
+        &loaded,
+        &RenderOptions {
+            release: "r".into(),
+            include_crds: true,
+            ..RenderOptions::default()
+        },
+    )
+    .expect("render");
+    let mut mine = Vec::new();
+    rendered.write_helm_output(&mut mine).expect("write");
+    assert_eq!(
+        String::from_utf8_lossy(&mine),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(mine, out.stdout);
+}
