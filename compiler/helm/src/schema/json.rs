@@ -293,14 +293,8 @@ impl<'a> Reader<'a> {
                 }
                 self.members.push((key, value));
             }
-            self.ws();
-            match self.bytes.get(self.pos)? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    break;
-                }
-                _ => return None,
+            if self.closes_after_item(b'}')? {
+                break;
             }
         }
         Some(if ctx == Ctx::Skip {
@@ -327,14 +321,8 @@ impl<'a> Reader<'a> {
                 if ctx != Ctx::Skip {
                     self.items.push(v);
                 }
-                self.ws();
-                match self.bytes.get(self.pos)? {
-                    b',' => self.pos += 1,
-                    b']' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return None,
+                if self.closes_after_item(b']')? {
+                    break;
                 }
             }
         }
@@ -343,6 +331,18 @@ impl<'a> Reader<'a> {
         } else {
             Node::Arr(self.items.drain(start..).collect())
         })
+    }
+
+    /// After an object member or array item: `,` (more follow, `false`) or `close` (`true`).
+    fn closes_after_item(&mut self, close: u8) -> Option<bool> {
+        self.ws();
+        let b = *self.bytes.get(self.pos)?;
+        self.pos += 1;
+        match b {
+            b',' => Some(false),
+            b if b == close => Some(true),
+            _ => None,
+        }
     }
 
     /// The end of the string starting at `self.pos` (its opening quote), whether it has escapes.
