@@ -7,18 +7,21 @@ use clap::{Parser, Subcommand};
 
 mod allocator;
 
+/// The command line, over every subcommand ([`Cli`]) or the engines alone ([`EngineCli`]).
 #[derive(Debug, Parser)]
 #[command(
     name = "kiln",
     version,
     about = "A declarative GitOps config compiler for Kubernetes"
 )]
-struct Cli {
+struct CommandLine<C: Subcommand> {
     #[command(flatten)]
     global: kiln::cli::Global,
     #[command(subcommand)]
-    command: Command,
+    command: C,
 }
+
+type Cli = CommandLine<Command>;
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -64,18 +67,7 @@ enum Engine {
 /// The command line of `kiln kustomize …` and `kiln helm …` alone: parsing against it spares
 /// building the whole command tree, a tenth of a small render's start-up. What users see (help,
 /// errors, versions) is the same as under [`Cli`] (tested below).
-#[derive(Debug, Parser)]
-#[command(
-    name = "kiln",
-    version,
-    about = "A declarative GitOps config compiler for Kubernetes"
-)]
-struct EngineCli {
-    #[command(flatten)]
-    global: kiln::cli::Global,
-    #[command(subcommand)]
-    command: Engine,
-}
+type EngineCli = CommandLine<Engine>;
 
 /// The engines report through their own diagnostics and do not log, so they skip logging set-up.
 fn run_engine(engine: &Engine) -> ExitCode {
